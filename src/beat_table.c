@@ -1,0 +1,420 @@
+/*
+ * beat_table.c - creating, bulk-writing, checking and loading beat tables.
+ *
+ * A beat table has one row per heartbeat:
+ *   id bigint primary key, record text, sample bigint, symbol text,
+ *   label smallint (0..4 = N, S, V, F, Q), signal real[] (187 samples in [0,1])
+ * and oversampled tables add synthetic, base_id, partner_id, step, method.
+ *
+ * Writing goes through table_multi_insert in batches, as COPY does; the
+ * primary key is built once at the end.  Everything happens inside the
+ * caller's transaction, so an error or a cancel leaves no table behind.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/heapam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "ecgdl.h"
+
+#define WRITE_BATCH_ROWS 1000
+
+struct BeatTableWriter
+{
+	BeatTableKind kind;
+	char	   *qualified_name;
+	Oid			relid;
+	Relation	rel;
+	BulkInsertState bistate;
+	CommandId	cid;
+	TupleTableSlot *slots[WRITE_BATCH_ROWS];
+	int			n_pending;
+	int64		n_written;
+	MemoryContext batch_context;
+};
+
+ArrayType *
+ecgdl_floats_to_array(const float *values, int n)
+{
+	Size		nbytes = ARR_OVERHEAD_NONULLS(1) + sizeof(float4) * (Size) n;
+	ArrayType  *arr = (ArrayType *) palloc0(nbytes);
+
+	SET_VARSIZE(arr, nbytes);
+	arr->ndim = 1;
+	arr->dataoffset = 0;
+	arr->elemtype = FLOAT4OID;
+	ARR_DIMS(arr)[0] = n;
+	ARR_LBOUND(arr)[0] = 1;
+	memcpy(ARR_DATA_PTR(arr), values, sizeof(float4) * (Size) n);
+	return arr;
+}
+
+BeatTableWriter *
+beat_table_create(const char *target, BeatTableKind kind)
+{
+	BeatTableWriter *w = palloc0(sizeof(BeatTableWriter));
+	RangeVar   *rv = ecgdl_new_table_name(target);
+	StringInfoData sql;
+
+	w->kind = kind;
+	w->qualified_name = quote_qualified_identifier(rv->schemaname, rv->relname);
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "CREATE TABLE %s ("
+					 "id pg_catalog.int8 NOT NULL, "
+					 "record pg_catalog.text, "
+					 "sample pg_catalog.int8, "
+					 "symbol pg_catalog.text, "
+					 "label pg_catalog.int2 NOT NULL CHECK (label OPERATOR(pg_catalog.>=) 0 "
+					 "AND label OPERATOR(pg_catalog.<=) 4), "
+					 "signal pg_catalog.float4[] NOT NULL%s)",
+					 w->qualified_name,
+					 kind == BEAT_TABLE_OVERSAMPLED ?
+					 ", synthetic pg_catalog.bool NOT NULL, base_id pg_catalog.int8, "
+					 "partner_id pg_catalog.int8, step pg_catalog.float4, method pg_catalog.text" : "");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not create table %s", w->qualified_name);
+	SPI_finish();
+	CommandCounterIncrement();
+
+	w->relid = RangeVarGetRelid(rv, AccessExclusiveLock, false);
+	w->rel = table_open(w->relid, RowExclusiveLock);
+	w->bistate = GetBulkInsertState();
+	w->cid = GetCurrentCommandId(true);
+	for (int i = 0; i < WRITE_BATCH_ROWS; i++)
+		w->slots[i] = table_slot_create(w->rel, NULL);
+	w->batch_context = AllocSetContextCreate(CurrentMemoryContext, "ecgdl beat batch",
+											 ALLOCSET_DEFAULT_SIZES);
+	return w;
+}
+
+static void
+flush_pending(BeatTableWriter *w)
+{
+	if (w->n_pending == 0)
+		return;
+	/* the caller may run SQL on the table between batches: take the current command id */
+	w->cid = GetCurrentCommandId(true);
+	table_multi_insert(w->rel, w->slots, w->n_pending, w->cid, 0, w->bistate);
+	for (int i = 0; i < w->n_pending; i++)
+		ExecClearTuple(w->slots[i]);
+	w->n_written += w->n_pending;
+	w->n_pending = 0;
+	MemoryContextReset(w->batch_context);
+	CHECK_FOR_INTERRUPTS();
+}
+
+static TupleTableSlot *
+next_slot(BeatTableWriter *w)
+{
+	TupleTableSlot *slot = w->slots[w->n_pending];
+
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	return slot;
+}
+
+static void
+store_slot(BeatTableWriter *w, TupleTableSlot *slot)
+{
+	ExecStoreVirtualTuple(slot);
+	if (++w->n_pending == WRITE_BATCH_ROWS)
+		flush_pending(w);
+}
+
+static void
+set_common(TupleTableSlot *slot, int64 id, int label, const float *signal, int n_samples)
+{
+	slot->tts_values[0] = Int64GetDatum(id);
+	slot->tts_isnull[0] = false;
+	slot->tts_values[4] = Int16GetDatum((int16) label);
+	slot->tts_isnull[4] = false;
+	slot->tts_values[5] = PointerGetDatum(ecgdl_floats_to_array(signal, n_samples));
+	slot->tts_isnull[5] = false;
+}
+
+void
+beat_table_add(BeatTableWriter *w, int64 id, const char *record, int64 sample,
+			   const char *symbol, int label, const float *signal, int n_samples)
+{
+	MemoryContext old = MemoryContextSwitchTo(w->batch_context);
+	TupleTableSlot *slot = next_slot(w);
+
+	set_common(slot, id, label, signal, n_samples);
+	if (record)
+	{
+		slot->tts_values[1] = CStringGetTextDatum(record);
+		slot->tts_isnull[1] = false;
+	}
+	if (sample >= 0)
+	{
+		slot->tts_values[2] = Int64GetDatum(sample);
+		slot->tts_isnull[2] = false;
+	}
+	if (symbol)
+	{
+		slot->tts_values[3] = CStringGetTextDatum(symbol);
+		slot->tts_isnull[3] = false;
+	}
+	if (w->kind == BEAT_TABLE_OVERSAMPLED)
+	{
+		slot->tts_values[6] = BoolGetDatum(false);
+		slot->tts_isnull[6] = false;
+	}
+	MemoryContextSwitchTo(old);
+	store_slot(w, slot);
+}
+
+void
+beat_table_add_synthetic(BeatTableWriter *w, int64 id, int label, const float *signal,
+						 int n_samples, int64 base_id, int64 partner_id, float step,
+						 const char *method)
+{
+	MemoryContext old = MemoryContextSwitchTo(w->batch_context);
+	TupleTableSlot *slot = next_slot(w);
+
+	Assert(w->kind == BEAT_TABLE_OVERSAMPLED);
+	set_common(slot, id, label, signal, n_samples);
+	slot->tts_values[6] = BoolGetDatum(true);
+	slot->tts_isnull[6] = false;
+	slot->tts_values[7] = Int64GetDatum(base_id);
+	slot->tts_isnull[7] = false;
+	slot->tts_values[8] = Int64GetDatum(partner_id);
+	slot->tts_isnull[8] = false;
+	slot->tts_values[9] = Float4GetDatum(step);
+	slot->tts_isnull[9] = false;
+	slot->tts_values[10] = CStringGetTextDatum(method);
+	slot->tts_isnull[10] = false;
+	MemoryContextSwitchTo(old);
+	store_slot(w, slot);
+}
+
+Oid
+beat_table_relid(BeatTableWriter *w)
+{
+	return w->relid;
+}
+
+int64
+beat_table_finish(BeatTableWriter *w)
+{
+	StringInfoData sql;
+
+	flush_pending(w);
+	for (int i = 0; i < WRITE_BATCH_ROWS; i++)
+		ExecDropSingleTupleTableSlot(w->slots[i]);
+	FreeBulkInsertState(w->bistate);
+	table_close(w->rel, NoLock);
+	CommandCounterIncrement();
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "ALTER TABLE %s ADD PRIMARY KEY (id)", w->qualified_name);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not add the primary key of %s", w->qualified_name);
+	SPI_finish();
+	MemoryContextDelete(w->batch_context);
+	return w->n_written;
+}
+
+/* Type of a named column, or InvalidOid when absent (or dropped). */
+static Oid
+column_type(Oid relid, const char *name)
+{
+	AttrNumber	attnum = get_attnum(relid, name);
+
+	if (attnum == InvalidAttrNumber)
+		return InvalidOid;
+	return get_atttype(relid, attnum);
+}
+
+void
+beat_table_check_layout(Oid relid, const char *role)
+{
+	static const struct
+	{
+		const char *name;
+		Oid			type;
+		const char *type_name;
+	}			required[] = {
+		{"id", INT8OID, "bigint"},
+		{"label", INT2OID, "smallint"},
+		{"signal", FLOAT4ARRAYOID, "real[]"},
+	};
+	char		relkind = get_rel_relkind(relid);
+
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+		relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW &&
+		relkind != RELKIND_FOREIGN_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s \"%s\" is not a table or view", role, ecgdl_relation_name(relid))));
+	for (size_t i = 0; i < lengthof(required); i++)
+	{
+		Oid			type = column_type(relid, required[i].name);
+
+		if (type != required[i].type)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("%s \"%s\" does not have the beat table layout", role,
+							ecgdl_relation_name(relid)),
+					 type == InvalidOid ?
+					 errdetail("Column \"%s\" (%s) is missing.", required[i].name, required[i].type_name) :
+					 errdetail("Column \"%s\" has type %s, expected %s.", required[i].name,
+							   format_type_be(type), required[i].type_name),
+					 errhint("A beat table has columns id bigint, label smallint and signal real[]; "
+							 "ecg_import_wfdb and ecg_import_csv create such tables.")));
+	}
+}
+
+void
+ecgdl_array_to_floats(ArrayType *arr, float *out, int expected_len, const char *what)
+{
+	int			n;
+	const float *data;
+
+	if (ARR_ELEMTYPE(arr) != FLOAT4OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("signal of %s is not a real[] array", what)));
+	if (ARR_NDIM(arr) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("signal of %s must be a one-dimensional array", what),
+				 errdetail("It has %d dimensions.", ARR_NDIM(arr))));
+	n = ARR_DIMS(arr)[0];
+	if (n != expected_len)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("signal of %s has %d samples, expected %d", what, n, expected_len)));
+	if (ARR_HASNULL(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("signal of %s contains NULL samples", what)));
+	data = (const float *) ARR_DATA_PTR(arr);
+	for (int i = 0; i < n; i++)
+	{
+		if (!isfinite(data[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("signal of %s has a non-finite sample", what),
+					 errdetail("Sample %d is %s.", i + 1, isnan(data[i]) ? "NaN" : "infinite")));
+		out[i] = data[i];
+	}
+}
+
+BeatRows *
+beat_rows_load(Oid relid, const char *role, bool with_signals, bool with_records)
+{
+	BeatRows   *rows = palloc0(sizeof(BeatRows));
+	StringInfoData sql;
+	Portal		portal;
+	int64		capacity = 1024;
+	char		what[128];
+	bool		has_record = with_records && column_type(relid, "record") == TEXTOID;
+
+	beat_table_check_layout(relid, role);
+	rows->signal_length = BEAT_SIGNAL_LENGTH;
+	rows->ids = palloc_extended(sizeof(int64) * capacity, MCXT_ALLOC_HUGE);
+	rows->labels = palloc_extended(sizeof(int) * capacity, MCXT_ALLOC_HUGE);
+	if (with_signals)
+		rows->signals = palloc_extended(sizeof(float) * BEAT_SIGNAL_LENGTH * capacity, MCXT_ALLOC_HUGE);
+	if (with_records)
+		rows->records = palloc_extended(sizeof(char *) * capacity, MCXT_ALLOC_HUGE);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT id, label%s%s FROM %s ORDER BY id",
+					 with_signals ? ", signal" : ", NULL::pg_catalog.float4[]",
+					 has_record ? ", record" : ", NULL::pg_catalog.text",
+					 ecgdl_relation_name(relid));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 5000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+			Datum		d;
+			int64		i = rows->n;
+
+			if (i == capacity)
+			{
+				MemoryContext spi_cxt = MemoryContextSwitchTo(GetMemoryChunkContext(rows->ids));
+
+				capacity *= 2;
+				rows->ids = repalloc_huge(rows->ids, sizeof(int64) * capacity);
+				rows->labels = repalloc_huge(rows->labels, sizeof(int) * capacity);
+				if (with_signals)
+					rows->signals = repalloc_huge(rows->signals,
+												  sizeof(float) * BEAT_SIGNAL_LENGTH * capacity);
+				if (with_records)
+					rows->records = repalloc_huge(rows->records, sizeof(char *) * capacity);
+				MemoryContextSwitchTo(spi_cxt);
+			}
+			d = SPI_getbinval(tup, desc, 1, &isnull);
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("%s \"%s\" has a row with a NULL id", role, ecgdl_relation_name(relid))));
+			rows->ids[i] = DatumGetInt64(d);
+			snprintf(what, sizeof(what), "row id %lld of %s", (long long) rows->ids[i], role);
+			d = SPI_getbinval(tup, desc, 2, &isnull);
+			if (isnull || DatumGetInt16(d) < 0 || DatumGetInt16(d) >= ECGDL_N_CLASSES)
+				ereport(ERROR,
+						(errcode(isnull ? ERRCODE_NULL_VALUE_NOT_ALLOWED : ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("label of %s is %s", what, isnull ? "NULL" : "out of range"),
+						 isnull ? 0 : errdetail("Labels must be 0..4 (N, S, V, F, Q); found %d.",
+												DatumGetInt16(d))));
+			rows->labels[i] = DatumGetInt16(d);
+			if (with_signals)
+			{
+				d = SPI_getbinval(tup, desc, 3, &isnull);
+				if (isnull)
+					ereport(ERROR,
+							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							 errmsg("signal of %s is NULL", what)));
+				ecgdl_array_to_floats(DatumGetArrayTypeP(d),
+									  rows->signals + (Size) i * BEAT_SIGNAL_LENGTH,
+									  BEAT_SIGNAL_LENGTH, what);
+			}
+			if (with_records)
+			{
+				d = SPI_getbinval(tup, desc, 4, &isnull);
+				rows->records[i] = isnull ? NULL :
+					MemoryContextStrdup(GetMemoryChunkContext(rows->ids), TextDatumGetCString(d));
+			}
+			rows->n++;
+		}
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	if (rows->n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("%s \"%s\" is empty", role, ecgdl_relation_name(relid))));
+	return rows;
+}

@@ -1,0 +1,87 @@
+/*
+ * ecgdl.c - module entry: GUCs and the core's allocator and interrupt hooks.
+ */
+#include "postgres.h"
+
+#include <cblas.h>
+#include <limits.h>
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "ecgdl.h"
+
+PG_MODULE_MAGIC;
+
+int			ecgdl_max_memory_mb = 4096;
+int			ecgdl_threads = 2;
+
+void		_PG_init(void);
+
+/*
+ * Core allocations go to the current memory context, so an error or a cancel
+ * that unwinds the core frees them with the context.  Huge allocations are
+ * allowed (activation arenas exceed 1 GB at large batch sizes); failure
+ * returns NULL and the core reports it.
+ */
+static void *
+core_alloc(size_t size, void *ctx)
+{
+	return MemoryContextAllocExtended(CurrentMemoryContext, size == 0 ? 1 : size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+static void *
+core_resize(void *ptr, size_t size, void *ctx)
+{
+	return repalloc_huge(ptr, size == 0 ? 1 : size);
+}
+
+static void
+core_release(void *ptr, void *ctx)
+{
+	pfree(ptr);
+}
+
+static void
+core_check_interrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+static void
+assign_max_memory(int newval, void *extra)
+{
+	ecg_set_memory_limit((size_t) newval * 1024 * 1024);
+}
+
+void
+_PG_init(void)
+{
+	static const ecg_allocator allocator = {core_alloc, core_resize, core_release, NULL};
+
+	ecg_set_allocator(&allocator);
+	ecg_set_interrupt_hook(core_check_interrupts);
+
+	DefineCustomIntVariable("ecgdl.max_memory",
+							"Largest working memory one ecgdl call may allocate for its data and models.",
+							"Training, oversampling and neighbour searches estimate their memory first "
+							"and refuse work above this limit.",
+							&ecgdl_max_memory_mb,
+							4096, 16, INT_MAX / 2,
+							PGC_USERSET, GUC_UNIT_MB,
+							NULL, assign_max_memory, NULL);
+	DefineCustomIntVariable("ecgdl.threads",
+							"Worker threads ecgdl uses for numerical work in one backend.",
+							NULL,
+							&ecgdl_threads,
+							2, 1, 64,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("ecgdl");
+	ecg_set_memory_limit((size_t) ecgdl_max_memory_mb * 1024 * 1024);
+	/* BLAS threads are set per call by the functions that use them */
+	openblas_set_num_threads(1);
+}

@@ -1,0 +1,101 @@
+/*
+ * ecgdl.h - shared declarations of the PostgreSQL glue layer.
+ *
+ * The glue maps SQL calls onto the pure C core (src/core): it reads files and
+ * tables, converts arrays, reports core failures with ereport and writes
+ * result tables.  Nothing numeric lives here.
+ */
+#ifndef ECGDL_H
+#define ECGDL_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "nodes/primnodes.h"
+#include "utils/array.h"
+
+#include "ecg_core.h"
+
+#define ECGDL_N_CLASSES 5
+#define BEAT_SIGNAL_LENGTH 187
+
+/* GUCs (ecgdl.c) */
+extern int	ecgdl_max_memory_mb;
+extern int	ecgdl_threads;
+
+/* pg_util.c ------------------------------------------------------------- */
+
+/* ereport(ERROR) for a failed core status; format_errcode is used for
+ * ECG_ERR_FORMAT (the fitting SQLSTATE depends on what was parsed). */
+pg_attribute_noreturn()
+void		ecgdl_report_status(const ecg_status *st, int format_errcode, const char *context);
+
+/* Refuses unless the user may read server files (superuser or
+ * pg_read_server_files), as COPY FROM a file does. */
+void		ecgdl_check_read_server_files(const char *what);
+
+/* Reads a whole server file into palloc'd memory; missing_ok returns NULL
+ * when the file does not exist. */
+char	   *ecgdl_read_server_file(const char *path, size_t *len_out, bool missing_ok);
+
+/* Parses a possibly schema-qualified table name and errors out when a
+ * relation of that name already exists. */
+RangeVar   *ecgdl_new_table_name(const char *target);
+
+/* Quoted, schema-qualified name of a relation. */
+char	   *ecgdl_relation_name(Oid relid);
+
+/* Class names N, S, V, F, Q */
+const char *ecgdl_class_name(int label);
+
+/* beat_table.c ---------------------------------------------------------- */
+
+typedef struct BeatTableWriter BeatTableWriter;
+
+/* Extra columns after the beat layout (for oversampled tables). */
+typedef enum BeatTableKind
+{
+	BEAT_TABLE_PLAIN,
+	BEAT_TABLE_OVERSAMPLED
+} BeatTableKind;
+
+/* Creates `target` with the beat layout (id, record, sample, symbol,
+ * label, signal[, synthetic, base_id, partner_id, step]) and opens it for
+ * bulk insertion.  The primary key is added by beat_table_finish. */
+BeatTableWriter *beat_table_create(const char *target, BeatTableKind kind);
+void		beat_table_add(BeatTableWriter *w, int64 id, const char *record, int64 sample,
+						   const char *symbol, int label, const float *signal, int n_samples);
+/* For oversampled tables: provenance of the row (base_id < 0 = original). */
+void		beat_table_add_synthetic(BeatTableWriter *w, int64 id, int label, const float *signal,
+									 int n_samples, int64 base_id, int64 partner_id, float step,
+									 const char *method);
+int64		beat_table_finish(BeatTableWriter *w);
+Oid			beat_table_relid(BeatTableWriter *w);
+
+/* Checks that relid has the beat layout (id bigint, label smallint,
+ * signal real[]; record/sample/symbol optional); errors otherwise. */
+void		beat_table_check_layout(Oid relid, const char *role);
+
+/* Float samples of a real[] datum, checking length, NULLs and finiteness.
+ * `what` names the row for error messages. */
+void		ecgdl_array_to_floats(ArrayType *arr, float *out, int expected_len, const char *what);
+
+#endif
+
+/* The rows of a beat table in id order, as the core wants them. */
+typedef struct BeatRows
+{
+	int64		n;
+	int			signal_length;
+	int64	   *ids;
+	int		   *labels;
+	float	   *signals;		/* n * signal_length, row-major; NULL if not loaded */
+	char	  **records;		/* NULL unless asked for */
+} BeatRows;
+
+/* Loads every row of a beat table ordered by id.  Errors on NULLs, labels
+ * outside 0..4, wrong signal lengths, NaN/Inf samples, and an empty table. */
+BeatRows   *beat_rows_load(Oid relid, const char *role, bool with_signals, bool with_records);
+
+/* real[] from floats */
+ArrayType  *ecgdl_floats_to_array(const float *values, int n);

@@ -1,0 +1,393 @@
+/*
+ * import.c - ecg_import_wfdb, ecg_import_csv and ecg_import_csv_staged:
+ * heartbeats into a new beat table, from raw WFDB records or from the
+ * Kaggle "heartbeat" CSV format.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "beats.h"
+#include "ecgdl.h"
+#include "heartbeat_csv.h"
+#include "wfdb.h"
+
+PG_FUNCTION_INFO_V1(ecg_import_wfdb);
+PG_FUNCTION_INFO_V1(ecg_import_csv);
+PG_FUNCTION_INFO_V1(ecg_import_csv_staged);
+
+static void
+require_args(FunctionCallInfo fcinfo, int n, const char *fname)
+{
+	for (int i = 0; i < n; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of %s must not be NULL", i + 1, fname)));
+}
+
+static char *
+join_path(const char *directory, const char *name)
+{
+	size_t		dl = strlen(directory);
+
+	if (dl > 0 && directory[dl - 1] == '/')
+		return psprintf("%s%s", directory, name);
+	return psprintf("%s/%s", directory, name);
+}
+
+/* Record names from the text[] argument, or from the directory's RECORDS file. */
+static List *
+record_names(const char *directory, ArrayType *records_arg)
+{
+	List	   *names = NIL;
+
+	if (records_arg != NULL)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(records_arg, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		for (int i = 0; i < n; i++)
+		{
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("record names must not be NULL")));
+			names = lappend(names, TextDatumGetCString(elems[i]));
+		}
+	}
+	else
+	{
+		char	   *path = join_path(directory, "RECORDS");
+		size_t		len;
+		char	   *text = ecgdl_read_server_file(path, &len, true);
+		char	   *line,
+				   *save = NULL;
+
+		if (text == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("directory \"%s\" has no RECORDS file", directory),
+					 errhint("Pass the record names in the records argument, or add a RECORDS file listing one per line.")));
+		for (line = strtok_r(text, "\r\n", &save); line != NULL; line = strtok_r(NULL, "\r\n", &save))
+		{
+			char	   *start = line,
+					   *end;
+
+			while (*start == ' ' || *start == '\t')
+				start++;
+			end = start + strlen(start);
+			while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+				*--end = '\0';
+			if (*start != '\0' && *start != '#')
+				names = lappend(names, pstrdup(start));
+		}
+	}
+	if (names == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no records to import from \"%s\"", directory)));
+	return names;
+}
+
+typedef struct RecordPlan
+{
+	char	   *name;
+	wfdb_header header;
+	int			signal;			/* chosen lead */
+} RecordPlan;
+
+static void
+parse_header_file(const char *directory, RecordPlan *plan)
+{
+	char	   *path = join_path(directory, psprintf("%s.hea", plan->name));
+	size_t		len;
+	char	   *text = ecgdl_read_server_file(path, &len, true);
+	ecg_status	st;
+
+	if (text == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("record \"%s\" not found", plan->name),
+				 errdetail("File \"%s\" does not exist.", path)));
+	if (wfdb_header_parse(text, len, &plan->header, &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_DATA_CORRUPTED,
+							psprintf("header of record \"%s\"", plan->name));
+	if (plan->header.n_signals < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("record \"%s\" has no signals", plan->name)));
+}
+
+Datum
+ecg_import_wfdb(PG_FUNCTION_ARGS)
+{
+	char	   *directory,
+			   *target,
+			   *lead;
+	List	   *names;
+	RecordPlan *plans;
+	int			n_records,
+				n_with_lead = 0;
+	ListCell   *lc;
+	BeatTableWriter *writer;
+	int64		next_id = 1;
+	int64		totals[AAMI_N_CLASSES] = {0};
+	MemoryContext record_context,
+				old;
+
+	require_args(fcinfo, 2, "ecg_import_wfdb");
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("lead must not be NULL")));
+	directory = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	target = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	lead = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	ecgdl_check_read_server_files("read WFDB records");
+	ecgdl_new_table_name(target);
+
+	names = record_names(directory, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2));
+	n_records = list_length(names);
+	plans = palloc0(sizeof(RecordPlan) * n_records);
+
+	/* headers first: a missing record or lead fails before any heavy work */
+	foreach(lc, names)
+	{
+		RecordPlan *plan = &plans[foreach_current_index(lc)];
+
+		plan->name = lfirst(lc);
+		parse_header_file(directory, plan);
+		plan->signal = wfdb_header_find_signal(&plan->header, lead);
+		if (plan->signal >= 0)
+			n_with_lead++;
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (n_with_lead == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no record has a lead named \"%s\"", lead),
+				 errdetail("Record \"%s\" has %s%s%s.", plans[0].name,
+						   plans[0].header.signals[0].description,
+						   plans[0].header.n_signals > 1 ? ", " : "",
+						   plans[0].header.n_signals > 1 ? plans[0].header.signals[1].description : ""),
+				 errhint("Lead names are the signal descriptions in the .hea files, e.g. 'MLII' or 'V5'.")));
+
+	writer = beat_table_create(target, BEAT_TABLE_PLAIN);
+	record_context = AllocSetContextCreate(CurrentMemoryContext, "ecgdl record",
+										   ALLOCSET_DEFAULT_SIZES);
+	for (int r = 0; r < n_records; r++)
+	{
+		RecordPlan *plan = &plans[r];
+		const wfdb_signal_spec *spec;
+		char	   *dat,
+				   *atr,
+				   *atr_path;
+		size_t		dat_len,
+					atr_len;
+		beat_set	set;
+		ecg_status	st;
+		int64		dropped = 0;
+		StringInfoData drops;
+
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(record_context);
+		if (plan->signal < 0)
+		{
+			plan->signal = 0;
+			ereport(NOTICE,
+					(errmsg("record %s has no lead %s; using its first signal, %s",
+							plan->name, lead, plan->header.signals[0].description)));
+		}
+		spec = &plan->header.signals[plan->signal];
+		dat = ecgdl_read_server_file(join_path(directory, spec->file_name), &dat_len, false);
+		atr_path = join_path(directory, psprintf("%s.atr", plan->name));
+		atr = ecgdl_read_server_file(atr_path, &atr_len, true);
+		if (atr == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("record \"%s\" has no annotation file", plan->name),
+					 errdetail("File \"%s\" does not exist.", atr_path)));
+		if (beats_extract_record(&plan->header, plan->signal, (const uint8_t *) dat, dat_len,
+								 (const uint8_t *) atr, atr_len, &set, &st) != 0)
+			ecgdl_report_status(&st, ERRCODE_DATA_CORRUPTED, NULL);
+		MemoryContextSwitchTo(old);
+
+		for (size_t b = 0; b < set.n_beats; b++)
+		{
+			const beat *bt = &set.beats[b];
+
+			beat_table_add(writer, next_id++, plan->name, bt->sample, bt->symbol, bt->label,
+						   bt->signal, BEAT_LENGTH);
+		}
+		initStringInfo(&drops);
+		for (int reason = 0; reason < BEAT_DROP_N_REASONS; reason++)
+			if (set.drop_counts[reason] > 0)
+			{
+				appendStringInfo(&drops, "%s%lld %s", dropped ? ", " : " (",
+								 (long long) set.drop_counts[reason], beat_drop_reason_name(reason));
+				dropped += set.drop_counts[reason];
+			}
+		if (dropped)
+			appendStringInfoChar(&drops, ')');
+		for (int c = 0; c < AAMI_N_CLASSES; c++)
+			totals[c] += set.class_counts[c];
+		ereport(NOTICE,
+				(errmsg("record %s (%s): %zu beats: N %lld, S %lld, V %lld, F %lld, Q %lld; %lld dropped%s",
+						plan->name, spec->description, set.n_beats,
+						(long long) set.class_counts[0], (long long) set.class_counts[1],
+						(long long) set.class_counts[2], (long long) set.class_counts[3],
+						(long long) set.class_counts[4], (long long) dropped, drops.data)));
+		MemoryContextReset(record_context);
+	}
+	beat_table_finish(writer);
+	if (n_records > 1)
+		ereport(NOTICE,
+				(errmsg("imported %lld beats from %d records: N %lld, S %lld, V %lld, F %lld, Q %lld",
+						(long long) (next_id - 1), n_records,
+						(long long) totals[0], (long long) totals[1], (long long) totals[2],
+						(long long) totals[3], (long long) totals[4])));
+	PG_RETURN_INT64(next_id - 1);
+}
+
+/* Parses one CSV line and adds it as a beat; `where` names it in errors. */
+static void
+add_csv_line(BeatTableWriter *writer, const char *line, size_t len, int64 id, const char *where)
+{
+	float		samples[HEARTBEAT_CSV_SAMPLES];
+	int			label;
+	ecg_status	st;
+
+	if (heartbeat_csv_parse_line(line, len, samples, &label, &st) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("%s: %s", where, st.message),
+				 st.detail[0] ? errdetail("%s", st.detail) : 0));
+	beat_table_add(writer, id, NULL, -1, NULL, label, samples, HEARTBEAT_CSV_SAMPLES);
+}
+
+Datum
+ecg_import_csv(PG_FUNCTION_ARGS)
+{
+	char	   *path,
+			   *target;
+	char	   *buf;
+	size_t		len;
+	heartbeat_csv_reader reader;
+	const char *line;
+	size_t		line_len;
+	int64		line_no,
+				n = 0;
+	BeatTableWriter *writer;
+
+	require_args(fcinfo, 2, "ecg_import_csv");
+	path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	target = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	ecgdl_check_read_server_files("read a CSV file");
+	ecgdl_new_table_name(target);
+	buf = ecgdl_read_server_file(path, &len, false);
+
+	writer = beat_table_create(target, BEAT_TABLE_PLAIN);
+	heartbeat_csv_reader_init(&reader, buf, len);
+	while (heartbeat_csv_next_line(&reader, &line, &line_len, &line_no))
+	{
+		char		where[64];
+
+		snprintf(where, sizeof(where), "line %lld", (long long) line_no);
+		add_csv_line(writer, line, line_len, ++n, where);
+	}
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("file \"%s\" holds no beats", path)));
+	beat_table_finish(writer);
+	PG_RETURN_INT64(n);
+}
+
+/*
+ * ecg_import_csv_staged(staging regclass, target text): for clients without
+ * server file access.  The staging table has a text column "line" (one CSV
+ * line per row, as \copy ... (line) loads it) and, optionally, a column
+ * "line_no" that orders the rows and names them in errors.
+ */
+Datum
+ecg_import_csv_staged(PG_FUNCTION_ARGS)
+{
+	Oid			staging;
+	char	   *target;
+	BeatTableWriter *writer;
+	StringInfoData sql;
+	Portal		portal;
+	int64		n = 0;
+	AttrNumber	line_attnum;
+	bool		has_line_no;
+
+	require_args(fcinfo, 2, "ecg_import_csv_staged");
+	staging = PG_GETARG_OID(0);
+	target = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	line_attnum = get_attnum(staging, "line");
+	if (line_attnum == InvalidAttrNumber || get_atttype(staging, line_attnum) != TEXTOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("staging table \"%s\" has no text column \"line\"", ecgdl_relation_name(staging)),
+				 errhint("CREATE TABLE staging (line_no bigint GENERATED ALWAYS AS IDENTITY, line text); "
+						 "then \\copy staging (line) FROM 'mitbih_train.csv'")));
+	has_line_no = get_attnum(staging, "line_no") != InvalidAttrNumber;
+	ecgdl_new_table_name(target);
+	writer = beat_table_create(target, BEAT_TABLE_PLAIN);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT line, %s FROM %s%s",
+					 has_line_no ? "line_no::pg_catalog.int8" : "NULL::pg_catalog.int8",
+					 ecgdl_relation_name(staging), has_line_no ? " ORDER BY line_no" : "");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 5000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			bool		isnull,
+						no_null;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+			Datum		no = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &no_null);
+			char		where[64];
+			text	   *t;
+
+			n++;
+			if (no_null)
+				snprintf(where, sizeof(where), "staging row %lld", (long long) n);
+			else
+				snprintf(where, sizeof(where), "line %lld", (long long) DatumGetInt64(no));
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("%s: line is NULL", where)));
+			t = DatumGetTextPP(d);
+			add_csv_line(writer, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), n, where);
+		}
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("staging table \"%s\" is empty", ecgdl_relation_name(staging))));
+	beat_table_finish(writer);
+	PG_RETURN_INT64(n);
+}

@@ -1,0 +1,225 @@
+/*
+ * oversample_table.c - ecg_oversample(): a beat table plus generated rows of
+ * its minority classes (random duplication, SMOTE or ADASYN) into a new table.
+ *
+ * The new table keeps every source row unchanged (synthetic = false) and adds
+ * the generated rows with fresh ids and their provenance: base_id, partner_id
+ * and step, so that signal = base + step * (partner - base) can be recomputed
+ * and audited, and method.
+ */
+#include "postgres.h"
+
+#include <cblas.h>
+#include <ctype.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "ecgdl.h"
+#include "knn.h"
+#include "oversample.h"
+
+PG_FUNCTION_INFO_V1(ecg_oversample);
+
+static oversample_method
+parse_method(const char *name)
+{
+	if (strcmp(name, "random") == 0)
+		return OVERSAMPLE_RANDOM;
+	if (strcmp(name, "smote") == 0)
+		return OVERSAMPLE_SMOTE;
+	if (strcmp(name, "adasyn") == 0)
+		return OVERSAMPLE_ADASYN;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown oversampling method \"%s\"", name),
+			 errhint("Use 'random', 'smote' or 'adasyn'.")));
+	pg_unreachable();
+}
+
+static int
+class_of_name(const char *name)
+{
+	for (int c = 0; c < ECGDL_N_CLASSES; c++)
+		if (pg_strcasecmp(name, ecgdl_class_name(c)) == 0)
+			return c;
+	if (strlen(name) == 1 && name[0] >= '0' && name[0] < '0' + ECGDL_N_CLASSES)
+		return name[0] - '0';
+	return -1;
+}
+
+/*
+ * The sampling strategy: 'auto' (returns false), or explicit final counts per
+ * class as "S=5000, V=5000" (also "S:5000" and the JSON object
+ * {"S": 5000, "V": 5000}); classes not named are left as they are.
+ */
+static bool
+parse_strategy(const char *text, int64 *targets)
+{
+	char	   *copy,
+			   *token,
+			   *save = NULL;
+	bool		any = false;
+
+	if (pg_strcasecmp(text, "auto") == 0)
+		return false;
+	for (int c = 0; c < ECGDL_N_CLASSES; c++)
+		targets[c] = -1;
+	copy = pstrdup(text);
+	for (char *p = copy; *p; p++)
+		if (*p == '{' || *p == '}' || *p == '"' || *p == '\'' || isspace((unsigned char) *p))
+			*p = ' ';
+	for (token = strtok_r(copy, ",", &save); token != NULL; token = strtok_r(NULL, ",", &save))
+	{
+		char	   *sep = strpbrk(token, "=:");
+		char	   *name,
+				   *end;
+		long long	count;
+		int			c;
+
+		if (sep == NULL)
+			goto bad;
+		*sep = '\0';
+		name = token;
+		while (*name == ' ')
+			name++;
+		for (char *e = name + strlen(name); e > name && e[-1] == ' ';)
+			*--e = '\0';
+		c = class_of_name(name);
+		if (c < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown class \"%s\" in sampling strategy", name),
+					 errhint("Classes are N, S, V, F and Q (or 0..4).")));
+		errno = 0;
+		count = strtoll(sep + 1, &end, 10);
+		while (*end == ' ')
+			end++;
+		if (errno != 0 || *end != '\0' || end == sep + 1 || count < 0)
+			goto bad;
+		targets[c] = count;
+		any = true;
+	}
+	if (!any)
+		goto bad;
+	return true;
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid sampling strategy \"%s\"", text),
+			 errhint("Use 'auto', or final counts per class such as 'S=5000, V=5000' or '{\"S\": 5000}'.")));
+	pg_unreachable();
+}
+
+/* "column" or "NULL::type" when the source lacks a column of that type. */
+static const char *
+optional_column(Oid relid, const char *name, Oid type, const char *type_name)
+{
+	AttrNumber	attnum = get_attnum(relid, name);
+
+	if (attnum != InvalidAttrNumber && get_atttype(relid, attnum) == type)
+		return quote_identifier(name);
+	return psprintf("NULL::pg_catalog.%s", type_name);
+}
+
+static void
+copy_source_rows(Oid source, BeatTableWriter *writer, const char *target_name)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "INSERT INTO %s (id, record, sample, symbol, label, signal, synthetic) "
+					 "SELECT id, %s, %s, %s, label, signal, false FROM %s ORDER BY id",
+					 target_name,
+					 optional_column(source, "record", TEXTOID, "text"),
+					 optional_column(source, "sample", INT8OID, "int8"),
+					 optional_column(source, "symbol", TEXTOID, "text"),
+					 ecgdl_relation_name(source));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not copy the source rows");
+	SPI_finish();
+}
+
+Datum
+ecg_oversample(PG_FUNCTION_ARGS)
+{
+	Oid			source;
+	char	   *target,
+			   *method_name,
+			   *strategy;
+	int32		k,
+				seed;
+	oversample_params params;
+	oversample_result result;
+	int64		targets[ECGDL_N_CLASSES];
+	BeatRows   *rows;
+	BeatTableWriter *writer;
+	int64		next_id;
+	ecg_status	st;
+	StringInfoData counts;
+
+	for (int i = 0; i < 6; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("ecg_oversample arguments must not be NULL")));
+	source = PG_GETARG_OID(0);
+	target = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	method_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	k = PG_GETARG_INT32(3);
+	seed = PG_GETARG_INT32(4);
+	strategy = text_to_cstring(PG_GETARG_TEXT_PP(5));
+
+	oversample_params_init(&params, ECGDL_N_CLASSES);
+	params.method = parse_method(method_name);
+	if (k < 1 || k > KNN_MAX_K)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k must be between 1 and %d", KNN_MAX_K),
+				 errdetail("The value given was %d.", k)));
+	params.k_neighbors = k;
+	params.seed = (uint64) (uint32) seed;
+	params.targets = parse_strategy(strategy, targets) ? targets : NULL;
+	params.want_vectors = true;
+	ecgdl_new_table_name(target);
+
+	rows = beat_rows_load(source, "source table", true, false);
+
+	oversample_result_init(&result);
+	openblas_set_num_threads(ecgdl_threads);
+	if (oversample_run(rows->signals, rows->labels, rows->n, rows->signal_length, &params,
+					   &result, &st) != 0)
+	{
+		openblas_set_num_threads(1);
+		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+	}
+	openblas_set_num_threads(1);
+
+	writer = beat_table_create(target, BEAT_TABLE_OVERSAMPLED);
+	copy_source_rows(source, writer, ecgdl_relation_name(beat_table_relid(writer)));
+	next_id = rows->ids[rows->n - 1] + 1;
+	for (int64 i = 0; i < result.n_new; i++)
+	{
+		beat_table_add_synthetic(writer, next_id + i, result.label[i],
+								 result.vectors + (Size) i * rows->signal_length,
+								 rows->signal_length, rows->ids[result.base[i]],
+								 rows->ids[result.partner[i]], result.step[i], method_name);
+	}
+	beat_table_finish(writer);
+
+	initStringInfo(&counts);
+	for (int c = 0; c < ECGDL_N_CLASSES; c++)
+		appendStringInfo(&counts, "%s%s %lld -> %lld", c ? ", " : "", ecgdl_class_name(c),
+						 (long long) result.count_before[c], (long long) result.count_after[c]);
+	ereport(NOTICE,
+			(errmsg("%s generated %lld rows: %s", method_name, (long long) result.n_new, counts.data)));
+	PG_RETURN_INT64(result.n_new);
+}

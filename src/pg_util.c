@@ -1,0 +1,148 @@
+/*
+ * pg_util.c - error mapping, server file access and naming helpers.
+ */
+#include "postgres.h"
+
+#include <sys/stat.h>
+
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/varlena.h"
+
+#include "ecgdl.h"
+
+void
+ecgdl_report_status(const ecg_status *st, int format_errcode, const char *context)
+{
+	int			code;
+	const char *hint = NULL;
+
+	switch (st->kind)
+	{
+		case ECG_ERR_NOMEM:
+			code = ERRCODE_OUT_OF_MEMORY;
+			break;
+		case ECG_ERR_ARGUMENT:
+			code = ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
+		case ECG_ERR_FORMAT:
+			code = format_errcode;
+			break;
+		case ECG_ERR_UNSUPPORTED:
+			code = ERRCODE_FEATURE_NOT_SUPPORTED;
+			break;
+		case ECG_ERR_DATA:
+			code = ERRCODE_DATA_CORRUPTED;
+			break;
+		case ECG_ERR_LIMIT:
+			code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+			hint = "Raise ecgdl.max_memory, or reduce the batch size or the number of rows.";
+			break;
+		default:
+			code = ERRCODE_INTERNAL_ERROR;
+			break;
+	}
+	ereport(ERROR,
+			(errcode(code),
+			 context ? errmsg("%s: %s", context, st->message) : errmsg("%s", st->message),
+			 st->detail[0] ? errdetail("%s", st->detail) : 0,
+			 hint ? errhint("%s", hint) : 0));
+	pg_unreachable();
+}
+
+void
+ecgdl_check_read_server_files(const char *what)
+{
+	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s", what),
+				 errdetail("Reading files on the database server requires superuser or the pg_read_server_files role."),
+				 errhint("Load the data from the client instead: \\copy it into a staging table and call ecg_import_csv_staged().")));
+}
+
+char *
+ecgdl_read_server_file(const char *path, size_t *len_out, bool missing_ok)
+{
+	FILE	   *file;
+	struct stat st;
+	char	   *buf;
+	size_t		got;
+
+	file = AllocateFile(path, PG_BINARY_R);
+	if (file == NULL)
+	{
+		if (missing_ok && errno == ENOENT)
+			return NULL;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" for reading: %m", path)));
+	}
+	if (fstat(fileno(file), &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", path)));
+	if (S_ISDIR(st.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is a directory, not a file", path)));
+	if ((uint64) st.st_size >= MaxAllocHugeSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("file \"%s\" is too large", path)));
+	buf = MemoryContextAllocHuge(CurrentMemoryContext, (Size) st.st_size + 1);
+	got = fread(buf, 1, (size_t) st.st_size, file);
+	if (ferror(file))
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", path)));
+	FreeFile(file);
+	buf[got] = '\0';
+	*len_out = got;
+	return buf;
+}
+
+RangeVar *
+ecgdl_new_table_name(const char *target)
+{
+	List	   *names;
+	RangeVar   *rv;
+
+	names = stringToQualifiedNameList(target);
+	rv = makeRangeVarFromNameList(names);
+	if (OidIsValid(RangeVarGetRelid(rv, NoLock, true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s\" already exists", target),
+				 errhint("Choose another target name, or drop the existing table first.")));
+	return rv;
+}
+
+char *
+ecgdl_relation_name(Oid relid)
+{
+	char	   *relname = get_rel_name(relid);
+	char	   *nspname;
+
+	if (relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	nspname = get_namespace_name(get_rel_namespace(relid));
+	return quote_qualified_identifier(nspname, relname);
+}
+
+const char *
+ecgdl_class_name(int label)
+{
+	static const char *const names[ECGDL_N_CLASSES] = {"N", "S", "V", "F", "Q"};
+
+	return (label >= 0 && label < ECGDL_N_CLASSES) ? names[label] : "?";
+}
