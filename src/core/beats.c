@@ -1,0 +1,349 @@
+/*
+ * beats.c - heartbeat extraction (see beats.h for the method).
+ */
+#include "beats.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resample.h"
+
+/* Rational approximation up/down of BEAT_RATE_HZ / fs: exact for integer
+ * rates, to 1/1000 Hz otherwise. */
+static int
+rate_ratio(double fs, int *up, int *down, ecg_status *st)
+{
+	double		milli = fs * 1000.0;
+	double		rounded = floor(milli + 0.5);
+	int64_t		u,
+				d,
+				a,
+				b;
+
+	if (rounded < 1 || rounded > 1e12)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "sampling frequency %g Hz cannot be resampled", fs);
+	if (fs == floor(fs))
+	{
+		u = BEAT_RATE_HZ;
+		d = (int64_t) fs;
+	}
+	else
+	{
+		u = (int64_t) BEAT_RATE_HZ * 1000;
+		d = (int64_t) rounded;
+	}
+	a = u;
+	b = d;
+	while (b != 0)
+	{
+		int64_t		t = a % b;
+
+		a = b;
+		b = t;
+	}
+	u /= a;
+	d /= a;
+	if (u > INT32_MAX || d > INT32_MAX)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "sampling frequency %g Hz cannot be resampled", fs);
+	*up = (int) u;
+	*down = (int) d;
+	return 0;
+}
+
+static int
+compare_int64(const void *a, const void *b)
+{
+	int64_t		x = *(const int64_t *) a,
+				y = *(const int64_t *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median of v[0..n) (n > 0; sorts v): the mean of the middle two when n is even. */
+static double
+median_int64(int64_t *v, size_t n)
+{
+	qsort(v, n, sizeof(int64_t), compare_int64);
+	if (n % 2 == 1)
+		return (double) v[n / 2];
+	return ((double) v[n / 2 - 1] + (double) v[n / 2]) / 2.0;
+}
+
+/* One AAMI beat before segmentation. */
+typedef struct beat_site
+{
+	size_t		ann_index;
+	int64_t		r;				/* R peak at 125 Hz */
+	int			label;
+} beat_site;
+
+/* Median R-R over beats first..last-1 (consecutive, non-negative
+ * differences only) into *median; 0 when there are none. */
+static int
+median_rr(const beat_site *sites, size_t first, size_t last, int64_t *scratch, double *median)
+{
+	size_t		m = 0;
+
+	for (size_t i = first; i + 1 < last; i++)
+	{
+		int64_t		d = sites[i + 1].r - sites[i].r;
+
+		if (d >= 0)
+			scratch[m++] = d;
+	}
+	if (m == 0)
+		return 0;
+	*median = median_int64(scratch, m);
+	return 1;
+}
+
+/* Minimum and maximum of x[from..to). */
+static void
+range_of(const float *x, int64_t from, int64_t to, double *lo, double *hi)
+{
+	for (int64_t i = from; i < to; i++)
+	{
+		if (x[i] < *lo)
+			*lo = x[i];
+		if (x[i] > *hi)
+			*hi = x[i];
+	}
+}
+
+/* Cuts and normalises one beat: x[r .. r+len) (clipped to the signal) scaled
+ * by the range of its window [w0, w1) and of its own samples, zero-padded. */
+static void
+cut_beat(const float *x, int64_t n_res, int64_t r, int64_t len, int64_t w0, int64_t w1,
+		 float *out)
+{
+	int64_t		end = r + len < n_res ? r + len : n_res;
+	double		lo = INFINITY,
+				hi = -INFINITY;
+
+	range_of(x, w0, w1, &lo, &hi);
+	range_of(x, r, end, &lo, &hi);
+	memset(out, 0, BEAT_LENGTH * sizeof(float));
+	if (!(hi > lo))
+		return;					/* flat: zeros */
+	for (int64_t i = r; i < end; i++)
+		out[i - r] = (float) (((double) x[i] - lo) / (hi - lo));
+}
+
+/* Finds the AAMI beats, drops those outside the signal; fills sites[]. */
+static size_t
+collect_sites(const wfdb_annotation *ann, size_t n_ann, int64_t n, int64_t n_res, double fs,
+			  beat_site *sites, beat_set *set)
+{
+	size_t		kept = 0;
+
+	for (size_t i = 0; i < n_ann; i++)
+	{
+		int			label = aami_class_of_symbol(ann[i].symbol);
+		double		r;
+
+		if (label < 0)
+			continue;
+		if (ann[i].sample < 0)
+		{
+			set->drop_counts[BEAT_DROP_BEFORE_START]++;
+			continue;
+		}
+		r = floor((double) ann[i].sample * BEAT_RATE_HZ / fs + 0.5);
+		if (ann[i].sample >= n || r >= (double) n_res)
+		{
+			set->drop_counts[BEAT_DROP_AFTER_END]++;
+			continue;
+		}
+		sites[kept].ann_index = i;
+		sites[kept].r = (int64_t) r;
+		sites[kept].label = label;
+		kept++;
+	}
+	return kept;
+}
+
+/* Segments the resampled signal x[0..n_res) at the sites. */
+static void
+segment_beats(const float *x, int64_t n_res, const beat_site *sites, size_t n_sites,
+			  const wfdb_annotation *ann, int64_t *scratch, beat_set *set)
+{
+	double		record_t = BEAT_LENGTH / 1.2;
+	double		median;
+	size_t		run_start = 0;
+
+	if (median_rr(sites, 0, n_sites, scratch, &median))
+		record_t = median;
+
+	/* runs of consecutive sites in the same 10 s window */
+	while (run_start < n_sites)
+	{
+		int64_t		window = sites[run_start].r / BEAT_WINDOW;
+		int64_t		w0 = window * BEAT_WINDOW;
+		int64_t		w1 = w0 + BEAT_WINDOW < n_res ? w0 + BEAT_WINDOW : n_res;
+		size_t		run_end = run_start + 1;
+		double		t = record_t;
+		int64_t		len;
+
+		while (run_end < n_sites && sites[run_end].r / BEAT_WINDOW == window)
+			run_end++;
+		if (run_end - run_start >= 2 && median_rr(sites, run_start, run_end, scratch, &median))
+			t = median;
+		len = (int64_t) floor(1.2 * t + 0.5);
+		if (len > BEAT_LENGTH)
+			len = BEAT_LENGTH;
+
+		ecg_check_interrupts();
+		for (size_t i = run_start; i < run_end; i++)
+		{
+			beat	   *b = &set->beats[i];
+			const wfdb_annotation *a = &ann[sites[i].ann_index];
+
+			b->sample = a->sample;
+			memcpy(b->symbol, a->symbol, sizeof(b->symbol));
+			b->symbol[sizeof(b->symbol) - 1] = '\0';
+			b->label = sites[i].label;
+			cut_beat(x, n_res, sites[i].r, len, w0, w1, b->signal);
+			set->class_counts[b->label]++;
+		}
+		run_start = run_end;
+	}
+	set->n_beats = n_sites;
+}
+
+/* Physical units of the lead, resampled to BEAT_RATE_HZ. */
+static int
+resampled_lead(const int32_t *adc, int64_t n, const wfdb_signal_spec *spec, double fs,
+			   float **x, int64_t *n_res, ecg_status *st)
+{
+	int			up = 1,
+				down = 1;
+	float	   *phys;
+	int			rc;
+
+	if (rate_ratio(fs, &up, &down, st) != 0)
+		return -1;
+	phys = ecg_alloc_array(n > 0 ? (size_t) n : 1, sizeof(float));
+	if (phys == NULL)
+		return ecg_fail(st, ECG_ERR_NOMEM, "out of memory for %lld samples", (long long) n);
+	for (int64_t i = 0; i < n; i++)
+		phys[i] = (float) (((double) adc[i] - spec->baseline) / spec->gain);
+	rc = resample_poly(phys, n, up, down, x, n_res, st);
+	ecg_free(phys);
+	return rc;
+}
+
+int
+beats_extract(const int32_t *adc, int64_t n, const wfdb_signal_spec *spec, double fs,
+			  const wfdb_annotation *ann, size_t n_ann, beat_set *out, ecg_status *st)
+{
+	beat_set	set;
+	float	   *x = NULL;
+	int64_t		n_res;
+	beat_site  *sites = NULL;
+	int64_t    *scratch = NULL;
+	size_t		n_sites;
+
+	memset(out, 0, sizeof(*out));
+	memset(&set, 0, sizeof(set));
+	if (!(fs > 0) || !isfinite(fs))
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "invalid sampling frequency %g Hz", fs);
+	if (!(spec->gain != 0) || !isfinite(spec->gain))
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "invalid ADC gain %g", spec->gain);
+	if (n < 0)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "negative signal length %lld", (long long) n);
+
+	if (resampled_lead(adc, n, spec, fs, &x, &n_res, st) != 0)
+		return -1;
+	set.n_resampled = n_res;
+
+	sites = ecg_alloc_array(n_ann > 0 ? n_ann : 1, sizeof(beat_site));
+	scratch = ecg_alloc_array(n_ann > 0 ? n_ann : 1, sizeof(int64_t));
+	if (sites == NULL || scratch == NULL)
+		goto nomem;
+	n_sites = collect_sites(ann, n_ann, n, n_res, fs, sites, &set);
+	if (ecg_check_memory(n_sites * sizeof(beat), "extracted beats", st) != 0)
+		goto fail;
+	set.beats = ecg_alloc_array(n_sites > 0 ? n_sites : 1, sizeof(beat));
+	if (set.beats == NULL)
+		goto nomem;
+	segment_beats(x, n_res, sites, n_sites, ann, scratch, &set);
+
+	ecg_free(x);
+	ecg_free(sites);
+	ecg_free(scratch);
+	*out = set;
+	return 0;
+
+nomem:
+	ecg_fail(st, ECG_ERR_NOMEM, "out of memory extracting beats from %zu annotations", n_ann);
+fail:
+	ecg_free(x);
+	ecg_free(sites);
+	ecg_free(scratch);
+	ecg_free(set.beats);
+	return -1;
+}
+
+/* Prefixes the failed status's message with the record name. */
+static int
+prefix_record(ecg_status *st, const char *record)
+{
+	char		msg[sizeof(st->message) + WFDB_NAME_MAX + 16];
+
+	snprintf(msg, sizeof(msg), "record \"%s\": %s", record, st->message);
+	memcpy(st->message, msg, sizeof(st->message) - 1);
+	st->message[sizeof(st->message) - 1] = '\0';
+	return -1;
+}
+
+int
+beats_extract_record(const wfdb_header *h, int signal, const uint8_t *dat, size_t dat_len,
+					 const uint8_t *atr, size_t atr_len, beat_set *out, ecg_status *st)
+{
+	int32_t    *adc = NULL;
+	int64_t		n;
+	wfdb_annotation *ann = NULL;
+	size_t		n_ann;
+	int			rc;
+
+	memset(out, 0, sizeof(*out));
+	if (wfdb_signal_decode(h, signal, dat, dat_len, &adc, &n, st) != 0)
+		return -1;				/* its messages already name the record */
+	if (wfdb_annotations_parse(atr, atr_len, &ann, &n_ann, st) != 0)
+	{
+		ecg_free(adc);
+		return prefix_record(st, h->record_name);
+	}
+	rc = beats_extract(adc, n, &h->signals[signal], h->sampling_frequency, ann, n_ann, out, st);
+	ecg_free(adc);
+	wfdb_annotations_release(ann);
+	if (rc != 0)
+		return prefix_record(st, h->record_name);
+	return 0;
+}
+
+void
+beat_set_release(beat_set *set)
+{
+	if (set == NULL)
+		return;
+	ecg_free(set->beats);
+	set->beats = NULL;
+	set->n_beats = 0;
+}
+
+const char *
+beat_drop_reason_name(int reason)
+{
+	switch (reason)
+	{
+		case BEAT_DROP_BEFORE_START:
+			return "before start";
+		case BEAT_DROP_AFTER_END:
+			return "after end";
+		default:
+			return "?";
+	}
+}
