@@ -1,0 +1,156 @@
+/*
+ * nn_kernel_util.h - private helpers shared by the layer kernels (nn_*.c):
+ * the fixed work partition, workspace carving, 16-float vectors and the
+ * dropout mask function.  Not part of the public API.
+ */
+#ifndef ECG_NN_KERNEL_UTIL_H
+#define ECG_NN_KERNEL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "nn_layers.h"
+
+/*
+ * Let the compiler fuse a*b+c into one FMA instruction.  ISO C mode
+ * (-std=c11) turns contraction off in GCC, which would halve the speed of the
+ * multiply-accumulate loops.
+ */
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=fast")
+#endif
+
+/* Workspace sub-buffers start at this alignment. */
+#define NN_WS_ALIGN 64
+
+static inline size_t
+nn_round_up(size_t n)
+{
+	return (n + NN_WS_ALIGN - 1) / NN_WS_ALIGN * NN_WS_ALIGN;
+}
+
+/* Hands out consecutive aligned pieces of a workspace. */
+typedef struct nn_ws_cursor
+{
+	uintptr_t	next;
+} nn_ws_cursor;
+
+static inline nn_ws_cursor
+nn_ws_start(void *workspace)
+{
+	nn_ws_cursor c;
+
+	c.next = ((uintptr_t) workspace + NN_WS_ALIGN - 1) & ~(uintptr_t) (NN_WS_ALIGN - 1);
+	return c;
+}
+
+static inline void *
+nn_ws_take(nn_ws_cursor *c, size_t bytes)
+{
+	void	   *p = (void *) c->next;
+
+	c->next += nn_round_up(bytes);
+	return p;
+}
+
+/* [begin, end) of part `part` when n items are split into NN_PARTS parts */
+static inline void
+nn_part_range(size_t n, int part, size_t *begin, size_t *end)
+{
+	*begin = n / NN_PARTS * (size_t) part + (n % NN_PARTS < (size_t) part ? n % NN_PARTS : (size_t) part);
+	*end = *begin + n / NN_PARTS + ((size_t) part < n % NN_PARTS ? 1 : 0);
+}
+
+/* 16 floats (one AVX-512 register); may point anywhere a float may. */
+typedef float nn_v16 __attribute__((vector_size(64), aligned(4), may_alias));
+
+/* macros, not functions: passing 64-byte vectors by value changes the ABI without AVX-512 */
+#define nn_v16_load(p) (*(const nn_v16 *) (p))
+#define nn_v16_store(p, v) (*(nn_v16 *) (p) = (v))
+#define nn_v16_splat(x) ((nn_v16) {0} + (float) (x))
+
+/*
+ * Dropout randomness: element i keeps its value when 32 bits derived from
+ * (seed, i) are >= threshold = rate * 2^32.  A counter-based hash (the
+ * splitmix64 finaliser) makes the mask independent of how the elements are
+ * split among threads.
+ */
+static inline uint64_t
+nn_mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static inline uint32_t
+nn_dropout_bits(uint64_t seed, size_t i)
+{
+	uint64_t	h = nn_mix64(seed + (uint64_t) (i >> 1) * UINT64_C(0x9e3779b97f4a7c15));
+
+	return (uint32_t) (h >> ((i & 1) * 32));
+}
+
+static inline uint64_t
+nn_dropout_threshold(float rate)
+{
+	double		t = (double) rate * 4294967296.0;
+
+	if (!(t > 0))
+		return 0;
+	if (t > 4294967295.0)
+		return UINT64_C(4294967295);
+	return (uint64_t) (t + 0.5);
+}
+
+/* Integer and byte vectors for selects and masks. */
+typedef int32_t nn_v16i __attribute__((vector_size(64), aligned(4), may_alias));
+typedef uint32_t nn_v16u __attribute__((vector_size(64), aligned(4), may_alias));
+typedef uint64_t nn_v8u64 __attribute__((vector_size(64), aligned(8), may_alias));
+typedef uint8_t nn_v16b __attribute__((vector_size(16), aligned(1), may_alias));
+
+/* lanes of v where keep (an integer vector of 0 / -1) is set, +0.0 elsewhere */
+#define nn_v16_select(keep, v) ((nn_v16) ((nn_v16i) (v) & (keep)))
+/* 16 mask bytes (0/1) at p as floats 0.0/1.0 */
+#define nn_v16_from_mask(p) __builtin_convertvector(*(const nn_v16b *) (p), nn_v16)
+
+/*
+ * mask[i - begin] for elements i in [begin, end).  Whole groups of 16
+ * elements are done 16 at a time: the 8 64-bit hashes of pairs i/2 .. i/2+7,
+ * read as 16 32-bit lanes, are exactly the bits of elements i .. i+15 (low
+ * half first, as nn_dropout_bits takes them on this little-endian layout).
+ */
+static inline void
+nn_dropout_fill_mask(uint8_t *mask, uint64_t seed, uint64_t threshold, size_t begin, size_t end)
+{
+	size_t		i = begin;
+
+	for (; i < end && (i % 16) != 0; i++)
+		mask[i - begin] = nn_dropout_bits(seed, i) >= threshold;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (threshold <= UINT32_MAX)
+	{
+		const nn_v8u64 step = {0, 1, 2, 3, 4, 5, 6, 7};
+		const nn_v16u thr = (nn_v16u) {0} + (uint32_t) threshold;
+
+		for (; i + 16 <= end; i += 16)
+		{
+			nn_v8u64	z = seed + ((uint64_t) (i >> 1) + step) * UINT64_C(0x9e3779b97f4a7c15);
+			nn_v16i		keep;
+
+			z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+			z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+			z = z ^ (z >> 31);
+			keep = (nn_v16i) ((nn_v16u) z >= thr);	/* -1 or 0 */
+			*(nn_v16b *) (mask + (i - begin)) = __builtin_convertvector(-keep, nn_v16b);
+		}
+	}
+#endif
+	for (; i < end; i++)
+		mask[i - begin] = nn_dropout_bits(seed, i) >= threshold;
+}
+
+#endif

@@ -1,0 +1,573 @@
+/*
+ * nn_model.c - layer-graph descriptions (built-in architectures, validation,
+ * text rendering) and models: parameter tensors, allocation, initialisation.
+ * The forward and backward passes over the graph are in nn_model_exec.c.
+ */
+#include "nn_model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Bounds that keep every size computation far from overflow. */
+#define MAX_NODE_VALUES (1 << 24)	/* length * channels of one node */
+#define MAX_PARAMS (1 << 24)	/* floats over all tensors */
+#define MAX_KERNEL 64
+#define MAX_FILTERS 4096
+
+/* Keras: the standard deviation of a normal truncated at +-2 sd is
+ * 0.87962566103423978 times that of the untruncated one. */
+#define TRUNCATED_NORMAL_SD_RATIO 0.87962566103423978
+
+static const char *const op_names[] = {
+	"?", "input", "conv1d", "dense", "batchnorm", "relu", "dropout", "maxpool", "add", "flatten"
+};
+
+const char *
+nn_op_name(int32_t op)
+{
+	if (op < NN_OP_FIRST || op > NN_OP_LAST)
+		return "?";
+	return op_names[op];
+}
+
+/* Built-in architectures ----------------------------------------------------- */
+
+/* Appends a node; returns its index.  The built-ins stay far below the limit. */
+static int
+add_node(nn_arch *a, nn_op op, int in0, int in1, int units, int size, float rate)
+{
+	nn_node    *nd = &a->nodes[a->n_nodes];
+
+	nd->op = op;
+	nd->input[0] = in0;
+	nd->input[1] = in1;
+	nd->units = units;
+	nd->size = size;
+	nd->rate = rate;
+	return a->n_nodes++;
+}
+
+/* Flatten(200) - Dense(128, relu) - Dropout(0.2) - Dense(5) */
+static void
+build_baseline(nn_arch *a)
+{
+	int			x;
+
+	x = add_node(a, NN_OP_INPUT, -1, -1, 1, 200, 0);
+	x = add_node(a, NN_OP_FLATTEN, x, -1, 0, 0, 0);
+	x = add_node(a, NN_OP_DENSE, x, -1, 128, 0, 0);
+	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
+	x = add_node(a, NN_OP_DROPOUT, x, -1, 0, 0, 0.2f);
+	add_node(a, NN_OP_DENSE, x, -1, 5, 0, 0);
+}
+
+static int
+conv16(nn_arch *a, int x)
+{
+	return add_node(a, NN_OP_CONV1D, x, -1, 16, 4, 0);
+}
+
+/* BN - ReLU - Dropout(0.2) */
+static int
+bn_relu_dropout(nn_arch *a, int x)
+{
+	x = add_node(a, NN_OP_BATCHNORM, x, -1, 0, 0, 0);
+	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
+	return add_node(a, NN_OP_DROPOUT, x, -1, 0, 0, 0.2f);
+}
+
+/*
+ * The reduced Rajpurkar et al. (2017) residual network:
+ *   Conv - BN - ReLU;
+ *   block 1: Conv - BN - ReLU - Dropout - Conv, + block input;
+ *   blocks 2-4: BN - ReLU - Dropout - Conv - BN - ReLU - Dropout - Conv,
+ *     + block input (block 3's input is first max-pooled, 200 -> 100);
+ *   BN - ReLU - Flatten - Dense(5).
+ * All convs 16 filters, kernel 4, 'same'.
+ */
+static void
+build_cnn(nn_arch *a)
+{
+	int			x,
+				shortcut;
+
+	x = add_node(a, NN_OP_INPUT, -1, -1, 1, 200, 0);
+	x = conv16(a, x);
+	x = add_node(a, NN_OP_BATCHNORM, x, -1, 0, 0, 0);
+	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
+
+	shortcut = x;
+	x = conv16(a, x);
+	x = bn_relu_dropout(a, x);
+	x = conv16(a, x);
+	x = add_node(a, NN_OP_ADD, x, shortcut, 0, 0, 0);
+
+	for (int block = 2; block <= 4; block++)
+	{
+		if (block == 3)
+			x = add_node(a, NN_OP_MAXPOOL, x, -1, 0, 2, 0);
+		shortcut = x;
+		x = bn_relu_dropout(a, x);
+		x = conv16(a, x);
+		x = bn_relu_dropout(a, x);
+		x = conv16(a, x);
+		x = add_node(a, NN_OP_ADD, x, shortcut, 0, 0, 0);
+	}
+
+	x = add_node(a, NN_OP_BATCHNORM, x, -1, 0, 0, 0);
+	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
+	x = add_node(a, NN_OP_FLATTEN, x, -1, 0, 0, 0);
+	add_node(a, NN_OP_DENSE, x, -1, 5, 0, 0);
+}
+
+typedef struct builtin_arch
+{
+	const char *name;
+	void		(*build) (nn_arch *a);
+} builtin_arch;
+
+static const builtin_arch builtins[] = {
+	{"baseline", build_baseline},
+	{"cnn", build_cnn},
+};
+
+const char *
+nn_arch_known_names(void)
+{
+	return "baseline, cnn";
+}
+
+int
+nn_arch_builtin(const char *name, nn_arch *arch, ecg_status *st)
+{
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (name != NULL && strcmp(name, builtins[i].name) == 0)
+		{
+			memset(arch, 0, sizeof(*arch));
+			snprintf(arch->name, sizeof(arch->name), "%s", builtins[i].name);
+			builtins[i].build(arch);
+			return 0;
+		}
+	ecg_fail(st, ECG_ERR_ARGUMENT, "unknown model architecture \"%s\"", name ? name : "(null)");
+	return ecg_fail_detail(st, "known architectures: %s", nn_arch_known_names());
+}
+
+/* Validation and shapes ------------------------------------------------------- */
+
+static int
+bad_node(ecg_status *st, const nn_arch *a, int i, const char *what)
+{
+	return ecg_fail(st, ECG_ERR_FORMAT, "invalid model graph \"%.31s\": node %d (%s): %s",
+					a->name, i, nn_op_name(a->nodes[i].op), what);
+}
+
+/*
+ * Checks node i given the shapes of the earlier nodes and stores its output
+ * shape in length[i], channels[i].
+ */
+static int
+check_node(const nn_arch *a, int i, int32_t *length, int32_t *channels, ecg_status *st)
+{
+	const nn_node *nd = &a->nodes[i];
+	int			n_inputs = nd->op == NN_OP_ADD ? 2 : 1;
+	int64_t		in_len,
+				in_ch;
+
+	if (nd->op < NN_OP_FIRST || nd->op > NN_OP_LAST)
+		return bad_node(st, a, i, "unknown operation code");
+	if (nd->op == NN_OP_INPUT)
+		return bad_node(st, a, i, "only node 0 may be an input");
+	for (int k = 0; k < 2; k++)
+	{
+		if (k < n_inputs && (nd->input[k] < 0 || nd->input[k] >= i))
+			return bad_node(st, a, i, "input must be an earlier node");
+		if (k >= n_inputs && nd->input[k] != -1)
+			return bad_node(st, a, i, "unused input slot must be -1");
+	}
+	if (!(nd->rate == 0.0f) && nd->op != NN_OP_DROPOUT)
+		return bad_node(st, a, i, "rate must be 0 for this operation");
+	in_len = length[nd->input[0]];
+	in_ch = channels[nd->input[0]];
+	length[i] = (int32_t) in_len;
+	channels[i] = (int32_t) in_ch;
+
+	switch ((nn_op) nd->op)
+	{
+		case NN_OP_CONV1D:
+			if (nd->units < 1 || nd->units > MAX_FILTERS)
+				return bad_node(st, a, i, "filters out of range 1..4096");
+			if (nd->size < 1 || nd->size > MAX_KERNEL)
+				return bad_node(st, a, i, "kernel size out of range 1..64");
+			channels[i] = nd->units;
+			break;
+		case NN_OP_DENSE:
+			if (nd->units < 1 || nd->units > NN_MAX_DIM)
+				return bad_node(st, a, i, "units out of range 1..65536");
+			if (nd->size != 0)
+				return bad_node(st, a, i, "size must be 0");
+			length[i] = 1;
+			channels[i] = nd->units;
+			break;
+		case NN_OP_MAXPOOL:
+			if (nd->size != 2 || nd->units != 0)
+				return bad_node(st, a, i, "only pool size 2 (units 0) is supported");
+			if (in_len < 2)
+				return bad_node(st, a, i, "input shorter than the pool");
+			length[i] = (int32_t) (in_len / 2);
+			break;
+		case NN_OP_DROPOUT:
+			if (!(nd->rate >= 0.0f && nd->rate < 1.0f))
+				return bad_node(st, a, i, "rate must be in [0, 1)");
+			/* FALLTHROUGH */
+		case NN_OP_BATCHNORM:
+		case NN_OP_RELU:
+		case NN_OP_ADD:
+		case NN_OP_FLATTEN:
+			if (nd->units != 0 || nd->size != 0)
+				return bad_node(st, a, i, "units and size must be 0");
+			if (nd->op == NN_OP_ADD && (length[nd->input[1]] != in_len || channels[nd->input[1]] != in_ch))
+				return bad_node(st, a, i, "the two inputs differ in shape");
+			if (nd->op == NN_OP_FLATTEN)
+			{
+				length[i] = 1;
+				channels[i] = (int32_t) (in_len * in_ch);
+			}
+			break;
+		case NN_OP_INPUT:
+			break;				/* rejected above */
+	}
+	if ((int64_t) length[i] * channels[i] > MAX_NODE_VALUES)
+		return bad_node(st, a, i, "output larger than 2^24 values per row");
+	return 0;
+}
+
+/* Parameter floats a node owns (trainable + state), in int64 */
+static int64_t
+node_param_count(const nn_arch *a, int i, const int32_t *length, const int32_t *channels)
+{
+	const nn_node *nd = &a->nodes[i];
+	int			in = nd->input[0];
+
+	switch ((nn_op) nd->op)
+	{
+		case NN_OP_CONV1D:
+			return (int64_t) nd->size * channels[in] * nd->units + nd->units;
+		case NN_OP_DENSE:
+			return (int64_t) length[in] * channels[in] * nd->units + nd->units;
+		case NN_OP_BATCHNORM:
+			return 4 * (int64_t) channels[in];
+		default:
+			return 0;
+	}
+}
+
+/* Validates and fills shapes and consumer counts (arrays of NN_MAX_NODES). */
+static int
+analyse_arch(const nn_arch *a, int32_t *length, int32_t *channels, int32_t *consumers,
+			 ecg_status *st)
+{
+	const nn_node *first = &a->nodes[0];
+	int64_t		params = 0;
+	size_t		name_len = strnlen(a->name, NN_ARCH_NAME_MAX);
+
+	if (name_len == 0 || name_len >= NN_ARCH_NAME_MAX)
+		return ecg_fail(st, ECG_ERR_FORMAT, "invalid model graph: the name must have 1 to %d characters",
+						NN_ARCH_NAME_MAX - 1);
+	if (a->n_nodes < 2 || a->n_nodes > NN_MAX_NODES)
+		return ecg_fail(st, ECG_ERR_FORMAT, "invalid model graph \"%.31s\": %d nodes, expected 2 to %d",
+						a->name, (int) a->n_nodes, NN_MAX_NODES);
+	if (first->op != NN_OP_INPUT || first->input[0] != -1 || first->input[1] != -1 ||
+		!(first->rate == 0.0f))
+		return bad_node(st, a, 0, "node 0 must be an input without inputs");
+	if (first->size < 1 || first->size > NN_MAX_DIM || first->units < 1 || first->units > NN_MAX_DIM ||
+		(int64_t) first->size * first->units > MAX_NODE_VALUES)
+		return bad_node(st, a, 0, "input length or channels out of range");
+	length[0] = first->size;
+	channels[0] = first->units;
+	memset(consumers, 0, sizeof(int32_t) * NN_MAX_NODES);
+	for (int i = 1; i < a->n_nodes; i++)
+	{
+		if (check_node(a, i, length, channels, st) != 0)
+			return -1;
+		consumers[a->nodes[i].input[0]]++;
+		if (a->nodes[i].input[1] >= 0)
+			consumers[a->nodes[i].input[1]]++;
+		params += node_param_count(a, i, length, channels);
+		if (params > MAX_PARAMS)
+			return bad_node(st, a, i, "more than 2^24 parameters in the model");
+	}
+	for (int i = 0; i < a->n_nodes - 1; i++)
+		if (consumers[i] == 0)
+			return bad_node(st, a, i, "output is never used");
+	if (length[a->n_nodes - 1] != 1 || channels[a->n_nodes - 1] < 2 ||
+		channels[a->n_nodes - 1] > NN_MAX_CLASSES)
+		return bad_node(st, a, a->n_nodes - 1, "the last node must give 2 to 64 class scores per row");
+	return 0;
+}
+
+int
+nn_arch_validate(const nn_arch *arch, ecg_status *st)
+{
+	int32_t		length[NN_MAX_NODES],
+				channels[NN_MAX_NODES],
+				consumers[NN_MAX_NODES];
+
+	return analyse_arch(arch, length, channels, consumers, st);
+}
+
+size_t
+nn_arch_describe(const nn_arch *arch, char *buf, size_t len)
+{
+	int32_t		length[NN_MAX_NODES],
+				channels[NN_MAX_NODES],
+				consumers[NN_MAX_NODES];
+	ecg_status	st;
+	size_t		used = 0;
+	int			valid;
+
+	ecg_status_clear(&st);
+	valid = analyse_arch(arch, length, channels, consumers, &st) == 0;
+	if (len > 0)
+		buf[0] = '\0';
+#define EMIT(...) \
+	do { \
+		int n_ = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0, __VA_ARGS__); \
+		if (n_ > 0) used += (size_t) n_; \
+	} while (0)
+	EMIT("%s\n", valid ? arch->name : "(invalid graph)");
+	for (int i = 0; valid && i < arch->n_nodes; i++)
+	{
+		const nn_node *nd = &arch->nodes[i];
+
+		EMIT("%d %s", i, nn_op_name(nd->op));
+		if (nd->op != NN_OP_INPUT)
+			EMIT(" <- %d", nd->input[0]);
+		if (nd->op == NN_OP_ADD)
+			EMIT(", %d", nd->input[1]);
+		if (nd->op == NN_OP_CONV1D)
+			EMIT(" filters=%d kernel=%d", nd->units, nd->size);
+		else if (nd->op == NN_OP_DENSE)
+			EMIT(" units=%d", nd->units);
+		else if (nd->op == NN_OP_DROPOUT)
+			EMIT(" rate=%g", (double) nd->rate);
+		else if (nd->op == NN_OP_MAXPOOL)
+			EMIT(" pool=%d", nd->size);
+		EMIT("  [%d x %d]\n", length[i], channels[i]);
+	}
+#undef EMIT
+	return used;
+}
+
+/* Models ---------------------------------------------------------------------- */
+
+static void
+add_tensor(nn_model *m, int node, const char *param, int rank, const int32_t *dims,
+		   int trainable, size_t *offset)
+{
+	nn_tensor  *t = &m->tensors[m->n_tensors++];
+
+	snprintf(t->name, sizeof(t->name), "%s_%d.%s", nn_op_name(m->arch.nodes[node].op), node, param);
+	t->node = node;
+	t->rank = rank;
+	t->count = 1;
+	for (int d = 0; d < rank; d++)
+	{
+		t->dims[d] = dims[d];
+		t->count *= (size_t) dims[d];
+	}
+	t->trainable = trainable;
+	t->data = NULL;				/* set once the arrays exist */
+	t->grad = NULL;
+	*offset += t->count;
+}
+
+/* Lists the tensors of every node; counts trainable and state floats. */
+static void
+layout_tensors(nn_model *m, size_t *param_offsets, size_t *state_offsets)
+{
+	size_t		n_params = 0,
+				n_state = 0;
+
+	m->n_tensors = 0;
+	for (int i = 0; i < m->arch.n_nodes; i++)
+	{
+		const nn_node *nd = &m->arch.nodes[i];
+		int			in = nd->input[0];
+		int32_t		dims[3];
+
+		m->node_tensor[i] = -1;
+		if (nd->op != NN_OP_CONV1D && nd->op != NN_OP_DENSE && nd->op != NN_OP_BATCHNORM)
+			continue;
+		m->node_tensor[i] = m->n_tensors;
+		if (nd->op == NN_OP_CONV1D)
+		{
+			dims[0] = nd->size;
+			dims[1] = m->channels[in];
+			dims[2] = nd->units;
+			param_offsets[m->n_tensors] = n_params;
+			add_tensor(m, i, "kernel", 3, dims, 1, &n_params);
+			param_offsets[m->n_tensors] = n_params;
+			add_tensor(m, i, "bias", 1, &dims[2], 1, &n_params);
+		}
+		else if (nd->op == NN_OP_DENSE)
+		{
+			dims[0] = m->length[in] * m->channels[in];
+			dims[1] = nd->units;
+			param_offsets[m->n_tensors] = n_params;
+			add_tensor(m, i, "kernel", 2, dims, 1, &n_params);
+			param_offsets[m->n_tensors] = n_params;
+			add_tensor(m, i, "bias", 1, &dims[1], 1, &n_params);
+		}
+		else
+		{
+			dims[0] = m->channels[in];
+			param_offsets[m->n_tensors] = n_params;
+			add_tensor(m, i, "gamma", 1, dims, 1, &n_params);
+			param_offsets[m->n_tensors] = n_params;
+			add_tensor(m, i, "beta", 1, dims, 1, &n_params);
+			state_offsets[m->n_tensors] = n_state;
+			add_tensor(m, i, "moving_mean", 1, dims, 0, &n_state);
+			state_offsets[m->n_tensors] = n_state;
+			add_tensor(m, i, "moving_var", 1, dims, 0, &n_state);
+		}
+	}
+	m->n_params = n_params;
+	m->n_state = n_state;
+}
+
+nn_model *
+nn_model_create_from_arch(const nn_arch *arch, ecg_status *st)
+{
+	nn_model   *m;
+	size_t		param_offsets[NN_MAX_TENSORS],
+				state_offsets[NN_MAX_TENSORS];
+
+	m = ecg_alloc(sizeof(nn_model));
+	if (m == NULL)
+	{
+		ecg_fail(st, ECG_ERR_NOMEM, "out of memory for a model");
+		return NULL;
+	}
+	memset(m, 0, sizeof(*m));
+	m->arch = *arch;
+	if (analyse_arch(&m->arch, m->length, m->channels, m->n_consumers, st) != 0)
+	{
+		ecg_free(m);
+		return NULL;
+	}
+	m->input_length = m->length[0];
+	m->input_channels = m->channels[0];
+	m->n_classes = m->channels[m->arch.n_nodes - 1];
+	layout_tensors(m, param_offsets, state_offsets);
+
+	m->params = ecg_calloc_array(m->n_params + 1, sizeof(float));
+	m->grads = ecg_calloc_array(m->n_params + 1, sizeof(float));
+	m->state = ecg_calloc_array(m->n_state + 1, sizeof(float));
+	if (m->params == NULL || m->grads == NULL || m->state == NULL)
+	{
+		ecg_fail(st, ECG_ERR_NOMEM, "out of memory for %zu model parameters", m->n_params);
+		nn_model_free(m);
+		return NULL;
+	}
+	for (int i = 0; i < m->n_tensors; i++)
+	{
+		nn_tensor  *t = &m->tensors[i];
+
+		if (t->trainable)
+		{
+			t->data = m->params + param_offsets[i];
+			t->grad = m->grads + param_offsets[i];
+		}
+		else
+			t->data = m->state + state_offsets[i];
+	}
+	return m;
+}
+
+nn_model *
+nn_model_create(const char *arch_name, ecg_status *st)
+{
+	nn_arch		arch;
+
+	if (nn_arch_builtin(arch_name, &arch, st) != 0)
+		return NULL;
+	return nn_model_create_from_arch(&arch, st);
+}
+
+void
+nn_model_free(nn_model *model)
+{
+	if (model == NULL)
+		return;
+	ecg_free(model->params);
+	ecg_free(model->grads);
+	ecg_free(model->state);
+	ecg_free(model);
+}
+
+nn_tensor *
+nn_model_find_tensor(nn_model *model, const char *name)
+{
+	for (int i = 0; i < model->n_tensors; i++)
+		if (strcmp(model->tensors[i].name, name) == 0)
+			return &model->tensors[i];
+	return NULL;
+}
+
+/* Initialisation ---------------------------------------------------------------- */
+
+static const char *
+tensor_param(const nn_tensor *t)
+{
+	const char *dot = strrchr(t->name, '.');
+
+	return dot ? dot + 1 : t->name;
+}
+
+void
+nn_model_init(nn_model *model, uint64_t seed)
+{
+	rng_state	rng;
+
+	rng_seed(&rng, seed);
+	for (int i = 0; i < model->n_tensors; i++)
+	{
+		nn_tensor  *t = &model->tensors[i];
+		const char *param = tensor_param(t);
+		int			op = model->arch.nodes[t->node].op;
+
+		if (strcmp(param, "kernel") == 0 && op == NN_OP_CONV1D)
+		{
+			/* He normal, truncated at 2 sd and rescaled like Keras */
+			double		fan_in = (double) t->dims[0] * t->dims[1];
+			double		sd = sqrt(2.0 / fan_in) / TRUNCATED_NORMAL_SD_RATIO;
+
+			for (size_t k = 0; k < t->count; k++)
+			{
+				double		z;
+
+				do
+					z = rng_normal(&rng);
+				while (fabs(z) > 2.0);
+				t->data[k] = (float) (z * sd);
+			}
+		}
+		else if (strcmp(param, "kernel") == 0)
+		{
+			/* Glorot uniform */
+			double		limit = sqrt(6.0 / ((double) t->dims[0] + t->dims[1]));
+
+			for (size_t k = 0; k < t->count; k++)
+				t->data[k] = (float) ((2.0 * rng_uniform(&rng) - 1.0) * limit);
+		}
+		else
+		{
+			float		v = (strcmp(param, "gamma") == 0 || strcmp(param, "moving_var") == 0) ? 1.0f : 0.0f;
+
+			for (size_t k = 0; k < t->count; k++)
+				t->data[k] = v;
+		}
+	}
+	memset(model->grads, 0, model->n_params * sizeof(float));
+}

@@ -1,0 +1,234 @@
+/*
+ * nn_model.h - neural-network models as small layer graphs.
+ *
+ * An architecture (nn_arch) is an array of nodes in topological order: node 0
+ * is the input, every other node names its producer node(s) by index (always
+ * an earlier node) and its shape parameters; the last node produces the
+ * logits (one value per class).  Everything else - output shapes, parameter
+ * tensors, activation / gradient / saved-state buffers - is derived from the
+ * description, so a new architecture is a new description, not new plumbing.
+ * The description is serialised into the model blob (model_blob.h), which
+ * rebuilds the model without knowing the architecture by name.
+ *
+ * Data layout (the layer contract, nn_layers.h): activations are flat float
+ * buffers [batch][length][channels] (channels-last, like Keras), so a
+ * flatten is a reinterpretation ([batch][length * channels], index
+ * t * channels + c) and costs nothing.  Weights are laid out like Keras:
+ * conv kernel [kernel][in_channels][filters] + bias [filters], dense kernel
+ * [in_features][units] + bias [units], batch norm gamma, beta, moving_mean,
+ * moving_var [channels].
+ *
+ * Built-in architectures (nn_arch_builtin): "baseline" and "cnn", see
+ * nn_model.c for the exact graphs.  Input beats of 187 samples are
+ * zero-padded on the right to the model input length 200.
+ *
+ * Memory: the model owns its parameters, gradients and moving statistics;
+ * a workspace (nn_workspace) owns every per-batch buffer for one maximal
+ * batch size, allocated once, so the training and inference loops allocate
+ * nothing per batch.
+ */
+#ifndef ECG_NN_MODEL_H
+#define ECG_NN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ecg_core.h"
+#include "nn_threads.h"
+#include "rng.h"
+
+#define NN_BEAT_LENGTH 187		/* samples per beat as imported */
+#define NN_MAX_NODES 64
+#define NN_ARCH_NAME_MAX 32		/* including the terminating NUL */
+#define NN_TENSOR_NAME_MAX 48	/* including the terminating NUL */
+#define NN_MAX_TENSORS (4 * NN_MAX_NODES)
+#define NN_MAX_CLASSES 64
+#define NN_MAX_DIM 65536		/* bound on any length, channel or unit count */
+
+typedef enum nn_op
+{
+	NN_OP_INPUT = 1,			/* size = length, units = channels */
+	NN_OP_CONV1D = 2,			/* 'same' padding, stride 1, with bias; units = filters, size = kernel */
+	NN_OP_DENSE = 3,			/* on the flattened input; units = output features */
+	NN_OP_BATCHNORM = 4,		/* per channel; epsilon 1e-3, momentum 0.99 (Keras) */
+	NN_OP_RELU = 5,
+	NN_OP_DROPOUT = 6,			/* inverted dropout; rate in [0, 1) */
+	NN_OP_MAXPOOL = 7,			/* pool 2, stride 2 (size must be 2) */
+	NN_OP_ADD = 8,				/* input[0] + input[1], same shapes */
+	NN_OP_FLATTEN = 9			/* [L][C] -> [1][L*C]; no data movement */
+} nn_op;
+
+#define NN_OP_FIRST NN_OP_INPUT
+#define NN_OP_LAST NN_OP_FLATTEN
+
+typedef struct nn_node
+{
+	int32_t		op;				/* an nn_op */
+	int32_t		input[2];		/* producer nodes (earlier indices); -1 = unused */
+	int32_t		units;			/* input channels, conv filters, dense units; else 0 */
+	int32_t		size;			/* input length, conv kernel, pool size; else 0 */
+	float		rate;			/* dropout rate; else 0 */
+} nn_node;
+
+typedef struct nn_arch
+{
+	char		name[NN_ARCH_NAME_MAX];
+	int32_t		n_nodes;
+	nn_node		nodes[NN_MAX_NODES];
+} nn_arch;
+
+/* The built-in architecture called `name`; unknown -> ECG_ERR_ARGUMENT listing
+ * the known names. */
+int			nn_arch_builtin(const char *name, nn_arch *arch, ecg_status *st);
+/* "baseline, cnn" */
+const char *nn_arch_known_names(void);
+
+/*
+ * Checks a description completely (op codes, input indices, parameter ranges,
+ * shape compatibility, a [1][n_classes] last node); ECG_ERR_FORMAT naming the
+ * node on failure.  nn_model_create_from_arch calls it.
+ */
+int			nn_arch_validate(const nn_arch *arch, ecg_status *st);
+
+/* Lower-case op name ("conv1d", "batchnorm", ...), or "?" */
+const char *nn_op_name(int32_t op);
+
+/*
+ * A readable description, one node a line ("3 relu <- 2  [200 x 16]"),
+ * written into buf (always NUL-terminated when len > 0).  Returns the length
+ * the full text needs (excluding the NUL), like snprintf.
+ */
+size_t		nn_arch_describe(const nn_arch *arch, char *buf, size_t len);
+
+/* A parameter or state tensor of a model. */
+typedef struct nn_tensor
+{
+	char		name[NN_TENSOR_NAME_MAX];	/* "conv1d_1.kernel", "batchnorm_2.moving_var" */
+	int32_t		node;			/* owning node */
+	int32_t		rank;			/* 1..3 */
+	int32_t		dims[3];
+	size_t		count;			/* product of dims */
+	int			trainable;		/* 0 for batch-norm moving statistics */
+	float	   *data;			/* into nn_model.params or nn_model.state */
+	float	   *grad;			/* into nn_model.grads; NULL when not trainable */
+} nn_tensor;
+
+typedef struct nn_model
+{
+	nn_arch		arch;
+	int32_t		n_classes;
+	int32_t		input_length;
+	int32_t		input_channels;
+	int32_t		length[NN_MAX_NODES];	/* output shape of each node */
+	int32_t		channels[NN_MAX_NODES];
+	int32_t		n_consumers[NN_MAX_NODES];	/* how many nodes read each node */
+
+	/* trainable parameters (and their gradients) contiguous, in tensor order */
+	size_t		n_params;
+	float	   *params;
+	float	   *grads;
+	/* non-trainable state (batch-norm moving mean / variance), in tensor order */
+	size_t		n_state;
+	float	   *state;
+
+	int32_t		n_tensors;		/* in node order; per node: kernel, bias / gamma, beta,
+								 * moving_mean, moving_var */
+	nn_tensor	tensors[NN_MAX_TENSORS];
+	int32_t		node_tensor[NN_MAX_NODES];	/* first tensor of each node, -1 if none */
+} nn_model;
+
+/* A model of a built-in architecture, parameters zero (call nn_model_init). */
+nn_model   *nn_model_create(const char *arch_name, ecg_status *st);
+/* A model of any valid description. */
+nn_model   *nn_model_create_from_arch(const nn_arch *arch, ecg_status *st);
+void		nn_model_free(nn_model *model);
+
+/*
+ * Deterministic initialisation from a seed, like Keras: conv kernels He
+ * normal (truncated at 2 standard deviations, std sqrt(2 / fan_in) /
+ * 0.87962566103423978, fan_in = kernel * in_channels), dense kernels Glorot
+ * uniform (limit sqrt(6 / (fan_in + fan_out))), biases 0, gamma 1, beta 0,
+ * moving mean 0, moving variance 1.  Tensors are drawn in tensor order from
+ * one stream, so the same seed gives the same bits.
+ */
+void		nn_model_init(nn_model *model, uint64_t seed);
+
+/* Returns the tensor called `name`, or NULL. */
+nn_tensor  *nn_model_find_tensor(nn_model *model, const char *name);
+
+/* Per-batch buffers ------------------------------------------------------- */
+
+typedef struct nn_workspace nn_workspace;
+
+/*
+ * Bytes a workspace for batches of up to max_batch rows needs (training = 1
+ * adds gradients and saved state for the backward pass).  0 on overflow.
+ */
+size_t		nn_workspace_bytes(const nn_model *model, size_t max_batch, int training);
+
+/*
+ * Allocates a workspace (one arena) for batches of up to max_batch rows;
+ * checks the size against ecg_check_memory first.
+ */
+nn_workspace *nn_workspace_create(const nn_model *model, size_t max_batch, int training,
+								  ecg_status *st);
+void		nn_workspace_free(nn_workspace *ws);
+
+/*
+ * Copies n beats (rows of beat_length floats, beat_length <= input length) into
+ * the workspace's input buffer, zero-padding each to the model input length.
+ * rows == NULL takes beats 0..n-1, otherwise beats rows[0..n-1] (a gather for
+ * shuffled minibatches).
+ */
+void		nn_workspace_load_input(const nn_model *model, nn_workspace *ws, const float *beats,
+									size_t beat_length, const uint32_t *rows, size_t n);
+
+/*
+ * Forward pass over the n rows loaded in ws (n <= the workspace's batch).
+ * training = 1: batch statistics for batch norm (the moving statistics are
+ * updated, as Keras does in a training step), dropout masks drawn from
+ * *dropout_rng in the calling thread (one draw per dropout layer; the same rng
+ * state gives the same masks for any thread count); training = 0: inference
+ * (moving statistics, dropout is the identity; dropout_rng may be NULL).
+ * Afterwards nn_workspace_probs(ws) holds the class probabilities
+ * [n][n_classes].
+ */
+void		nn_forward(nn_model *model, nn_workspace *ws, size_t n, int training,
+					   rng_state *dropout_rng, nn_pool *pool);
+
+/*
+ * The same, and returns the mean categorical cross-entropy against labels[n]
+ * (0..n_classes-1): (1/n) * sum_i w_i * -log p_i[label_i], w_i =
+ * sample_weight[i] or 1 when sample_weight is NULL (Keras'
+ * SUM_OVER_BATCH_SIZE).  *correct (if not NULL) receives the number of rows
+ * whose arg-max probability is the label.
+ */
+double		nn_forward_loss(nn_model *model, nn_workspace *ws, size_t n, int training,
+							rng_state *dropout_rng, const int *labels,
+							const float *sample_weight, nn_pool *pool, size_t *correct);
+
+/* [n][n_classes] probabilities of the last forward pass */
+const float *nn_workspace_probs(const nn_workspace *ws);
+/* rows a workspace holds */
+size_t		nn_workspace_batch(const nn_workspace *ws);
+
+/*
+ * Backward pass after a training-mode nn_forward_loss with the same labels
+ * and weights: model->grads is SET (=) to the gradient of that mean loss with
+ * respect to the trainable parameters.  Requires a workspace created with
+ * training = 1.
+ */
+void		nn_backward(nn_model *model, nn_workspace *ws, const int *labels,
+						const float *sample_weight, size_t n, nn_pool *pool);
+
+/*
+ * Inference for n beats of beat_length samples (any n; processed in chunks
+ * of the workspace size): probs[n][n_classes].  ws may be NULL (a workspace
+ * of up to 1024 rows is made and freed here).  Calls ecg_check_interrupts()
+ * between chunks.
+ */
+int			nn_model_predict(nn_model *model, nn_workspace *ws, const float *beats,
+							 size_t beat_length, size_t n, float *probs, nn_pool *pool,
+							 ecg_status *st);
+
+#endif

@@ -1,0 +1,392 @@
+/*
+ * Unit tests for the model blob format (src/core/model_blob.c): round trips,
+ * byte-identical encodings for the same seed, and clean ECG_ERR_FORMAT
+ * errors for every flipped byte, every truncation, trailing bytes, foreign
+ * data, and structurally wrong blobs with a valid checksum.
+ */
+#include <string.h>
+
+#include "unit.h"
+#include "crc32.h"
+#include "model_blob.h"
+#include "rng.h"
+
+/* A small model using conv, batch norm, relu, dropout, flatten and dense. */
+static nn_model *
+small_model(uint64_t seed)
+{
+	nn_arch		a;
+	ecg_status	st;
+	nn_model   *m;
+
+	memset(&a, 0, sizeof(a));
+	strcpy(a.name, "small");
+	a.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 1, 6, 0};
+	a.nodes[1] = (nn_node) {NN_OP_CONV1D, {0, -1}, 2, 2, 0};
+	a.nodes[2] = (nn_node) {NN_OP_BATCHNORM, {1, -1}, 0, 0, 0};
+	a.nodes[3] = (nn_node) {NN_OP_RELU, {2, -1}, 0, 0, 0};
+	a.nodes[4] = (nn_node) {NN_OP_DROPOUT, {3, -1}, 0, 0, 0.5f};
+	a.nodes[5] = (nn_node) {NN_OP_FLATTEN, {4, -1}, 0, 0, 0};
+	a.nodes[6] = (nn_node) {NN_OP_DENSE, {5, -1}, 3, 0, 0};
+	a.n_nodes = 7;
+	m = nn_model_create_from_arch(&a, &st);
+	if (m != NULL)
+	{
+		nn_model_init(m, seed);
+		/* non-trivial moving statistics, so they are seen to round-trip */
+		for (size_t i = 0; i < m->n_state; i++)
+			m->state[i] += 0.25f * (float) (i + 1);
+	}
+	return m;
+}
+
+static void
+put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t) v;
+	p[1] = (uint8_t) (v >> 8);
+	p[2] = (uint8_t) (v >> 16);
+	p[3] = (uint8_t) (v >> 24);
+}
+
+static void
+fix_crc(uint8_t *blob, size_t len)
+{
+	put_le32(blob + len - 4, crc32_compute(blob, len - 4));
+}
+
+static int
+models_equal(const nn_model *a, const nn_model *b)
+{
+	return a->n_params == b->n_params && a->n_state == b->n_state &&
+		memcmp(a->params, b->params, a->n_params * sizeof(float)) == 0 &&
+		memcmp(a->state, b->state, a->n_state * sizeof(float)) == 0 &&
+		strcmp(a->arch.name, b->arch.name) == 0 && a->arch.n_nodes == b->arch.n_nodes &&
+		memcmp(a->arch.nodes, b->arch.nodes, sizeof(nn_node) * (size_t) a->arch.n_nodes) == 0;
+}
+
+static void
+test_crc32_known_values(void)
+{
+	CHECK(crc32_compute("123456789", 9) == 0xCBF43926u);
+	CHECK(crc32_compute("", 0) == 0);
+	CHECK(crc32_compute("a", 1) == 0xE8B7BE43u);
+	CHECK(crc32_update(crc32_update(0, "1234", 4), "56789", 5) == 0xCBF43926u);
+}
+
+static void
+test_round_trip_builtins(void)
+{
+	const char *archs[] = {"baseline", "cnn"};
+
+	for (int k = 0; k < 2; k++)
+	{
+		ecg_status	st;
+		nn_model   *m = nn_model_create(archs[k], &st);
+		nn_model   *back;
+		uint8_t    *blob,
+				   *again;
+		size_t		len,
+					len2;
+		char	   *meta = NULL;
+
+		nn_model_init(m, 123);
+		for (size_t i = 0; i < m->n_state; i++)
+			m->state[i] = 0.5f + 0.001f * (float) i;
+		CHECK(model_blob_encode(m, "epochs=3\nnote=ok", &blob, &len, &st) == 0);
+		CHECK(len == model_blob_size(m, strlen("epochs=3\nnote=ok")));
+		/* weights dominate: 4 bytes each */
+		CHECK(len > 4 * (m->n_params + m->n_state) && len < 4 * (m->n_params + m->n_state) + 8192);
+		back = model_blob_decode(blob, len, &meta, &st);
+		CHECK_MSG(back != NULL, "%s: %s", st.message, st.detail);
+		if (back != NULL)
+		{
+			CHECK(models_equal(m, back));
+			CHECK(meta != NULL && strcmp(meta, "epochs=3\nnote=ok") == 0);
+			CHECK(model_blob_encode(back, "epochs=3\nnote=ok", &again, &len2, &st) == 0);
+			CHECK(len2 == len && memcmp(blob, again, len) == 0);
+			ecg_free(again);
+		}
+		ecg_free(meta);
+		nn_model_free(back);
+		nn_model_free(m);
+		ecg_free(blob);
+	}
+}
+
+static void
+test_same_seed_same_bytes(void)
+{
+	ecg_status	st;
+	nn_model   *a = nn_model_create("cnn", &st),
+			   *b = nn_model_create("cnn", &st);
+	uint8_t    *ba,
+			   *bb;
+	size_t		la,
+				lb;
+
+	nn_model_init(a, 99);
+	nn_model_init(b, 99);
+	CHECK(model_blob_encode(a, NULL, &ba, &la, &st) == 0);
+	CHECK(model_blob_encode(b, NULL, &bb, &lb, &st) == 0);
+	CHECK(la == lb && memcmp(ba, bb, la) == 0);
+	ecg_free(bb);
+	nn_model_init(b, 100);
+	CHECK(model_blob_encode(b, NULL, &bb, &lb, &st) == 0);
+	CHECK(la == lb && memcmp(ba, bb, la) != 0);
+	/* layout: magic, version, length, name */
+	CHECK(memcmp(ba, "ECGDLMDL", 8) == 0);
+	CHECK(ba[8] == 1 && ba[9] == 0 && ba[10] == 0 && ba[11] == 0);
+	CHECK((ba[12] | ba[13] << 8 | ba[14] << 16 | (uint32_t) ba[15] << 24) == la);
+	CHECK(strcmp((const char *) ba + 16, "cnn") == 0);
+	ecg_free(ba);
+	ecg_free(bb);
+	nn_model_free(a);
+	nn_model_free(b);
+}
+
+static void
+test_every_flipped_byte_is_rejected(void)
+{
+	nn_model   *m = small_model(1);
+	ecg_status	st;
+	uint8_t    *blob;
+	size_t		len;
+	int			wrong_kind = 0,
+				accepted = 0;
+
+	CHECK(model_blob_encode(m, "meta", &blob, &len, &st) == 0);
+	for (size_t i = 0; i < len; i++)
+		for (int pattern = 0; pattern < 3; pattern++)
+		{
+			static const uint8_t flips[3] = {0x01, 0x80, 0xFF};
+			nn_model   *back;
+
+			blob[i] ^= flips[pattern];
+			ecg_status_clear(&st);
+			back = model_blob_decode(blob, len, NULL, &st);
+			if (back != NULL)
+			{
+				accepted++;
+				nn_model_free(back);
+			}
+			else if (st.kind != ECG_ERR_FORMAT || st.message[0] == '\0')
+				wrong_kind++;
+			blob[i] ^= flips[pattern];
+		}
+	CHECK_MSG(accepted == 0, "%d altered blobs accepted", accepted);
+	CHECK_MSG(wrong_kind == 0, "%d altered blobs failed without a format error", wrong_kind);
+	/* unaltered still fine */
+	CHECK((m = (nn_model_free(m), model_blob_decode(blob, len, NULL, &st))) != NULL);
+	nn_model_free(m);
+	ecg_free(blob);
+}
+
+static void
+test_every_truncation_is_rejected(void)
+{
+	nn_model   *m = small_model(2);
+	ecg_status	st;
+	uint8_t    *blob,
+			   *copy;
+	size_t		len;
+	int			bad = 0;
+
+	CHECK(model_blob_encode(m, NULL, &blob, &len, &st) == 0);
+	for (size_t cut = 0; cut < len; cut++)
+	{
+		/* an exact-size heap copy, so a read past the end is caught by ASan */
+		copy = malloc(cut ? cut : 1);
+		memcpy(copy, blob, cut);
+		ecg_status_clear(&st);
+		if (model_blob_decode(cut ? copy : NULL, cut, NULL, &st) != NULL || st.kind != ECG_ERR_FORMAT)
+			bad++;
+		else if (cut >= 8 && strstr(st.message, "truncated") == NULL)
+			bad++;
+		free(copy);
+	}
+	CHECK_MSG(bad == 0, "%d truncations not reported as truncated", bad);
+	/* one byte too many */
+	copy = malloc(len + 1);
+	memcpy(copy, blob, len);
+	copy[len] = 0;
+	CHECK(model_blob_decode(copy, len + 1, NULL, &st) == NULL && st.kind == ECG_ERR_FORMAT);
+	CHECK(strstr(st.message, "length field") != NULL);
+	free(copy);
+	ecg_free(blob);
+	nn_model_free(m);
+}
+
+static void
+test_foreign_data_is_rejected(void)
+{
+	ecg_status	st;
+	const char *png = "\x89PNG\r\n\x1a\n and more bytes than a header needs ......................";
+	uint8_t		zeros[200] = {0};
+
+	CHECK(model_blob_decode((const uint8_t *) png, strlen(png), NULL, &st) == NULL);
+	CHECK(st.kind == ECG_ERR_FORMAT && strstr(st.message, "magic") != NULL);
+	CHECK(model_blob_decode(zeros, sizeof(zeros), NULL, &st) == NULL && st.kind == ECG_ERR_FORMAT);
+	CHECK(model_blob_decode(NULL, 0, NULL, &st) == NULL && st.kind == ECG_ERR_FORMAT);
+}
+
+/*
+ * Structural damage with a recomputed checksum: the deeper checks must catch
+ * it.  Offsets follow the format in model_blob.h.
+ */
+static void
+expect_forged_error(const uint8_t *orig, size_t len, size_t at, uint32_t value,
+					const char *fragment)
+{
+	uint8_t    *b = malloc(len);
+	ecg_status	st;
+	nn_model   *m;
+
+	memcpy(b, orig, len);
+	put_le32(b + at, value);
+	fix_crc(b, len);
+	ecg_status_clear(&st);
+	m = model_blob_decode(b, len, NULL, &st);
+	CHECK_MSG(m == NULL, "forged value %u at %zu accepted", value, at);
+	CHECK_MSG(st.kind == ECG_ERR_FORMAT, "kind %d for forged value at %zu", st.kind, at);
+	CHECK_MSG(strstr(st.message, fragment) != NULL, "message \"%s\" lacks \"%s\"", st.message, fragment);
+	nn_model_free(m);
+	free(b);
+}
+
+static void
+test_forged_blobs_are_rejected(void)
+{
+	nn_model   *m = small_model(3);
+	ecg_status	st;
+	uint8_t    *blob;
+	size_t		len;
+	size_t		nodes = 64,
+				table = 64 + 24 * 7;
+	float		nan = NAN;
+	uint32_t	nan_bits;
+
+	CHECK(model_blob_encode(m, "x", &blob, &len, &st) == 0);
+	expect_forged_error(blob, len, 8, 2, "version");
+	expect_forged_error(blob, len, 48, 201, "disagrees with the graph");
+	expect_forged_error(blob, len, 56, 4, "disagrees with the graph");
+	expect_forged_error(blob, len, 60, 0, "nodes");
+	expect_forged_error(blob, len, 60, 1000000, "nodes");
+	expect_forged_error(blob, len, 60, 6, "");	/* fewer nodes: table misaligned */
+	expect_forged_error(blob, len, nodes + 24 * 1, 77, "unknown operation");
+	expect_forged_error(blob, len, nodes + 24 * 1 + 4, 1, "earlier node");
+	expect_forged_error(blob, len, nodes + 24 * 1 + 12, 0, "filters");
+	expect_forged_error(blob, len, nodes + 24 * 6 + 12, 1u << 30, "units");
+	expect_forged_error(blob, len, table, 3, "tensors");
+	expect_forged_error(blob, len, table + 4, 0xFFFFFFF0u, "name length");
+	expect_forged_error(blob, len, table + 4 + 4, 0x41414141u, "is not");
+	/* the first tensor (conv kernel [2][1][2]): rank at table + 4 + 4 + name */
+	{
+		size_t		rank_at = table + 8 + strlen(m->tensors[0].name);
+
+		expect_forged_error(blob, len, rank_at, 2, "rank");
+		expect_forged_error(blob, len, rank_at + 4, 3, "dimension");
+	}
+	/* a NaN weight: the first float of the data (after the table) */
+	memcpy(&nan_bits, &nan, 4);
+	{
+		size_t		data_at = table + 4;
+
+		for (int i = 0; i < m->n_tensors; i++)
+			data_at += 4 + strlen(m->tensors[i].name) + 4 + 4 * (size_t) m->tensors[i].rank;
+		expect_forged_error(blob, len, data_at, nan_bits, "offset");
+		/* moving variance (third tensor after conv kernel, bias, gamma, beta, mean) < 0 */
+		expect_forged_error(blob, len,
+							data_at + 4 * (m->tensors[0].count + m->tensors[1].count +
+										   m->tensors[2].count + m->tensors[3].count +
+										   m->tensors[4].count),
+							0xBF800000u, "moving_var");
+		/* metadata length too long for the blob, then a NUL in it */
+		expect_forged_error(blob, len, len - 4 - 1 - 4, 2, "truncated");
+		expect_forged_error(blob, len, len - 4 - 1 - 4, 0, "unexpected bytes");
+	}
+	{
+		/* NUL inside the metadata */
+		uint8_t    *b = malloc(len);
+
+		memcpy(b, blob, len);
+		b[len - 5] = 0;
+		fix_crc(b, len);
+		CHECK(model_blob_decode(b, len, NULL, &st) == NULL && strstr(st.message, "NUL") != NULL);
+		/* a name with garbage after its NUL */
+		memcpy(b, blob, len);
+		b[16 + 20] = 'x';
+		fix_crc(b, len);
+		CHECK(model_blob_decode(b, len, NULL, &st) == NULL && strstr(st.message, "name") != NULL);
+		free(b);
+	}
+	ecg_free(blob);
+	nn_model_free(m);
+}
+
+/* Random damage with a valid checksum: never a crash, only format errors or
+ * (for damaged weights) a successful decode. */
+static void
+test_random_forgeries_fail_cleanly(void)
+{
+	nn_model   *m = small_model(4);
+	ecg_status	st;
+	uint8_t    *blob,
+			   *b;
+	size_t		len;
+	rng_state	r;
+	int			wrong = 0;
+
+	CHECK(model_blob_encode(m, "meta data", &blob, &len, &st) == 0);
+	b = malloc(len);
+	rng_seed(&r, 2024);
+	for (int trial = 0; trial < 20000; trial++)
+	{
+		nn_model   *back;
+		int			changes = 1 + (int) rng_below(&r, 4);
+
+		memcpy(b, blob, len);
+		for (int c = 0; c < changes; c++)
+			b[16 + rng_below(&r, len - 20)] = (uint8_t) rng_next(&r);
+		fix_crc(b, len);
+		ecg_status_clear(&st);
+		back = model_blob_decode(b, len, NULL, &st);
+		if (back == NULL && st.kind != ECG_ERR_FORMAT)
+			wrong++;
+		nn_model_free(back);
+	}
+	CHECK(wrong == 0);
+	free(b);
+	ecg_free(blob);
+	nn_model_free(m);
+}
+
+static void
+test_encode_refuses_non_finite_weights(void)
+{
+	nn_model   *m = small_model(5);
+	ecg_status	st;
+	uint8_t    *blob;
+	size_t		len;
+
+	m->params[3] = INFINITY;
+	CHECK(model_blob_encode(m, NULL, &blob, &len, &st) != 0);
+	CHECK(st.kind == ECG_ERR_DATA && strstr(st.message, "not finite") != NULL);
+	CHECK(blob == NULL);
+	nn_model_free(m);
+}
+
+int
+main(void)
+{
+	RUN_TEST(test_crc32_known_values);
+	RUN_TEST(test_round_trip_builtins);
+	RUN_TEST(test_same_seed_same_bytes);
+	RUN_TEST(test_every_flipped_byte_is_rejected);
+	RUN_TEST(test_every_truncation_is_rejected);
+	RUN_TEST(test_foreign_data_is_rejected);
+	RUN_TEST(test_forged_blobs_are_rejected);
+	RUN_TEST(test_random_forgeries_fail_cleanly);
+	RUN_TEST(test_encode_refuses_non_finite_weights);
+	UNIT_EXIT();
+}

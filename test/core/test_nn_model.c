@@ -1,0 +1,816 @@
+/*
+ * Unit tests for the model graph (src/core/nn_model.c, nn_model_exec.c):
+ * built-in architectures, validation, Keras-like initialisation, one training
+ * step of both models against PyTorch (test/ref/model_refs.bin, made by
+ * test/ref/gen_model_refs.py), a finite-difference gradient check of a small
+ * graph using every operation, inference in chunks, thread independence.
+ */
+#include <float.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "unit.h"
+#include "nn_adam.h"
+#include "nn_model.h"
+
+/* Reference file ----------------------------------------------------------------- */
+
+typedef struct ref_record
+{
+	char		name[96];
+	uint32_t	stride;
+	uint32_t	count;
+	float	   *values;
+} ref_record;
+
+static ref_record refs[512];
+static int	n_refs = -1;		/* -1: not loaded yet; 0: missing */
+
+static uint32_t
+read_u32(FILE *f, int *ok)
+{
+	uint8_t		b[4];
+
+	if (fread(b, 1, 4, f) != 4)
+	{
+		*ok = 0;
+		return 0;
+	}
+	return (uint32_t) b[0] | ((uint32_t) b[1] << 8) | ((uint32_t) b[2] << 16) | ((uint32_t) b[3] << 24);
+}
+
+static void
+load_refs(void)
+{
+	const char *dir = getenv("ECGDL_TEST_REFS");
+	char		path[512];
+	char		magic[8];
+	FILE	   *f;
+	int			ok = 1;
+
+	if (n_refs >= 0)
+		return;
+	n_refs = 0;
+	snprintf(path, sizeof(path), "%s/model_refs.bin", dir ? dir : "test/ref");
+	f = fopen(path, "rb");
+	if (f == NULL)
+	{
+		fprintf(stderr, "  cannot open %s (run from the repository root or set ECGDL_TEST_REFS)\n", path);
+		return;
+	}
+	if (fread(magic, 1, 8, f) != 8 || memcmp(magic, "ECGMREF1", 8) != 0)
+	{
+		fprintf(stderr, "  %s: bad magic\n", path);
+		fclose(f);
+		return;
+	}
+	while (n_refs < (int) (sizeof(refs) / sizeof(refs[0])))
+	{
+		ref_record *r = &refs[n_refs];
+		uint32_t	len = read_u32(f, &ok);
+
+		if (!ok)
+			break;				/* end of file */
+		if (len >= sizeof(r->name) || fread(r->name, 1, len, f) != len)
+			break;
+		r->name[len] = '\0';
+		r->stride = read_u32(f, &ok);
+		r->count = read_u32(f, &ok);
+		if (!ok || r->count > (1u << 24))
+			break;
+		r->values = malloc((size_t) r->count * sizeof(float) + 1);
+		for (uint32_t i = 0; i < r->count && ok; i++)
+		{
+			uint32_t	bits = read_u32(f, &ok);
+
+			memcpy(&r->values[i], &bits, sizeof(float));
+		}
+		if (!ok)
+			break;
+		n_refs++;
+	}
+	fclose(f);
+}
+
+static const ref_record *
+find_ref(const char *name)
+{
+	load_refs();
+	for (int i = 0; i < n_refs; i++)
+		if (strcmp(refs[i].name, name) == 0)
+			return &refs[i];
+	return NULL;
+}
+
+/* The parameter generator shared with gen_model_refs.py (param_value). */
+static double
+unit_value(uint64_t tensor_index, uint64_t element)
+{
+	uint64_t	z = ((tensor_index << 32) | element) + UINT64_C(0x9E3779B97F4A7C15);
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	z ^= z >> 31;
+	return ((double) ((z >> 11) % 2049) - 1024.0) / 1024.0;
+}
+
+static void
+set_reference_params(nn_model *m)
+{
+	for (int i = 0; i < m->n_tensors; i++)
+	{
+		nn_tensor  *t = &m->tensors[i];
+		const char *kind = strchr(t->name, '.') + 1;
+		double		offset = 0,
+					scale;
+
+		if (strcmp(kind, "kernel") == 0)
+		{
+			double		fan_in = (double) (t->count / (size_t) t->dims[t->rank - 1]);
+			double		target = 2.0 / sqrt(fan_in);
+
+			scale = 1.0;
+			while (scale > target)
+				scale /= 2;
+		}
+		else if (strcmp(kind, "bias") == 0)
+			scale = 1.0 / 16;
+		else if (strcmp(kind, "gamma") == 0)
+			offset = 1.0, scale = 1.0 / 4;
+		else if (strcmp(kind, "beta") == 0 || strcmp(kind, "moving_mean") == 0)
+			scale = 1.0 / 8;
+		else
+			offset = 1.0, scale = 1.0 / 2;
+		for (size_t k = 0; k < t->count; k++)
+			t->data[k] = (float) (offset + scale * unit_value((uint64_t) i, k));
+	}
+}
+
+/* A model of a built-in architecture with every dropout rate set to 0. */
+static nn_model *
+model_without_dropout(const char *name)
+{
+	nn_arch		arch;
+	ecg_status	st;
+
+	if (nn_arch_builtin(name, &arch, &st) != 0)
+		return NULL;
+	for (int i = 0; i < arch.n_nodes; i++)
+		if (arch.nodes[i].op == NN_OP_DROPOUT)
+			arch.nodes[i].rate = 0;
+	return nn_model_create_from_arch(&arch, &st);
+}
+
+/*
+ * |a - b| <= tol * max(|b|, floor): relative, with a floor tied to the size of
+ * the whole compared array (values near 0 in a tensor of large values are
+ * compared at the tensor's scale).
+ */
+static int
+close_rel(double a, double b, double tol, double floor)
+{
+	double		scale = fabs(b) > floor ? fabs(b) : floor;
+
+	return fabs(a - b) <= tol * scale;
+}
+
+static double
+max_abs(const float *v, size_t n, size_t stride)
+{
+	double		m = 0;
+
+	for (size_t i = 0; i < n; i += stride)
+		if (fabs(v[i]) > m)
+			m = fabs(v[i]);
+	return m;
+}
+
+/* Compares values[k * stride] with the reference record, counting mismatches. */
+static int
+compare_array(const char *what, const float *values, const ref_record *r, double tol)
+{
+	double		floor = 1e-2 * max_abs(r->values, r->count, 1) + 1e-7;
+	int			bad = 0;
+
+	for (uint32_t k = 0; k < r->count; k++)
+	{
+		double		a = values[(size_t) k * r->stride];
+
+		if (!close_rel(a, r->values[k], tol, floor))
+		{
+			if (bad < 5)
+				fprintf(stderr, "  %s[%zu] = %.9g, reference %.9g\n", what,
+						(size_t) k * r->stride, a, (double) r->values[k]);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/*
+ * Every path from a cnn conv bias to the loss passes a per-channel batch norm,
+ * which removes any per-channel constant: the gradient is 0 in exact
+ * arithmetic (and ~1e-8 noise in float32, on both sides).
+ */
+static int
+is_zero_gradient(const char *arch, const nn_tensor *t)
+{
+	return strcmp(arch, "cnn") == 0 && strncmp(t->name, "conv1d_", 7) == 0 &&
+		strstr(t->name, ".bias") != NULL;
+}
+
+/* One step against PyTorch ----------------------------------------------------------- */
+
+static void
+check_one_step(const char *arch)
+{
+	char		name[160];
+	const ref_record *rx,
+			   *rl,
+			   *rw,
+			   *rloss,
+			   *rprobs,
+			   *rinfer;
+	nn_model   *m = model_without_dropout(arch);
+	nn_workspace *ws;
+	ecg_status	st;
+	nn_adam		adam;
+	int			labels[8];
+	double		loss;
+	int			bad;
+	float		probs[8 * 5];
+
+	snprintf(name, sizeof(name), "%s/x", arch);
+	rx = find_ref(name);
+	snprintf(name, sizeof(name), "%s/labels", arch);
+	rl = find_ref(name);
+	snprintf(name, sizeof(name), "%s/weights", arch);
+	rw = find_ref(name);
+	snprintf(name, sizeof(name), "%s/loss", arch);
+	rloss = find_ref(name);
+	snprintf(name, sizeof(name), "%s/probs", arch);
+	rprobs = find_ref(name);
+	snprintf(name, sizeof(name), "%s/probs_infer", arch);
+	rinfer = find_ref(name);
+	CHECK_MSG(rx && rl && rw && rloss && rprobs && rinfer, "reference records for %s missing", arch);
+	CHECK(m != NULL);
+	if (!(rx && rl && rw && rloss && rprobs && rinfer && m))
+	{
+		nn_model_free(m);
+		return;
+	}
+	CHECK(rx->count == 8 * NN_BEAT_LENGTH && rl->count == 8);
+	set_reference_params(m);
+	for (int i = 0; i < 8; i++)
+		labels[i] = (int) rl->values[i];
+
+	ws = nn_workspace_create(m, 8, 1, &st);
+	CHECK(ws != NULL);
+	if (ws == NULL)
+	{
+		nn_model_free(m);
+		return;
+	}
+	nn_workspace_load_input(m, ws, rx->values, NN_BEAT_LENGTH, NULL, 8);
+	loss = nn_forward_loss(m, ws, 8, 1, NULL, labels, rw->values, NULL, NULL);
+	CHECK_MSG(close_rel(loss, rloss->values[0], 1e-4, 1e-6), "%s loss %.9g, reference %.9g", arch,
+			  loss, (double) rloss->values[0]);
+	bad = compare_array("probs", nn_workspace_probs(ws), rprobs, 1e-4);
+	CHECK_MSG(bad == 0, "%s: %d training-mode probabilities differ", arch, bad);
+
+	nn_backward(m, ws, labels, rw->values, 8, NULL);
+	for (int i = 0; i < m->n_tensors; i++)
+	{
+		nn_tensor  *t = &m->tensors[i];
+		const ref_record *rg;
+
+		if (!t->trainable)
+			continue;
+		snprintf(name, sizeof(name), "%s/grad/%s", arch, t->name);
+		rg = find_ref(name);
+		CHECK_MSG(rg != NULL, "no reference %s", name);
+		if (rg == NULL)
+			continue;
+		CHECK_MSG((size_t) rg->count == (t->count + rg->stride - 1) / rg->stride, "%s size", name);
+		if (is_zero_gradient(arch, t))
+		{
+			/* zero in exact arithmetic: both sides hold rounding noise */
+			CHECK_MSG(max_abs(t->grad, t->count, 1) < 1e-6 && max_abs(rg->values, rg->count, 1) < 1e-6,
+					  "%s should have a ~0 gradient", t->name);
+			memset(t->grad, 0, t->count * sizeof(float));	/* as the reference step does */
+			continue;
+		}
+		bad = compare_array(name, t->grad, rg, 1e-4);
+		CHECK_MSG(bad == 0, "%d of %u gradient values of %s differ", bad, rg->count, t->name);
+	}
+
+	/* Adam step.  A gradient below ~1e-5 is dominated by rounding, and Adam's
+	 * first step is ~lr * sign(g): such parameters are compared at scale lr */
+	CHECK(nn_adam_init(&adam, m->n_params, 1e-3, &st) == 0);
+	nn_adam_step(&adam, m->params, m->grads);
+	for (int i = 0; i < m->n_tensors; i++)
+	{
+		nn_tensor  *t = &m->tensors[i];
+		const ref_record *ra,
+				   *rg;
+
+		snprintf(name, sizeof(name), "%s/after/%s", arch, t->name);
+		ra = find_ref(name);
+		snprintf(name, sizeof(name), "%s/grad/%s", arch, t->name);
+		rg = t->trainable ? find_ref(name) : NULL;
+		CHECK_MSG(ra != NULL, "no reference %s/after/%s", arch, t->name);
+		if (ra == NULL)
+			continue;
+		bad = 0;
+		for (uint32_t k = 0; k < ra->count; k++)
+		{
+			size_t		at = (size_t) k * ra->stride;
+			double		g = rg ? fabs(rg->values[k]) : 1;
+			double		tol = (rg && g < 1e-5) ? 2.1e-3 : 1e-4 * (fabs(ra->values[k]) > 1e-2 ? fabs(ra->values[k]) : 1e-2);
+
+			if (fabs(t->data[at] - ra->values[k]) > tol)
+			{
+				if (bad < 5)
+					fprintf(stderr, "  %s after[%zu] = %.9g, reference %.9g\n", t->name, at,
+							(double) t->data[at], (double) ra->values[k]);
+				bad++;
+			}
+		}
+		CHECK_MSG(bad == 0, "%d values of %s after the step differ", bad, t->name);
+	}
+	nn_adam_release(&adam);
+
+	/* inference with the updated parameters and moving statistics */
+	CHECK(nn_model_predict(m, NULL, rx->values, NN_BEAT_LENGTH, 8, probs, NULL, &st) == 0);
+	{
+		ref_record	r = *rinfer;
+
+		bad = compare_array("probs_infer", probs, &r, 1e-4);
+		CHECK_MSG(bad == 0, "%s: %d inference probabilities differ", arch, bad);
+	}
+	nn_workspace_free(ws);
+	nn_model_free(m);
+}
+
+static void
+test_baseline_step_matches_torch(void)
+{
+	check_one_step("baseline");
+}
+
+static void
+test_cnn_step_matches_torch(void)
+{
+	check_one_step("cnn");
+}
+
+/* Architectures --------------------------------------------------------------------- */
+
+static void
+test_builtin_architectures(void)
+{
+	ecg_status	st;
+	nn_model   *b = nn_model_create("baseline", &st);
+	nn_model   *c = nn_model_create("cnn", &st);
+
+	CHECK(b != NULL && c != NULL);
+	if (b == NULL || c == NULL)
+		return;
+	/* Dense(200->128) + Dense(128->5) */
+	CHECK(b->n_params == 200 * 128 + 128 + 128 * 5 + 5);
+	CHECK(b->n_state == 0);
+	/* 9 convs (first 1->16), 9 batch norms, Dense(1600->5) */
+	CHECK(c->n_params == (4 * 1 * 16 + 16) + 8 * (4 * 16 * 16 + 16) + 9 * 2 * 16 + 1600 * 5 + 5);
+	CHECK(c->n_state == 9 * 2 * 16);
+	CHECK(c->n_classes == 5 && c->input_length == 200 && c->input_channels == 1);
+	CHECK(c->length[c->arch.n_nodes - 2] == 1 && c->channels[c->arch.n_nodes - 2] == 1600);
+	CHECK(nn_model_find_tensor(c, "conv1d_1.kernel") != NULL);
+	CHECK(nn_model_find_tensor(c, "conv1d_1.kernel")->dims[1] == 1);
+	CHECK(nn_model_find_tensor(c, "dense_41.kernel") != NULL);
+	CHECK(nn_model_find_tensor(c, "batchnorm_38.moving_var") != NULL);
+	CHECK(nn_model_find_tensor(c, "nonsense") == NULL);
+	nn_model_free(b);
+	nn_model_free(c);
+
+	CHECK(nn_model_create("resnet", &st) == NULL);
+	CHECK(st.kind == ECG_ERR_ARGUMENT);
+	CHECK_MSG(strstr(st.detail, "baseline") && strstr(st.detail, "cnn"), "detail: %s", st.detail);
+}
+
+static void
+test_describe(void)
+{
+	nn_arch		arch;
+	ecg_status	st;
+	char		buf[4096];
+	size_t		need;
+
+	CHECK(nn_arch_builtin("cnn", &arch, &st) == 0);
+	need = nn_arch_describe(&arch, buf, sizeof(buf));
+	CHECK(need < sizeof(buf) && strlen(buf) == need);
+	CHECK(strstr(buf, "1 conv1d <- 0 filters=16 kernel=4  [200 x 16]") != NULL);
+	CHECK(strstr(buf, "maxpool <- 18 pool=2  [100 x 16]") != NULL);
+	CHECK(strstr(buf, "40 flatten <- 39  [1 x 1600]") != NULL);
+	/* truncation is safe and reports the full length */
+	CHECK(nn_arch_describe(&arch, buf, 10) == need && strlen(buf) == 9);
+}
+
+static void
+expect_invalid(nn_arch *a, const char *fragment)
+{
+	ecg_status	st;
+
+	ecg_status_clear(&st);
+	CHECK_MSG(nn_arch_validate(a, &st) != 0, "accepted a graph that should fail with \"%s\"", fragment);
+	CHECK(st.kind == ECG_ERR_FORMAT);
+	CHECK_MSG(strstr(st.message, fragment) != NULL, "message \"%s\" lacks \"%s\"", st.message, fragment);
+}
+
+static void
+test_validation_rejects_bad_graphs(void)
+{
+	nn_arch		good,
+				a;
+	ecg_status	st;
+
+	CHECK(nn_arch_builtin("cnn", &good, &st) == 0);
+	CHECK(nn_arch_validate(&good, &st) == 0);
+
+	a = good;
+	a.nodes[5].input[0] = 5;
+	expect_invalid(&a, "earlier node");
+	a = good;
+	a.nodes[5].op = 42;
+	expect_invalid(&a, "unknown operation");
+	a = good;
+	a.nodes[3].op = NN_OP_INPUT;
+	expect_invalid(&a, "only node 0");
+	a = good;
+	a.nodes[1].size = 0;
+	expect_invalid(&a, "kernel size");
+	a = good;
+	a.nodes[7].rate = 1.0f;
+	expect_invalid(&a, "rate");
+	a = good;
+	a.nodes[7].rate = NAN;
+	expect_invalid(&a, "rate");
+	a = good;
+	a.nodes[9].input[1] = 0;	/* 200 x 1 input added to 200 x 16 */
+	expect_invalid(&a, "differ in shape");
+	a = good;
+	a.nodes[19].size = 3;
+	expect_invalid(&a, "pool size 2");
+	a = good;
+	a.n_nodes = 40;				/* ends at the relu: not [1 x classes] */
+	expect_invalid(&a, "last node");
+	a = good;
+	a.n_nodes = 0;
+	expect_invalid(&a, "nodes");
+	a = good;
+	a.nodes[41].input[0] = 39;	/* flatten (40) now unused */
+	expect_invalid(&a, "never used");
+	a = good;
+	a.nodes[0].size = 0;
+	expect_invalid(&a, "input length");
+	a = good;
+	a.nodes[41].units = 100;	/* more than NN_MAX_CLASSES scores */
+	expect_invalid(&a, "last node");
+	a = good;
+	a.nodes[1].units = 4000;	/* 200 x 4000 values: fine per node, */
+	a.nodes[4].units = 4000;	/* but a 4 x 4000 x 4000 kernel is too big */
+	expect_invalid(&a, "");
+	a = good;
+	memset(a.name, 0, sizeof(a.name));
+	expect_invalid(&a, "name");
+}
+
+/* Initialisation --------------------------------------------------------------------- */
+
+static void
+test_init_is_seeded_and_keras_like(void)
+{
+	ecg_status	st;
+	nn_model   *a = nn_model_create("cnn", &st);
+	nn_model   *b = nn_model_create("cnn", &st);
+	double		sum = 0,
+				sq = 0;
+	size_t		n = 0;
+
+	nn_model_init(a, 7);
+	nn_model_init(b, 7);
+	CHECK(memcmp(a->params, b->params, a->n_params * sizeof(float)) == 0);
+	CHECK(memcmp(a->state, b->state, a->n_state * sizeof(float)) == 0);
+	nn_model_init(b, 8);
+	CHECK(memcmp(a->params, b->params, a->n_params * sizeof(float)) != 0);
+
+	for (int i = 0; i < a->n_tensors; i++)
+	{
+		nn_tensor  *t = &a->tensors[i];
+
+		if (strstr(t->name, "conv1d_") && strstr(t->name, ".kernel") && t->dims[1] == 16)
+		{
+			/* he_normal: truncated at 2 sd of sqrt(2/64)/0.8796; overall sd sqrt(2/64) */
+			double		sd = sqrt(2.0 / 64.0) / 0.87962566103423978;
+
+			for (size_t k = 0; k < t->count; k++)
+			{
+				CHECK(fabs(t->data[k]) <= 2 * sd + 1e-6);
+				sum += t->data[k];
+				sq += (double) t->data[k] * t->data[k];
+				n++;
+			}
+		}
+		else if (strstr(t->name, "dense_41.kernel"))
+		{
+			double		limit = sqrt(6.0 / (1600 + 5));
+			double		m2 = 0;
+
+			for (size_t k = 0; k < t->count; k++)
+			{
+				CHECK(fabs(t->data[k]) <= limit);
+				m2 += (double) t->data[k] * t->data[k];
+			}
+			/* uniform(-l, l) has variance l^2 / 3 */
+			CHECK_CLOSE(m2 / t->count, limit * limit / 3, 0.05 * limit * limit / 3);
+		}
+		else if (strstr(t->name, ".bias") || strstr(t->name, ".beta") || strstr(t->name, ".moving_mean"))
+		{
+			for (size_t k = 0; k < t->count; k++)
+				CHECK(t->data[k] == 0.0f);
+		}
+		else if (strstr(t->name, ".gamma") || strstr(t->name, ".moving_var"))
+		{
+			for (size_t k = 0; k < t->count; k++)
+				CHECK(t->data[k] == 1.0f);
+		}
+	}
+	CHECK(n == 8 * 4 * 16 * 16);
+	CHECK_CLOSE(sum / n, 0.0, 0.01);
+	CHECK_MSG(fabs(sqrt(sq / n) - sqrt(2.0 / 64.0)) < 0.04 * sqrt(2.0 / 64.0),
+			  "conv kernel sd %.5f, He sd %.5f", sqrt(sq / n), sqrt(2.0 / 64.0));
+	nn_model_free(a);
+	nn_model_free(b);
+}
+
+/* Finite differences ------------------------------------------------------------------ */
+
+/*
+ * A small graph using every operation: conv - bn - relu - dropout - conv
+ * + shortcut, maxpool, bn alone, relu, dropout, flatten, dense.
+ */
+static void
+build_tiny(nn_arch *a)
+{
+	nn_node    *n = a->nodes;
+
+	memset(a, 0, sizeof(*a));
+	strcpy(a->name, "tiny");
+	n[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 2, 9, 0};
+	n[1] = (nn_node) {NN_OP_CONV1D, {0, -1}, 3, 4, 0};
+	n[2] = (nn_node) {NN_OP_BATCHNORM, {1, -1}, 0, 0, 0};
+	n[3] = (nn_node) {NN_OP_RELU, {2, -1}, 0, 0, 0};
+	n[4] = (nn_node) {NN_OP_DROPOUT, {3, -1}, 0, 0, 0.25f};
+	n[5] = (nn_node) {NN_OP_CONV1D, {4, -1}, 3, 3, 0};
+	n[6] = (nn_node) {NN_OP_ADD, {5, 1}, 0, 0, 0};
+	n[7] = (nn_node) {NN_OP_MAXPOOL, {6, -1}, 0, 2, 0};
+	n[8] = (nn_node) {NN_OP_BATCHNORM, {7, -1}, 0, 0, 0};
+	n[9] = (nn_node) {NN_OP_RELU, {7, -1}, 0, 0, 0};	/* bn and relu both read 7 */
+	n[10] = (nn_node) {NN_OP_ADD, {8, 9}, 0, 0, 0};
+	n[11] = (nn_node) {NN_OP_DROPOUT, {10, -1}, 0, 0, 0.5f};
+	n[12] = (nn_node) {NN_OP_FLATTEN, {11, -1}, 0, 0, 0};
+	n[13] = (nn_node) {NN_OP_DENSE, {12, -1}, 4, 0, 0};
+	a->n_nodes = 14;
+}
+
+static double
+tiny_loss(nn_model *m, nn_workspace *ws, const float *x, const int *labels, const float *w,
+		  size_t n, const rng_state *mask_rng)
+{
+	rng_state	r = *mask_rng;	/* the same dropout masks every time */
+
+	nn_workspace_load_input(m, ws, x, 9, NULL, n);
+	return nn_forward_loss(m, ws, n, 1, &r, labels, w, NULL, NULL);
+}
+
+static void
+test_gradients_match_finite_differences(void)
+{
+	nn_arch		arch;
+	ecg_status	st;
+	nn_model   *m;
+	nn_workspace *ws;
+	rng_state	data_rng,
+				mask_rng;
+	enum
+	{
+	N = 6};
+	float		x[N * 9 * 2],
+				w[N];
+	int			labels[N];
+	float	   *analytic;
+	int			bad = 0,
+				checked = 0;
+
+	build_tiny(&arch);
+	m = nn_model_create_from_arch(&arch, &st);
+	CHECK_MSG(m != NULL, "%s", st.message);
+	if (m == NULL)
+		return;
+	nn_model_init(m, 3);
+	rng_seed(&data_rng, 11);
+	/* random BN affine parameters, so their gradients are not special */
+	for (int i = 0; i < m->n_tensors; i++)
+		if (strstr(m->tensors[i].name, "gamma") || strstr(m->tensors[i].name, "beta"))
+			for (size_t k = 0; k < m->tensors[i].count; k++)
+				m->tensors[i].data[k] += (float) (0.3 * rng_normal(&data_rng));
+	for (size_t i = 0; i < N * 9 * 2; i++)
+		x[i] = (float) rng_normal(&data_rng);
+	for (int i = 0; i < N; i++)
+	{
+		labels[i] = i % 4;
+		w[i] = (float) (0.5 + rng_uniform(&data_rng));
+	}
+	rng_seed(&mask_rng, 99);
+	ws = nn_workspace_create(m, N, 1, &st);
+	CHECK(ws != NULL);
+	if (ws == NULL)
+	{
+		nn_model_free(m);
+		return;
+	}
+	tiny_loss(m, ws, x, labels, w, N, &mask_rng);
+	nn_backward(m, ws, labels, w, N, NULL);
+	analytic = malloc(m->n_params * sizeof(float));
+	memcpy(analytic, m->grads, m->n_params * sizeof(float));
+
+	for (size_t p = 0; p < m->n_params; p++)
+	{
+		float		saved = m->params[p];
+		double		h = 2e-3,
+					up,
+					down,
+					numeric;
+
+		m->params[p] = saved + (float) h;
+		up = tiny_loss(m, ws, x, labels, w, N, &mask_rng);
+		m->params[p] = saved - (float) h;
+		down = tiny_loss(m, ws, x, labels, w, N, &mask_rng);
+		m->params[p] = saved;
+		numeric = (up - down) / (2 * h);
+		checked++;
+		/* central differences are O(h^2); no relu / max kink lies within h here */
+		if (fabs(numeric - analytic[p]) > 2e-3 + 2e-2 * fabs(analytic[p]))
+		{
+			if (bad < 5)
+				fprintf(stderr, "  param %zu: analytic %.6g, numeric %.6g\n", p,
+						(double) analytic[p], numeric);
+			bad++;
+		}
+	}
+	CHECK(checked == (int) m->n_params);
+	CHECK_MSG(bad == 0, "%d of %d parameter gradients disagree", bad, checked);
+	free(analytic);
+	nn_workspace_free(ws);
+	nn_model_free(m);
+}
+
+/* Inference and threads ----------------------------------------------------------------- */
+
+static void
+test_predict_any_batch(void)
+{
+	ecg_status	st;
+	nn_model   *m = nn_model_create("cnn", &st);
+	size_t		n = 300;
+	float	   *beats = malloc(n * NN_BEAT_LENGTH * sizeof(float));
+	float	   *p1 = malloc(n * 5 * sizeof(float));
+	float	   *p2 = malloc(n * 5 * sizeof(float));
+	nn_workspace *small;
+	rng_state	r;
+	int			bad = 0;
+
+	nn_model_init(m, 5);
+	rng_seed(&r, 5);
+	for (size_t i = 0; i < n * NN_BEAT_LENGTH; i++)
+		beats[i] = (float) rng_normal(&r);
+	CHECK(nn_model_predict(m, NULL, beats, NN_BEAT_LENGTH, n, p1, NULL, &st) == 0);
+	small = nn_workspace_create(m, 7, 0, &st);
+	CHECK(nn_model_predict(m, small, beats, NN_BEAT_LENGTH, n, p2, NULL, &st) == 0);
+	for (size_t i = 0; i < n; i++)
+	{
+		double		sum = 0;
+
+		for (int c = 0; c < 5; c++)
+		{
+			sum += p1[i * 5 + c];
+			bad += !(fabs(p1[i * 5 + c] - p2[i * 5 + c]) <= 1e-6);
+		}
+		CHECK_CLOSE(sum, 1.0, 1e-5);
+	}
+	CHECK_MSG(bad == 0, "%d probabilities depend on the chunk size", bad);
+	/* beats longer than the input are refused */
+	CHECK(nn_model_predict(m, NULL, beats, 201, 1, p1, NULL, &st) != 0 && st.kind == ECG_ERR_ARGUMENT);
+	nn_workspace_free(small);
+	nn_model_free(m);
+	free(beats);
+	free(p1);
+	free(p2);
+}
+
+static void
+one_step(nn_model *m, nn_pool *pool, const float *beats, const int *labels, size_t n,
+		 float *grads_out, float *probs_out)
+{
+	ecg_status	st;
+	nn_workspace *ws = nn_workspace_create(m, n, 1, &st);
+	rng_state	r;
+
+	rng_seed(&r, 77);
+	nn_workspace_load_input(m, ws, beats, NN_BEAT_LENGTH, NULL, n);
+	nn_forward_loss(m, ws, n, 1, &r, labels, NULL, pool, NULL);
+	nn_backward(m, ws, labels, NULL, n, pool);
+	memcpy(grads_out, m->grads, m->n_params * sizeof(float));
+	memcpy(probs_out, nn_workspace_probs(ws), n * 5 * sizeof(float));
+	nn_workspace_free(ws);
+}
+
+static void
+test_thread_count_does_not_change_results(void)
+{
+	ecg_status	st;
+	const char *archs[] = {"baseline", "cnn"};
+
+	for (int a = 0; a < 2; a++)
+	{
+		nn_model   *m = nn_model_create(archs[a], &st);
+		nn_pool    *pool = nn_pool_create(2, &st);
+		size_t		n = 37;
+		float	   *beats = malloc(n * NN_BEAT_LENGTH * sizeof(float));
+		int		   *labels = malloc(n * sizeof(int));
+		float	   *g1 = malloc(m->n_params * sizeof(float));
+		float	   *g2 = malloc(m->n_params * sizeof(float));
+		float		p1[37 * 5],
+					p2[37 * 5];
+		float	   *state = malloc((m->n_state + 1) * sizeof(float));
+		rng_state	r;
+
+		CHECK(pool != NULL);
+		nn_model_init(m, 1);
+		rng_seed(&r, 2);
+		for (size_t i = 0; i < n * NN_BEAT_LENGTH; i++)
+			beats[i] = (float) rng_normal(&r);
+		for (size_t i = 0; i < n; i++)
+			labels[i] = (int) (i % 5);
+		memcpy(state, m->state, m->n_state * sizeof(float));
+		one_step(m, NULL, beats, labels, n, g1, p1);
+		memcpy(m->state, state, m->n_state * sizeof(float));
+		one_step(m, pool, beats, labels, n, g2, p2);
+		CHECK_MSG(memcmp(g1, g2, m->n_params * sizeof(float)) == 0, "%s gradients differ", archs[a]);
+		CHECK_MSG(memcmp(p1, p2, sizeof(p1)) == 0, "%s probabilities differ", archs[a]);
+		/* and something was computed */
+		CHECK(max_abs(g1, m->n_params, 1) > 0);
+		nn_pool_destroy(pool);
+		nn_model_free(m);
+		free(beats);
+		free(labels);
+		free(g1);
+		free(g2);
+		free(state);
+	}
+}
+
+static void
+test_workspace_respects_memory_limit(void)
+{
+	ecg_status	st;
+	nn_model   *m = nn_model_create("cnn", &st);
+	size_t		bytes = nn_workspace_bytes(m, 2048, 1);
+	nn_workspace *ws;
+
+	/* activations of ~20 nodes of 200 x 16 floats per row, at least */
+	CHECK(bytes > (size_t) 20 * 100 * 16 * 4 * 2048);
+	CHECK(bytes < (size_t) 2 << 30);
+	CHECK(nn_workspace_bytes(m, 2048, 0) < bytes);
+	ecg_set_memory_limit(bytes / 2);
+	ws = nn_workspace_create(m, 2048, 1, &st);
+	CHECK(ws == NULL && st.kind == ECG_ERR_LIMIT);
+	ecg_set_memory_limit(0);
+	CHECK(nn_workspace_create(m, 0, 1, &st) == NULL && st.kind == ECG_ERR_ARGUMENT);
+	nn_model_free(m);
+}
+
+int
+main(void)
+{
+	RUN_TEST(test_builtin_architectures);
+	RUN_TEST(test_describe);
+	RUN_TEST(test_validation_rejects_bad_graphs);
+	RUN_TEST(test_init_is_seeded_and_keras_like);
+	RUN_TEST(test_baseline_step_matches_torch);
+	RUN_TEST(test_cnn_step_matches_torch);
+	RUN_TEST(test_gradients_match_finite_differences);
+	RUN_TEST(test_predict_any_batch);
+	RUN_TEST(test_thread_count_does_not_change_results);
+	RUN_TEST(test_workspace_respects_memory_limit);
+	UNIT_EXIT();
+}
