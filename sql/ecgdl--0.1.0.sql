@@ -62,3 +62,167 @@ LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 
 COMMENT ON FUNCTION ecg_oversample(regclass, text, text, int, int, text) IS
 'Writes a new table with every row of source plus generated minority-class rows (random, smote or adasyn, imbalanced-learn semantics); returns the number of rows generated';
+
+-- Models ------------------------------------------------------------------------
+
+-- One row per trained (or imported) model.  weights holds the versioned model
+-- blob (format in README.md, "Model format").  Everyone may read models and
+-- classify with them; a role may change or drop only models owned by a role
+-- it is a member of (row-level security below).
+CREATE TABLE ecgdl.models (
+    id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name             text NOT NULL UNIQUE,
+    architecture     text NOT NULL,
+    hyperparameters  jsonb NOT NULL DEFAULT '{}',
+    training_table   text,
+    class_counts     jsonb,
+    oversampling     text,
+    history          jsonb,
+    best_epoch       integer,
+    epochs_run       integer,
+    training_seconds float8,
+    owner            name NOT NULL DEFAULT current_user,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    weights          bytea NOT NULL
+);
+COMMENT ON TABLE ecgdl.models IS 'Trained ecgdl models: architecture, hyperparameters, training data and history, and the weights as a versioned blob';
+
+ALTER TABLE ecgdl.models ENABLE ROW LEVEL SECURITY;
+CREATE POLICY models_read ON ecgdl.models FOR SELECT USING (true);
+CREATE POLICY models_insert ON ecgdl.models FOR INSERT
+    WITH CHECK (pg_catalog.pg_has_role(current_user, owner, 'MEMBER'));
+CREATE POLICY models_update ON ecgdl.models FOR UPDATE
+    USING (pg_catalog.pg_has_role(current_user, owner, 'MEMBER'))
+    WITH CHECK (pg_catalog.pg_has_role(current_user, owner, 'MEMBER'));
+CREATE POLICY models_delete ON ecgdl.models FOR DELETE
+    USING (pg_catalog.pg_has_role(current_user, owner, 'MEMBER'));
+GRANT USAGE ON SCHEMA ecgdl TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ecgdl.models TO PUBLIC;
+
+CREATE FUNCTION ecg_train(name text, train regclass, arch text DEFAULT 'cnn',
+                          validation regclass DEFAULT NULL, epochs int DEFAULT 100,
+                          batch_size int DEFAULT 2048, learning_rate float8 DEFAULT 1e-3,
+                          patience int DEFAULT 15, seed int DEFAULT 42,
+                          class_weight text DEFAULT 'none', replace boolean DEFAULT false,
+                          validation_fraction float8 DEFAULT 0.3)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ecg_train'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_train(text, regclass, text, regclass, int, int, float8, int, int, text, boolean, float8) IS
+'Trains a model (baseline or cnn) on a beat table inside the database and stores it in ecgdl.models; returns its id';
+
+CREATE FUNCTION ecg_model_export(name text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ecg_model_export'
+LANGUAGE C STABLE STRICT;
+
+COMMENT ON FUNCTION ecg_model_export(text) IS
+'The versioned blob of a stored model, for ecg_model_import on another server';
+
+CREATE FUNCTION ecg_model_import(name text, model bytea, replace boolean DEFAULT false)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ecg_model_import'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_model_import(text, bytea, boolean) IS
+'Validates a model blob (from ecg_model_export) and stores it under a name; returns the model id';
+
+-- Classification and evaluation ------------------------------------------------
+
+CREATE FUNCTION ecg_classify(model text, signal real[])
+RETURNS smallint
+AS 'MODULE_PATHNAME', 'ecg_classify'
+LANGUAGE C STABLE PARALLEL SAFE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_classify(text, real[]) IS
+'AAMI class 0..4 (N, S, V, F, Q) a stored model predicts for one beat of 187 samples';
+
+CREATE FUNCTION ecg_predict_proba(model text, signal real[])
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'ecg_predict_proba'
+LANGUAGE C STABLE PARALLEL SAFE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_predict_proba(text, real[]) IS
+'Class probabilities (N, S, V, F, Q) a stored model gives one beat of 187 samples';
+
+CREATE FUNCTION ecg_classify_table(model text, source regclass)
+RETURNS TABLE (id bigint, predicted smallint, probabilities real[])
+AS 'MODULE_PATHNAME', 'ecg_classify_table'
+LANGUAGE C STABLE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_classify_table(text, regclass) IS
+'Classifies every row of a beat table (or view) in blocks: id, predicted class, probabilities';
+
+CREATE TABLE ecgdl.evaluations (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    model_id     bigint NOT NULL REFERENCES ecgdl.models (id) ON DELETE CASCADE,
+    model_name   text NOT NULL,
+    test_table   text NOT NULL,
+    evaluated_at timestamptz NOT NULL DEFAULT now(),
+    rows         bigint NOT NULL,
+    accuracy     float8 NOT NULL,
+    macro_f1     float8 NOT NULL,
+    per_class    jsonb NOT NULL,
+    confusion    bigint[] NOT NULL,
+    owner        name NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE ecgdl.evaluations IS 'Every ecg_evaluate() run: figures per class and the confusion matrix (rows: true class, columns: predicted, N S V F Q)';
+ALTER TABLE ecgdl.evaluations ENABLE ROW LEVEL SECURITY;
+CREATE POLICY evaluations_read ON ecgdl.evaluations FOR SELECT USING (true);
+CREATE POLICY evaluations_insert ON ecgdl.evaluations FOR INSERT
+    WITH CHECK (pg_catalog.pg_has_role(current_user, owner, 'MEMBER'));
+CREATE POLICY evaluations_delete ON ecgdl.evaluations FOR DELETE
+    USING (pg_catalog.pg_has_role(current_user, owner, 'MEMBER'));
+GRANT SELECT, INSERT, DELETE ON ecgdl.evaluations TO PUBLIC;
+
+CREATE FUNCTION ecg_evaluate(model text, test regclass)
+RETURNS TABLE (class text, "precision" float8, recall float8, f1 float8, support bigint)
+AS 'MODULE_PATHNAME', 'ecg_evaluate'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_evaluate(text, regclass) IS
+'Classification report of a model on a labelled beat table (per class, accuracy, macro and weighted averages); also stored in ecgdl.evaluations';
+
+-- Reports ----------------------------------------------------------------------
+
+-- One row per model and test table: its latest evaluation with the model's
+-- architecture, oversampling and training figures.
+CREATE VIEW ecgdl.report AS
+SELECT DISTINCT ON (e.model_id, e.test_table)
+       m.name AS model, m.architecture, coalesce(m.oversampling, 'unknown') AS oversampling,
+       coalesce(m.hyperparameters ->> 'class_weight', 'none') AS class_weight,
+       m.training_table, e.test_table, e.rows AS test_rows,
+       round(e.accuracy::numeric, 4) AS accuracy, round(e.macro_f1::numeric, 4) AS macro_f1,
+       round((e.per_class -> 'N' ->> 'f1')::numeric, 3) AS f1_n,
+       round((e.per_class -> 'S' ->> 'f1')::numeric, 3) AS f1_s,
+       round((e.per_class -> 'V' ->> 'f1')::numeric, 3) AS f1_v,
+       round((e.per_class -> 'F' ->> 'f1')::numeric, 3) AS f1_f,
+       round((e.per_class -> 'Q' ->> 'f1')::numeric, 3) AS f1_q,
+       round((e.per_class -> 'N' ->> 'precision')::numeric, 3) AS precision_n,
+       round((e.per_class -> 'S' ->> 'precision')::numeric, 3) AS precision_s,
+       round((e.per_class -> 'V' ->> 'precision')::numeric, 3) AS precision_v,
+       round((e.per_class -> 'F' ->> 'precision')::numeric, 3) AS precision_f,
+       round((e.per_class -> 'Q' ->> 'precision')::numeric, 3) AS precision_q,
+       round((e.per_class -> 'N' ->> 'recall')::numeric, 3) AS recall_n,
+       round((e.per_class -> 'S' ->> 'recall')::numeric, 3) AS recall_s,
+       round((e.per_class -> 'V' ->> 'recall')::numeric, 3) AS recall_v,
+       round((e.per_class -> 'F' ->> 'recall')::numeric, 3) AS recall_f,
+       round((e.per_class -> 'Q' ->> 'recall')::numeric, 3) AS recall_q,
+       m.epochs_run AS epochs, m.best_epoch, round(m.training_seconds::numeric, 1) AS training_seconds,
+       e.evaluated_at
+FROM ecgdl.evaluations e JOIN ecgdl.models m ON m.id = e.model_id
+ORDER BY e.model_id, e.test_table, e.evaluated_at DESC, e.id DESC;
+COMMENT ON VIEW ecgdl.report IS 'The latest evaluation of every model on every test table, one row each, ready for a BI tool';
+
+-- The confusion matrices in long form.
+CREATE VIEW ecgdl.confusion AS
+SELECT DISTINCT ON (e.model_id, e.test_table, t.i, p.j)
+       e.model_name AS model, e.test_table,
+       (ARRAY['N','S','V','F','Q'])[t.i] AS true_class,
+       (ARRAY['N','S','V','F','Q'])[p.j] AS predicted_class,
+       e.confusion[t.i][p.j] AS count
+FROM ecgdl.evaluations e, generate_series(1, 5) AS t(i), generate_series(1, 5) AS p(j)
+ORDER BY e.model_id, e.test_table, t.i, p.j, e.evaluated_at DESC, e.id DESC;
+COMMENT ON VIEW ecgdl.confusion IS 'Confusion matrix of the latest evaluation of every model and test table: one row per true and predicted class';
+GRANT SELECT ON ecgdl.report, ecgdl.confusion TO PUBLIC;

@@ -26,7 +26,7 @@ SELECT min(array_length(signal, 1)), max(array_length(signal, 1)) FROM csv_beats
 
 -- Windows line ends and a trailing empty line are accepted
 \set csv_crlf :fixtures '/crlf.csv'
-COPY (SELECT string_agg(line, E'\r\n' ORDER BY n) || E'\r\n' FROM csv_text WHERE n <= 3) TO :'csv_crlf';
+SELECT write_server_file(:'csv_crlf', (SELECT string_agg(line, E'\r\n' ORDER BY n) || E'\r\n\n' FROM csv_text WHERE n <= 3));
 SELECT ecg_import_csv(:'csv_crlf', 'csv_crlf_beats');
 
 -- the staged path for clients without server file access: \copy the file
@@ -42,7 +42,8 @@ FROM staged_beats s JOIN csv_beats b USING (id) WHERE s.signal = b.signal AND s.
 CREATE FUNCTION write_bad_csv(path text, bad_line text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format('COPY (SELECT line FROM (SELECT n, line FROM csv_text WHERE n <= 2 '
-                   'UNION ALL SELECT 3, %L) t ORDER BY n) TO %L', bad_line, path);
+                   'UNION ALL SELECT 3, %L UNION ALL SELECT 4, line FROM csv_text WHERE n = 4) t '
+                   'ORDER BY n) TO %L', bad_line, path);
 END $$;
 SELECT write_bad_csv(:'csv_bad', '0.1,0.2,1.0');
 SELECT regress_error(format('SELECT ecg_import_csv(%L, %L)', :'csv_bad', 'bad1'));

@@ -6,6 +6,7 @@ SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS arguments
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'ecgdl'
 ORDER BY 1, 2;
+LOAD 'ecgdl';
 SHOW ecgdl.max_memory;
 SHOW ecgdl.threads;
 
@@ -25,4 +26,15 @@ EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL, state = RETURNED_SQLSTATE;
     RETURN state || ': ' || replace(msg, fixtures, '<fixtures>')
         || CASE WHEN detail <> '' THEN ' [' || replace(detail, fixtures, '<fixtures>') || ']' ELSE '' END;
+END $$;
+
+-- write_server_file(path, content): exact bytes into a server file (COPY TO
+-- would escape control characters)
+CREATE FUNCTION write_server_file(path text, content text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    lo oid := lo_from_bytea(0, convert_to(content, 'UTF8'));
+BEGIN
+    PERFORM lo_export(lo, path);
+    PERFORM lo_unlink(lo);
 END $$;

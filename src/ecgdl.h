@@ -99,3 +99,33 @@ BeatRows   *beat_rows_load(Oid relid, const char *role, bool with_signals, bool 
 
 /* real[] from floats */
 ArrayType  *ecgdl_floats_to_array(const float *values, int n);
+
+/* model_store.c -------------------------------------------------------- */
+
+/* A row of ecgdl.models as the glue writes it (JSON fields as text). */
+typedef struct ModelRecord
+{
+	const char *architecture;
+	const char *hyperparameters;	/* JSON object */
+	const char *training_table;		/* NULL if none */
+	const char *class_counts;		/* JSON object or NULL */
+	const char *oversampling;		/* NULL if unknown */
+	const char *history;			/* JSON array or NULL */
+	int			best_epoch;			/* <= 0: NULL */
+	int			epochs_run;			/* <= 0: NULL */
+	double		training_seconds;	/* < 0: NULL */
+	bytea	   *weights;
+} ModelRecord;
+
+/* Errors out when `name` exists and replace is false, or when it belongs to
+ * a role the user is not a member of.  Called before long work. */
+void		model_store_check_name(const char *name, bool replace);
+/* Inserts or (replace) updates the model row; returns its id. */
+int64		model_store_save(const char *name, bool replace, const ModelRecord *rec);
+/* The weights blob of a model (copied into the current context) and its row
+ * version; errors when there is no such model. */
+bytea	   *model_store_load(const char *name, int64 *id, TransactionId *xmin);
+
+/* Class map "N=1, S=10" / {"S": 10} into values[5] (unnamed classes keep
+ * their value); errors with `what` in the message on bad text. */
+void		ecgdl_parse_class_map(const char *text, double *values, const char *what);

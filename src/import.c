@@ -121,7 +121,7 @@ parse_header_file(const char *directory, RecordPlan *plan)
 				 errmsg("record \"%s\" not found", plan->name),
 				 errdetail("File \"%s\" does not exist.", path)));
 	if (wfdb_header_parse(text, len, &plan->header, &st) != 0)
-		ecgdl_report_status(&st, ERRCODE_DATA_CORRUPTED,
+		ecgdl_report_status(&st, ERRCODE_INVALID_TEXT_REPRESENTATION,
 							psprintf("header of record \"%s\"", plan->name));
 	if (plan->header.n_signals < 1)
 		ereport(ERROR,
@@ -220,7 +220,7 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 					 errdetail("File \"%s\" does not exist.", atr_path)));
 		if (beats_extract_record(&plan->header, plan->signal, (const uint8_t *) dat, dat_len,
 								 (const uint8_t *) atr, atr_len, &set, &st) != 0)
-			ecgdl_report_status(&st, ERRCODE_DATA_CORRUPTED, NULL);
+			ecgdl_report_status(&st, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL);
 		MemoryContextSwitchTo(old);
 
 		for (size_t b = 0; b < set.n_beats; b++)

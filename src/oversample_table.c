@@ -10,7 +10,7 @@
 #include "postgres.h"
 
 #include <cblas.h>
-#include <ctype.h>
+#include <math.h>
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -42,78 +42,32 @@ parse_method(const char *name)
 	pg_unreachable();
 }
 
-static int
-class_of_name(const char *name)
-{
-	for (int c = 0; c < ECGDL_N_CLASSES; c++)
-		if (pg_strcasecmp(name, ecgdl_class_name(c)) == 0)
-			return c;
-	if (strlen(name) == 1 && name[0] >= '0' && name[0] < '0' + ECGDL_N_CLASSES)
-		return name[0] - '0';
-	return -1;
-}
-
 /*
  * The sampling strategy: 'auto' (returns false), or explicit final counts per
  * class as "S=5000, V=5000" (also "S:5000" and the JSON object
- * {"S": 5000, "V": 5000}); classes not named are left as they are.
+ * {"S": 5000, "V": 5000}); classes not named are left as they are (-1).
  */
 static bool
 parse_strategy(const char *text, int64 *targets)
 {
-	char	   *copy,
-			   *token,
-			   *save = NULL;
-	bool		any = false;
+	double		values[ECGDL_N_CLASSES];
 
 	if (pg_strcasecmp(text, "auto") == 0)
 		return false;
 	for (int c = 0; c < ECGDL_N_CLASSES; c++)
-		targets[c] = -1;
-	copy = pstrdup(text);
-	for (char *p = copy; *p; p++)
-		if (*p == '{' || *p == '}' || *p == '"' || *p == '\'' || isspace((unsigned char) *p))
-			*p = ' ';
-	for (token = strtok_r(copy, ",", &save); token != NULL; token = strtok_r(NULL, ",", &save))
+		values[c] = -1;
+	ecgdl_parse_class_map(text, values, "sampling strategy");
+	for (int c = 0; c < ECGDL_N_CLASSES; c++)
 	{
-		char	   *sep = strpbrk(token, "=:");
-		char	   *name,
-				   *end;
-		long long	count;
-		int			c;
-
-		if (sep == NULL)
-			goto bad;
-		*sep = '\0';
-		name = token;
-		while (*name == ' ')
-			name++;
-		for (char *e = name + strlen(name); e > name && e[-1] == ' ';)
-			*--e = '\0';
-		c = class_of_name(name);
-		if (c < 0)
+		if (values[c] != -1 && (values[c] < 0 || values[c] != floor(values[c]) || values[c] > 1e15))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown class \"%s\" in sampling strategy", name),
-					 errhint("Classes are N, S, V, F and Q (or 0..4).")));
-		errno = 0;
-		count = strtoll(sep + 1, &end, 10);
-		while (*end == ' ')
-			end++;
-		if (errno != 0 || *end != '\0' || end == sep + 1 || count < 0)
-			goto bad;
-		targets[c] = count;
-		any = true;
+					 errmsg("invalid target %g for class %s in sampling strategy", values[c],
+							ecgdl_class_name(c)),
+					 errhint("Targets are whole row counts.")));
+		targets[c] = (int64) values[c];
 	}
-	if (!any)
-		goto bad;
 	return true;
-bad:
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid sampling strategy \"%s\"", text),
-			 errhint("Use 'auto', or final counts per class such as 'S=5000, V=5000' or '{\"S\": 5000}'.")));
-	pg_unreachable();
 }
 
 /* "column" or "NULL::type" when the source lacks a column of that type. */

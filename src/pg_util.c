@@ -3,6 +3,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+#include <math.h>
 #include <sys/stat.h>
 
 #include "catalog/namespace.h"
@@ -39,7 +41,7 @@ ecgdl_report_status(const ecg_status *st, int format_errcode, const char *contex
 			code = ERRCODE_FEATURE_NOT_SUPPORTED;
 			break;
 		case ECG_ERR_DATA:
-			code = ERRCODE_DATA_CORRUPTED;
+			code = ERRCODE_DATA_EXCEPTION;
 			break;
 		case ECG_ERR_LIMIT:
 			code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
@@ -145,4 +147,65 @@ ecgdl_class_name(int label)
 	static const char *const names[ECGDL_N_CLASSES] = {"N", "S", "V", "F", "Q"};
 
 	return (label >= 0 && label < ECGDL_N_CLASSES) ? names[label] : "?";
+}
+
+static int
+class_of_name(const char *name)
+{
+	for (int c = 0; c < ECGDL_N_CLASSES; c++)
+		if (pg_strcasecmp(name, ecgdl_class_name(c)) == 0)
+			return c;
+	if (strlen(name) == 1 && name[0] >= '0' && name[0] < '0' + ECGDL_N_CLASSES)
+		return name[0] - '0';
+	return -1;
+}
+
+void
+ecgdl_parse_class_map(const char *text, double *values, const char *what)
+{
+	char	   *copy = pstrdup(text);
+	char	   *token,
+			   *save = NULL;
+	bool		any = false;
+
+	for (char *p = copy; *p; p++)
+		if (*p == '{' || *p == '}' || *p == '"' || *p == '\'' || isspace((unsigned char) *p))
+			*p = ' ';
+	for (token = strtok_r(copy, ",", &save); token != NULL; token = strtok_r(NULL, ",", &save))
+	{
+		char	   *sep = strpbrk(token, "=:");
+		char	   *name = token,
+				   *end;
+		double		value;
+		int			c;
+
+		if (sep == NULL)
+			goto bad;
+		*sep = '\0';
+		while (*name == ' ')
+			name++;
+		for (char *e = name + strlen(name); e > name && e[-1] == ' ';)
+			*--e = '\0';
+		c = class_of_name(name);
+		if (c < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown class \"%s\" in %s", name, what),
+					 errhint("Classes are N, S, V, F and Q (or 0..4).")));
+		errno = 0;
+		value = strtod(sep + 1, &end);
+		while (*end == ' ')
+			end++;
+		if (errno != 0 || *end != '\0' || end == sep + 1 || !isfinite(value))
+			goto bad;
+		values[c] = value;
+		any = true;
+	}
+	if (any)
+		return;
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid %s \"%s\"", what, text),
+			 errhint("Give values per class such as 'S=5000, V=5000' or '{\"S\": 5000}'.")));
 }

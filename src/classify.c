@@ -1,0 +1,502 @@
+/*
+ * classify.c - classification with stored models: ecg_classify,
+ * ecg_predict_proba (per row, PARALLEL SAFE), ecg_classify_table (batch) and
+ * ecg_evaluate (classification report, stored in ecgdl.evaluations).
+ *
+ * Model cache: each backend decodes a model once and keeps it, with the id
+ * and row version (xmin) of its ecgdl.models row.  The first call of every
+ * statement checks that row again (one index lookup), so a model replaced or
+ * dropped by any session is seen from the next statement on, while one
+ * statement always uses one whole model.
+ */
+#include "postgres.h"
+
+#include <cblas.h>
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "ecgdl.h"
+#include "metrics.h"
+#include "model_blob.h"
+#include "nn_model.h"
+#include "nn_threads.h"
+
+PG_FUNCTION_INFO_V1(ecg_classify);
+PG_FUNCTION_INFO_V1(ecg_predict_proba);
+PG_FUNCTION_INFO_V1(ecg_classify_table);
+PG_FUNCTION_INFO_V1(ecg_evaluate);
+
+#define MODEL_NAME_KEY 256
+#define BATCH_ROWS 4096
+
+typedef struct CachedModel
+{
+	char		name[MODEL_NAME_KEY];	/* hash key */
+	int64		id;
+	TransactionId xmin;
+	MemoryContext context;		/* holds model and workspace */
+	nn_model   *model;
+	nn_workspace *row_workspace;	/* one row, for the per-row functions */
+	float	   *row_signal;		/* input_length floats, for the per-row functions */
+	LocalTransactionId checked_lxid;	/* statement the row was last checked in */
+	TimestampTz checked_statement;
+} CachedModel;
+
+static HTAB *model_cache = NULL;
+
+/* Decodes a blob into a new context under CacheMemoryContext. */
+static void
+load_model(CachedModel *entry, bytea *blob)
+{
+	MemoryContext loading = AllocSetContextCreate(CurrentMemoryContext, "ecgdl model",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(loading);
+	ecg_status	st;
+	nn_model   *model;
+	nn_workspace *ws;
+	float	   *row_signal;
+
+	model = model_blob_decode((const uint8_t *) VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob), NULL, &st);
+	if (model == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("model \"%s\" is not a valid ecgdl model: %s", entry->name, st.message),
+				 st.detail[0] ? errdetail("%s", st.detail) : 0,
+				 errhint("Train it again, or import an intact blob with ecg_model_import(..., replace => true).")));
+	ws = nn_workspace_create(model, 1, 0, &st);
+	if (ws == NULL)
+		ecgdl_report_status(&st, ERRCODE_OUT_OF_MEMORY, NULL);
+	row_signal = palloc(sizeof(float) * Max(model->input_length, NN_BEAT_LENGTH));
+	MemoryContextSwitchTo(old);
+
+	/* success: replace the old model, keep the new one for the session */
+	if (entry->context)
+		MemoryContextDelete(entry->context);
+	MemoryContextSetParent(loading, CacheMemoryContext);
+	entry->context = loading;
+	entry->model = model;
+	entry->row_workspace = ws;
+	entry->row_signal = row_signal;
+}
+
+/* The current statement's copy of a model, (re)loaded when its row changed. */
+static CachedModel *
+get_model(text *name_text)
+{
+	char	   *name = text_to_cstring(name_text);
+	CachedModel *entry;
+	bool		found;
+	int64		id;
+	TransactionId xmin;
+	bytea	   *blob;
+
+	if (strlen(name) >= MODEL_NAME_KEY)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("model name is too long"),
+				 errdetail("Model names have at most %d bytes.", MODEL_NAME_KEY - 1)));
+	if (model_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = MODEL_NAME_KEY;
+		ctl.entrysize = sizeof(CachedModel);
+		ctl.hcxt = CacheMemoryContext;
+		model_cache = hash_create("ecgdl model cache", 16, &ctl,
+								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	entry = hash_search(model_cache, name, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->context = NULL;
+		entry->model = NULL;
+		entry->checked_lxid = InvalidLocalTransactionId;
+	}
+	if (entry->model != NULL && entry->checked_lxid == MyProc->lxid &&
+		entry->checked_statement == GetCurrentStatementStartTimestamp())
+		return entry;
+
+	PG_TRY();
+	{
+		blob = model_store_load(name, &id, &xmin);
+		if (entry->model == NULL || entry->id != id || entry->xmin != xmin)
+		{
+			load_model(entry, blob);
+			entry->id = id;
+			entry->xmin = xmin;
+		}
+	}
+	PG_CATCH();
+	{
+		if (entry->model == NULL)
+			hash_search(model_cache, name, HASH_REMOVE, NULL);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	entry->checked_lxid = MyProc->lxid;
+	entry->checked_statement = GetCurrentStatementStartTimestamp();
+	return entry;
+}
+
+/* Samples of a signal argument: the model's beat length (187), or its input
+ * length (zero padding is then already there). */
+static void
+signal_argument(FunctionCallInfo fcinfo, int argno, const nn_model *model, float *out, int *len)
+{
+	ArrayType  *arr;
+	int			n;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("signal must not be NULL")));
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	n = ARR_NDIM(arr) == 1 ? ARR_DIMS(arr)[0] : 0;
+	if (n != NN_BEAT_LENGTH && n != model->input_length)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("signal has %d samples, expected %d (or the model input length %d)",
+						n, NN_BEAT_LENGTH, model->input_length),
+				 ARR_NDIM(arr) != 1 ? errdetail("The array has %d dimensions.", ARR_NDIM(arr)) : 0));
+	ecgdl_array_to_floats(arr, out, n, "the argument");
+	*len = n;
+}
+
+static CachedModel *
+model_argument(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model name must not be NULL")));
+	return get_model(PG_GETARG_TEXT_PP(0));
+}
+
+/* Runs the model on the signal argument; returns the number of classes. */
+static int
+predict_one(FunctionCallInfo fcinfo, float *probs)
+{
+	CachedModel *entry = model_argument(fcinfo);
+	int			len;
+	ecg_status	st;
+
+	signal_argument(fcinfo, 1, entry->model, entry->row_signal, &len);
+	if (nn_model_predict(entry->model, entry->row_workspace, entry->row_signal, (size_t) len, 1,
+						 probs, NULL, &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+	return entry->model->n_classes;
+}
+
+Datum
+ecg_classify(PG_FUNCTION_ARGS)
+{
+	float		probs[NN_MAX_CLASSES];
+	int			n_classes = predict_one(fcinfo, probs);
+
+	PG_RETURN_INT16((int16) metrics_argmax(probs, n_classes));
+}
+
+Datum
+ecg_predict_proba(PG_FUNCTION_ARGS)
+{
+	float		probs[NN_MAX_CLASSES];
+	int			n_classes = predict_one(fcinfo, probs);
+
+	PG_RETURN_ARRAYTYPE_P(ecgdl_floats_to_array(probs, n_classes));
+}
+
+/*
+ * Batch inference over a table: rows are read in blocks of BATCH_ROWS and
+ * each block goes through the network at once, on a thread pool.
+ */
+typedef void (*batch_consumer) (const int64 *ids, const int *labels, const float *probs, int n,
+								int n_classes, void *arg);
+
+static void
+predict_relation_blocks(CachedModel *entry, Oid relid, bool with_labels, nn_pool *pool,
+						batch_consumer consume, void *arg)
+{
+	StringInfoData sql;
+	Portal		portal;
+	int64	   *ids = palloc(sizeof(int64) * BATCH_ROWS);
+	int		   *labels = palloc(sizeof(int) * BATCH_ROWS);
+	float	   *beats = palloc(sizeof(float) * (Size) BATCH_ROWS * NN_BEAT_LENGTH);
+	float	   *probs = palloc(sizeof(float) * (Size) BATCH_ROWS * entry->model->n_classes);
+	nn_workspace *ws;
+	ecg_status	st;
+	MemoryContext caller = CurrentMemoryContext;
+
+	ws = nn_workspace_create(entry->model, BATCH_ROWS, 0, &st);
+	if (ws == NULL)
+		ecgdl_report_status(&st, ERRCODE_OUT_OF_MEMORY, NULL);
+	beat_table_check_layout(relid, with_labels ? "test table" : "source table");
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT id, %s, signal FROM %s",
+					 with_labels ? "label" : "NULL::pg_catalog.int2", ecgdl_relation_name(relid));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL, true, 0);
+	for (;;)
+	{
+		int			n;
+
+		SPI_cursor_fetch(portal, true, BATCH_ROWS);
+		if (SPI_processed == 0)
+			break;
+		n = (int) SPI_processed;
+		for (int r = 0; r < n; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+			Datum		d;
+			char		what[64];
+
+			d = SPI_getbinval(tup, desc, 1, &isnull);
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("a row of \"%s\" has a NULL id", ecgdl_relation_name(relid))));
+			ids[r] = DatumGetInt64(d);
+			snprintf(what, sizeof(what), "row id %lld", (long long) ids[r]);
+			d = SPI_getbinval(tup, desc, 2, &isnull);
+			if (with_labels && (isnull || DatumGetInt16(d) < 0 || DatumGetInt16(d) >= ECGDL_N_CLASSES))
+				ereport(ERROR,
+						(errcode(isnull ? ERRCODE_NULL_VALUE_NOT_ALLOWED : ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("label of %s is %s", what, isnull ? "NULL" : "out of range")));
+			labels[r] = with_labels ? DatumGetInt16(d) : -1;
+			d = SPI_getbinval(tup, desc, 3, &isnull);
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("signal of %s is NULL", what)));
+			ecgdl_array_to_floats(DatumGetArrayTypeP(d), beats + (Size) r * NN_BEAT_LENGTH,
+								  NN_BEAT_LENGTH, what);
+		}
+		SPI_freetuptable(SPI_tuptable);
+		if (nn_model_predict(entry->model, ws, beats, NN_BEAT_LENGTH, (size_t) n, probs, pool, &st) != 0)
+			ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+		{
+			MemoryContext spi = MemoryContextSwitchTo(caller);
+
+			consume(ids, labels, probs, n, entry->model->n_classes, arg);
+			MemoryContextSwitchTo(spi);
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	nn_workspace_free(ws);
+}
+
+/* Runs predict_relation_blocks on a pool that is destroyed on every way out. */
+static void
+predict_relation(CachedModel *entry, Oid relid, bool with_labels, batch_consumer consume, void *arg)
+{
+	nn_pool    *volatile pool = NULL;
+	ecg_status	st;
+
+	openblas_set_num_threads(1);
+	PG_TRY();
+	{
+		pool = nn_pool_create(ecgdl_threads, &st);
+		if (pool == NULL)
+			ecgdl_report_status(&st, ERRCODE_INSUFFICIENT_RESOURCES, NULL);
+		predict_relation_blocks(entry, relid, with_labels, pool, consume, arg);
+	}
+	PG_FINALLY();
+	{
+		nn_pool_destroy(pool);
+	}
+	PG_END_TRY();
+}
+
+typedef struct TableOutput
+{
+	ReturnSetInfo *rsinfo;
+} TableOutput;
+
+static void
+emit_rows(const int64 *ids, const int *labels, const float *probs, int n, int n_classes, void *arg)
+{
+	TableOutput *out = arg;
+
+	for (int r = 0; r < n; r++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		const float *p = probs + (Size) r * n_classes;
+
+		values[0] = Int64GetDatum(ids[r]);
+		values[1] = Int16GetDatum((int16) metrics_argmax(p, n_classes));
+		values[2] = PointerGetDatum(ecgdl_floats_to_array(p, n_classes));
+		tuplestore_putvalues(out->rsinfo->setResult, out->rsinfo->setDesc, values, nulls);
+		pfree(DatumGetPointer(values[2]));
+	}
+}
+
+Datum
+ecg_classify_table(PG_FUNCTION_ARGS)
+{
+	CachedModel *entry;
+	TableOutput out;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source table must not be NULL")));
+	entry = model_argument(fcinfo);
+	InitMaterializedSRF(fcinfo, 0);
+	out.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	predict_relation(entry, PG_GETARG_OID(1), false, emit_rows, &out);
+	return (Datum) 0;
+}
+
+typedef struct ConfusionSink
+{
+	int64		confusion[ECGDL_N_CLASSES * ECGDL_N_CLASSES];
+} ConfusionSink;
+
+static void
+count_confusion(const int64 *ids, const int *labels, const float *probs, int n, int n_classes,
+				void *arg)
+{
+	ConfusionSink *sink = arg;
+
+	for (int r = 0; r < n; r++)
+	{
+		int			predicted = metrics_argmax(probs + (Size) r * n_classes, n_classes);
+
+		if (predicted < ECGDL_N_CLASSES)
+			sink->confusion[labels[r] * ECGDL_N_CLASSES + predicted]++;
+	}
+}
+
+static void
+append_metrics_json(StringInfo buf, const class_metrics *m)
+{
+	appendStringInfo(buf, "{\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"support\": %lld}",
+					 m->precision, m->recall, m->f1, (long long) m->support);
+}
+
+static void
+store_evaluation(CachedModel *entry, Oid test_relid, const ConfusionSink *sink,
+				 const classification_report *report)
+{
+	StringInfoData per_class,
+				confusion;
+	Oid			argtypes[8] = {INT8OID, TEXTOID, TEXTOID, INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, TEXTOID};
+	Datum		args[8];
+
+	initStringInfo(&per_class);
+	appendStringInfoChar(&per_class, '{');
+	for (int c = 0; c < ECGDL_N_CLASSES; c++)
+	{
+		appendStringInfo(&per_class, "%s\"%s\": ", c ? ", " : "", ecgdl_class_name(c));
+		append_metrics_json(&per_class, &report->per_class[c]);
+	}
+	appendStringInfoString(&per_class, ", \"macro avg\": ");
+	append_metrics_json(&per_class, &report->macro);
+	appendStringInfoString(&per_class, ", \"weighted avg\": ");
+	append_metrics_json(&per_class, &report->weighted);
+	appendStringInfoChar(&per_class, '}');
+
+	initStringInfo(&confusion);
+	appendStringInfoChar(&confusion, '{');
+	for (int t = 0; t < ECGDL_N_CLASSES; t++)
+	{
+		appendStringInfo(&confusion, "%s{", t ? "," : "");
+		for (int p = 0; p < ECGDL_N_CLASSES; p++)
+			appendStringInfo(&confusion, "%s%lld", p ? "," : "",
+							 (long long) sink->confusion[t * ECGDL_N_CLASSES + p]);
+		appendStringInfoChar(&confusion, '}');
+	}
+	appendStringInfoChar(&confusion, '}');
+
+	args[0] = Int64GetDatum(entry->id);
+	args[1] = CStringGetTextDatum(entry->name);
+	args[2] = CStringGetTextDatum(ecgdl_relation_name(test_relid));
+	args[3] = Int64GetDatum(report->total);
+	args[4] = Float8GetDatum(report->accuracy);
+	args[5] = Float8GetDatum(report->macro.f1);
+	args[6] = CStringGetTextDatum(per_class.data);
+	args[7] = CStringGetTextDatum(confusion.data);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("INSERT INTO ecgdl.evaluations (model_id, model_name, test_table, "
+							  "rows, accuracy, macro_f1, per_class, confusion) "
+							  "VALUES ($1, $2, $3, $4, $5, $6, $7::pg_catalog.jsonb, $8::pg_catalog.int8[])",
+							  8, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not store the evaluation");
+	SPI_finish();
+}
+
+static void
+put_report_row(ReturnSetInfo *rsinfo, const char *label, const class_metrics *m, bool only_f1)
+{
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	values[0] = CStringGetTextDatum(label);
+	values[1] = Float8GetDatum(m->precision);
+	values[2] = Float8GetDatum(m->recall);
+	values[3] = Float8GetDatum(m->f1);
+	values[4] = Int64GetDatum(m->support);
+	if (only_f1)
+		nulls[1] = nulls[2] = true;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+Datum
+ecg_evaluate(PG_FUNCTION_ARGS)
+{
+	CachedModel *entry;
+	Oid			test_relid;
+	ConfusionSink sink;
+	classification_report report;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	class_metrics accuracy_row = {0};
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("test table must not be NULL")));
+	entry = model_argument(fcinfo);
+	if (entry->model->n_classes != ECGDL_N_CLASSES)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model \"%s\" has %d classes; evaluation needs the 5 AAMI classes",
+						entry->name, entry->model->n_classes)));
+	test_relid = PG_GETARG_OID(1);
+	memset(&sink, 0, sizeof(sink));
+	predict_relation(entry, test_relid, true, count_confusion, &sink);
+	metrics_report(sink.confusion, ECGDL_N_CLASSES, &report);
+	if (report.total == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("test table \"%s\" is empty", ecgdl_relation_name(test_relid))));
+	store_evaluation(entry, test_relid, &sink, &report);
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int c = 0; c < ECGDL_N_CLASSES; c++)
+		put_report_row(rsinfo, ecgdl_class_name(c), &report.per_class[c], false);
+	accuracy_row.f1 = report.accuracy;
+	accuracy_row.support = report.total;
+	put_report_row(rsinfo, "accuracy", &accuracy_row, true);
+	put_report_row(rsinfo, "macro avg", &report.macro, false);
+	put_report_row(rsinfo, "weighted avg", &report.weighted, false);
+	return (Datum) 0;
+}

@@ -1,0 +1,315 @@
+/*
+ * train.c - ecg_train(): trains a baseline or cnn model on a beat table inside
+ * the server and stores it in ecgdl.models.
+ */
+#include "postgres.h"
+
+#include <cblas.h>
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "ecgdl.h"
+#include "model_blob.h"
+#include "nn_model.h"
+#include "nn_threads.h"
+#include "nn_train.h"
+
+PG_FUNCTION_INFO_V1(ecg_train);
+
+static void
+check_range(const char *what, double value, double lo, double hi)
+{
+	if (!(value >= lo && value <= hi))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be between %g and %g", what, lo, hi),
+				 errdetail("The value given was %g.", value)));
+}
+
+static void
+append_json_number(StringInfo buf, double v)
+{
+	if (isfinite(v))
+		appendStringInfo(buf, "%.6g", v);
+	else
+		appendStringInfoString(buf, "null");
+}
+
+static int
+report_epoch(const nn_epoch_stats *s, void *arg)
+{
+	int			epochs = *(int *) arg;
+
+	ereport(NOTICE,
+			(errmsg("epoch %d/%d: loss %.4f, accuracy %.4f, val_loss %.4f, val_accuracy %.4f, lr %.2g, %.1f s",
+					s->epoch, epochs, s->loss, s->accuracy, s->val_loss, s->val_accuracy, s->lr,
+					s->seconds)));
+	CHECK_FOR_INTERRUPTS();
+	return 0;
+}
+
+/* The oversampling method that produced a table, when it says so. */
+static char *
+oversampling_of(Oid relid)
+{
+	char	   *method = NULL;
+	MemoryContext caller = CurrentMemoryContext;
+	StringInfoData sql;
+
+	if (get_attnum(relid, "method") == InvalidAttrNumber ||
+		get_attnum(relid, "synthetic") == InvalidAttrNumber)
+		return NULL;
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT method::pg_catalog.text FROM %s WHERE synthetic LIMIT 1",
+					 ecgdl_relation_name(relid));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql.data, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (v != NULL)
+			method = MemoryContextStrdup(caller, v);
+	}
+	SPI_finish();
+	return method;
+}
+
+static char *
+class_counts_json(const BeatRows *rows)
+{
+	int64		counts[ECGDL_N_CLASSES] = {0};
+	StringInfoData buf;
+
+	for (int64 i = 0; i < rows->n; i++)
+		counts[rows->labels[i]]++;
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (int c = 0; c < ECGDL_N_CLASSES; c++)
+		appendStringInfo(&buf, "%s\"%s\": %lld", c ? ", " : "", ecgdl_class_name(c), (long long) counts[c]);
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+static char *
+history_json(const nn_train_result *result)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (int e = 0; e < result->epochs_run; e++)
+	{
+		const nn_epoch_stats *s = &result->history[e];
+
+		appendStringInfo(&buf, "%s{\"epoch\": %d, \"loss\": ", e ? ", " : "", s->epoch);
+		append_json_number(&buf, s->loss);
+		appendStringInfoString(&buf, ", \"accuracy\": ");
+		append_json_number(&buf, s->accuracy);
+		appendStringInfoString(&buf, ", \"val_loss\": ");
+		append_json_number(&buf, s->val_loss);
+		appendStringInfoString(&buf, ", \"val_accuracy\": ");
+		append_json_number(&buf, s->val_accuracy);
+		appendStringInfoString(&buf, ", \"lr\": ");
+		append_json_number(&buf, s->lr);
+		appendStringInfoString(&buf, ", \"seconds\": ");
+		append_json_number(&buf, s->seconds);
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoChar(&buf, ']');
+	return buf.data;
+}
+
+static nn_dataset
+dataset_of(const BeatRows *rows)
+{
+	nn_dataset	d;
+
+	d.beats = rows->signals;
+	d.labels = rows->labels;
+	d.n = (size_t) rows->n;
+	return d;
+}
+
+/*
+ * Runs the training on a thread pool that is destroyed on every way out,
+ * including an error or a cancel thrown from the epoch callback.
+ */
+static int
+train_on_pool(nn_model *model, const nn_dataset *train, const nn_dataset *validation,
+			  const nn_train_config *config, int *epochs, nn_train_result *result,
+			  ecg_status *st)
+{
+	nn_pool    *volatile pool = NULL;
+	volatile int status = -1;
+
+	/* the layer kernels run on our pool; BLAS stays single-threaded inside it */
+	openblas_set_num_threads(1);
+	PG_TRY();
+	{
+		pool = nn_pool_create(ecgdl_threads, st);
+		if (pool == NULL)
+			ecgdl_report_status(st, ERRCODE_INSUFFICIENT_RESOURCES, NULL);
+		status = nn_train_run(model, train, validation, config, pool, report_epoch, epochs,
+							  result, st);
+	}
+	PG_FINALLY();
+	{
+		nn_pool_destroy(pool);
+	}
+	PG_END_TRY();
+	return status;
+}
+
+Datum
+ecg_train(PG_FUNCTION_ARGS)
+{
+	char	   *name,
+			   *arch,
+			   *class_weight;
+	Oid			train_relid,
+				val_relid = InvalidOid;
+	bool		replace;
+	nn_train_config config;
+	nn_train_result result;
+	BeatRows   *train_rows,
+			   *val_rows = NULL;
+	nn_dataset	train_set,
+				val_set;
+	nn_model   *model;
+	ecg_status	st;
+	int			train_status;
+	instr_time	start,
+				elapsed;
+	char	   *metadata;
+	size_t		blob_len;
+	bytea	   *blob;
+	ModelRecord rec = {0};
+	StringInfoData hyper;
+	int			epochs;
+
+	for (int i = 0; i < 12; i++)
+		if (i != 3 && PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of ecg_train must not be NULL", i + 1),
+					 errhint("Only validation may be NULL (a stratified part of the training table is then held out).")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	train_relid = PG_GETARG_OID(1);
+	arch = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (!PG_ARGISNULL(3))
+		val_relid = PG_GETARG_OID(3);
+	class_weight = text_to_cstring(PG_GETARG_TEXT_PP(9));
+	replace = PG_GETARG_BOOL(10);
+
+	nn_train_config_default(&config);
+	epochs = PG_GETARG_INT32(4);
+	check_range("epochs", epochs, 1, 100000);
+	check_range("batch_size", PG_GETARG_INT32(5), 1, 65536);
+	check_range("learning_rate", PG_GETARG_FLOAT8(6), 1e-9, 10);
+	check_range("patience", PG_GETARG_INT32(7), 0, 100000);
+	check_range("validation_fraction", PG_GETARG_FLOAT8(11), 0.01, 0.9);
+	config.epochs = epochs;
+	config.batch_size = PG_GETARG_INT32(5);
+	config.learning_rate = PG_GETARG_FLOAT8(6);
+	config.patience = PG_GETARG_INT32(7);
+	config.seed = (uint64) (uint32) PG_GETARG_INT32(8);
+	config.validation_fraction = PG_GETARG_FLOAT8(11);
+	config.threads = ecgdl_threads;
+	if (pg_strcasecmp(class_weight, "none") == 0)
+		config.class_weighting = NN_CLASS_WEIGHT_NONE;
+	else if (pg_strcasecmp(class_weight, "balanced") == 0)
+		config.class_weighting = NN_CLASS_WEIGHT_BALANCED;
+	else
+	{
+		double		w[ECGDL_N_CLASSES] = {1, 1, 1, 1, 1};
+
+		ecgdl_parse_class_map(class_weight, w, "class_weight");
+		config.class_weighting = NN_CLASS_WEIGHT_EXPLICIT;
+		for (int c = 0; c < ECGDL_N_CLASSES; c++)
+		{
+			check_range("a class weight", w[c], 0, 1e6);
+			config.class_weights[c] = (float) w[c];
+		}
+	}
+
+	model = nn_model_create(arch, &st);
+	if (model == NULL)
+		ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE, NULL);
+	model_store_check_name(name, replace);
+
+	train_rows = beat_rows_load(train_relid, "training table", true, false);
+	train_set = dataset_of(train_rows);
+	if (OidIsValid(val_relid))
+	{
+		val_rows = beat_rows_load(val_relid, "validation table", true, false);
+		val_set = dataset_of(val_rows);
+	}
+	else
+		ereport(NOTICE,
+				(errmsg("no validation table: holding out a stratified %g%% of %s for validation",
+						config.validation_fraction * 100, ecgdl_relation_name(train_relid))));
+
+	nn_model_init(model, config.seed);
+	INSTR_TIME_SET_CURRENT(start);
+	train_status = train_on_pool(model, &train_set, val_rows ? &val_set : NULL, &config, &epochs,
+								 &result, &st);
+	if (train_status != 0)
+		ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE, NULL);
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, start);
+
+	metadata = nn_train_summary(&config, &result);
+	blob_len = model_blob_size(model, metadata ? strlen(metadata) : 0);
+	if (blob_len == 0 || blob_len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model \"%s\" is too large to store", name)));
+	blob = palloc(VARHDRSZ + blob_len);
+	SET_VARSIZE(blob, VARHDRSZ + blob_len);
+	if (model_blob_encode_into(model, metadata, (uint8_t *) VARDATA(blob), blob_len, &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+
+	initStringInfo(&hyper);
+	appendStringInfo(&hyper, "{\"epochs\": %d, \"batch_size\": %d, \"learning_rate\": %g, "
+					 "\"patience\": %d, \"plateau_patience\": %d, \"plateau_factor\": %g, "
+					 "\"seed\": %u, \"threads\": %d, \"class_weight\": ",
+					 config.epochs, config.batch_size, config.learning_rate, config.patience,
+					 config.plateau_patience, config.plateau_factor, (uint32) config.seed,
+					 ecgdl_threads);
+	escape_json(&hyper, class_weight);
+	appendStringInfoString(&hyper, ", \"validation\": ");
+	if (val_rows)
+		escape_json(&hyper, ecgdl_relation_name(val_relid));
+	else
+		appendStringInfo(&hyper, "\"held out %g%% of the training table\"",
+						 config.validation_fraction * 100);
+	appendStringInfo(&hyper, ", \"train_rows\": %zu, \"validation_rows\": %zu, "
+					 "\"stopped_early\": %s, \"samples_per_second\": %.0f}",
+					 result.n_train, result.n_validation, result.stopped_early ? "true" : "false",
+					 result.samples_per_second);
+
+	rec.architecture = model->arch.name;
+	rec.hyperparameters = hyper.data;
+	rec.training_table = ecgdl_relation_name(train_relid);
+	rec.class_counts = class_counts_json(train_rows);
+	rec.oversampling = oversampling_of(train_relid);
+	if (rec.oversampling == NULL && get_attnum(train_relid, "synthetic") == InvalidAttrNumber)
+		rec.oversampling = "none";
+	rec.history = history_json(&result);
+	rec.best_epoch = result.best_epoch;
+	rec.epochs_run = result.epochs_run;
+	rec.training_seconds = INSTR_TIME_GET_DOUBLE(elapsed);
+	rec.weights = blob;
+	PG_RETURN_INT64(model_store_save(name, replace, &rec));
+}
