@@ -226,3 +226,96 @@ FROM ecgdl.evaluations e, generate_series(1, 5) AS t(i), generate_series(1, 5) A
 ORDER BY e.model_id, e.test_table, t.i, p.j, e.evaluated_at DESC, e.id DESC;
 COMMENT ON VIEW ecgdl.confusion IS 'Confusion matrix of the latest evaluation of every model and test table: one row per true and predicted class';
 GRANT SELECT ON ecgdl.report, ecgdl.confusion TO PUBLIC;
+
+-- The study ---------------------------------------------------------------------
+
+-- Runs the published oversampling study on a beat table: a stratified 80/20
+-- test split (or the inter-patient DS1/DS2 split), a stratified 70/30
+-- train/validation split of the rest, oversampling of the training part with
+-- each method, training of each architecture on each training table,
+-- evaluation on the test table; returns the report rows of its models.
+-- Tables are <prefix>_trainval, _test, _train, _val, _train_<method>; models
+-- are <prefix>_<arch>_<method>.  replace => true drops them first.
+CREATE FUNCTION ecg_study(source regclass, prefix text DEFAULT 'study',
+                          epochs int DEFAULT 100, batch_size int DEFAULT 2048,
+                          patience int DEFAULT 15, seed int DEFAULT 42,
+                          split text DEFAULT 'stratified',
+                          methods text[] DEFAULT ARRAY['none', 'random', 'smote', 'adasyn'],
+                          archs text[] DEFAULT ARRAY['baseline', 'cnn'],
+                          replace boolean DEFAULT false,
+                          class_weight text DEFAULT 'none')
+RETURNS SETOF ecgdl.report
+LANGUAGE plpgsql
+AS $study$
+DECLARE
+    ext_schema text := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+                        WHERE e.extname = 'ecgdl');
+    f text;
+    method text;
+    arch text;
+    train_table text;
+    model_name text;
+    t0 timestamptz;
+BEGIN
+    IF source IS NULL OR prefix IS NULL OR split IS NULL OR methods IS NULL OR archs IS NULL THEN
+        RAISE EXCEPTION 'ecg_study arguments must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF prefix !~ '^[a-z_][a-z0-9_]*$' THEN
+        RAISE EXCEPTION 'invalid study prefix "%"', prefix USING ERRCODE = '22023',
+            HINT = 'Use lower-case letters, digits and underscores; tables and models are named after it.';
+    END IF;
+    IF split NOT IN ('stratified', 'random', 'inter-patient') THEN
+        RAISE EXCEPTION 'unknown split method "%"', split USING ERRCODE = '22023',
+            HINT = 'Use ''stratified'', ''random'' or ''inter-patient''.';
+    END IF;
+    FOREACH method IN ARRAY methods LOOP
+        IF method NOT IN ('none', 'random', 'smote', 'adasyn') THEN
+            RAISE EXCEPTION 'unknown oversampling method "%"', method USING ERRCODE = '22023',
+                HINT = 'Use ''none'', ''random'', ''smote'' or ''adasyn''.';
+        END IF;
+    END LOOP;
+    f := quote_ident(ext_schema) || '.';
+    IF replace THEN
+        EXECUTE format('DROP TABLE IF EXISTS %1$I, %2$I, %3$I, %4$I', prefix || '_trainval',
+                       prefix || '_test', prefix || '_train', prefix || '_val');
+        FOREACH method IN ARRAY methods LOOP
+            EXECUTE format('DROP TABLE IF EXISTS %I', prefix || '_train_' || method);
+        END LOOP;
+    END IF;
+
+    RAISE NOTICE 'study %: splitting %', prefix, source;
+    EXECUTE format('SELECT count(*) FROM %secg_split(%L::regclass, %L, %L, 0.2, %s, %L)', f, source,
+                   prefix || '_trainval', prefix || '_test', seed, split);
+    EXECUTE format('SELECT count(*) FROM %secg_split(%L::regclass, %L, %L, 0.3, %s, %L)', f,
+                   prefix || '_trainval', prefix || '_train', prefix || '_val', seed, 'stratified');
+
+    FOREACH method IN ARRAY methods LOOP
+        IF method = 'none' THEN
+            train_table := prefix || '_train';
+        ELSE
+            train_table := prefix || '_train_' || method;
+            t0 := clock_timestamp();
+            EXECUTE format('SELECT %secg_oversample(%L::regclass, %L, %L, 5, %s)', f,
+                           prefix || '_train', train_table, method, seed);
+            RAISE NOTICE 'study %: % oversampling took % s', prefix, method,
+                round(extract(epoch FROM clock_timestamp() - t0)::numeric, 1);
+        END IF;
+        FOREACH arch IN ARRAY archs LOOP
+            model_name := prefix || '_' || arch || '_' || method;
+            RAISE NOTICE 'study %: training % on %', prefix, model_name, train_table;
+            EXECUTE format('SELECT %secg_train(%L, %L::regclass, %L, %L::regclass, %s, %s, 1e-3, %s, %s, %L, %L)',
+                           f, model_name, train_table, arch, prefix || '_val', epochs, batch_size,
+                           patience, seed, class_weight, replace);
+            EXECUTE format('SELECT count(*) FROM %secg_evaluate(%L, %L::regclass)', f, model_name,
+                           prefix || '_test');
+        END LOOP;
+    END LOOP;
+    RETURN QUERY SELECT r.* FROM ecgdl.report r
+        WHERE r.model LIKE replace(replace(prefix, '\', '\\'), '_', '\_') || '\_%'
+          AND r.test_table LIKE '%' || prefix || '_test'
+        ORDER BY r.architecture, array_position(ARRAY['none', 'random', 'smote', 'adasyn'], r.oversampling);
+END
+$study$;
+
+COMMENT ON FUNCTION ecg_study(regclass, text, int, int, int, int, text, text[], text[], boolean, text) IS
+'Runs the oversampling study on a beat table: split, oversample (none, random, SMOTE, ADASYN), train baseline and cnn, evaluate; returns the report rows';

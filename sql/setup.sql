@@ -2,7 +2,7 @@
 -- errors with their SQLSTATE, independent of where the fixtures live.
 SELECT extname, extversion FROM pg_extension WHERE extname = 'ecgdl';
 SELECT nspname FROM pg_namespace WHERE nspname = 'ecgdl';
-SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS arguments
+SELECT p.proname, p.pronargs, p.proparallel
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'ecgdl'
 ORDER BY 1, 2;

@@ -131,9 +131,14 @@ get_model(text *name_text)
 
 	PG_TRY();
 	{
-		blob = model_store_load(name, &id, &xmin);
+		if (!model_store_version(name, &id, &xmin))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("model \"%s\" does not exist", name),
+					 errhint("Trained models are listed in ecgdl.models.")));
 		if (entry->model == NULL || entry->id != id || entry->xmin != xmin)
 		{
+			blob = model_store_load(name, &id, &xmin);
 			load_model(entry, blob);
 			entry->id = id;
 			entry->xmin = xmin;

@@ -122,6 +122,8 @@ typedef struct ModelRecord
 void		model_store_check_name(const char *name, bool replace);
 /* Inserts or (replace) updates the model row; returns its id. */
 int64		model_store_save(const char *name, bool replace, const ModelRecord *rec);
+/* id and row version of a model; false when there is none. */
+bool		model_store_version(const char *name, int64 *id, TransactionId *xmin);
 /* The weights blob of a model (copied into the current context) and its row
  * version; errors when there is no such model. */
 bytea	   *model_store_load(const char *name, int64 *id, TransactionId *xmin);

@@ -117,6 +117,30 @@ model_store_save(const char *name, bool replace, const ModelRecord *rec)
 	return id;
 }
 
+bool
+model_store_version(const char *name, int64 *id, TransactionId *xmin)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(name)};
+	bool		found,
+				isnull;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT id, xmin FROM ecgdl.models WHERE name OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up model \"%s\"", name);
+	found = SPI_processed > 0;
+	if (found)
+	{
+		*id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		*xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+													&isnull));
+	}
+	SPI_finish();
+	return found;
+}
+
 bytea *
 model_store_load(const char *name, int64 *id, TransactionId *xmin)
 {
@@ -129,7 +153,7 @@ model_store_load(const char *name, int64 *id, TransactionId *xmin)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT id, weights FROM ecgdl.models WHERE name OPERATOR(pg_catalog.=) $1",
+	if (SPI_execute_with_args("SELECT id, xmin, weights FROM ecgdl.models WHERE name OPERATOR(pg_catalog.=) $1",
 							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look up model \"%s\"", name);
 	if (SPI_processed == 0)
@@ -141,16 +165,13 @@ model_store_load(const char *name, int64 *id, TransactionId *xmin)
 	if (id)
 		*id = DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 1, &isnull));
 	if (xmin)
-		*xmin = HeapTupleHeaderGetRawXmin(tuple->t_data);
-	weights = DatumGetByteaPCopy(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull));
-	/* the copy lives in SPI's context: move it to the caller's */
+		*xmin = DatumGetTransactionId(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull));
+	/* detoast straight into the caller's context */
 	{
 		MemoryContext spi = MemoryContextSwitchTo(caller);
-		bytea	   *copy = (bytea *) palloc(VARSIZE(weights));
 
-		memcpy(copy, weights, VARSIZE(weights));
+		weights = DatumGetByteaPCopy(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull));
 		MemoryContextSwitchTo(spi);
-		weights = copy;
 	}
 	SPI_finish();
 	return weights;

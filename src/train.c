@@ -249,6 +249,22 @@ ecg_train(PG_FUNCTION_ARGS)
 	model_store_check_name(name, replace);
 
 	train_rows = beat_rows_load(train_relid, "training table", true, false);
+	{
+		bool		seen[ECGDL_N_CLASSES] = {false};
+		int			n_seen = 0;
+
+		for (int64 i = 0; i < train_rows->n; i++)
+			if (!seen[train_rows->labels[i]])
+			{
+				seen[train_rows->labels[i]] = true;
+				n_seen++;
+			}
+		if (n_seen < 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("training table \"%s\" holds a single class", ecgdl_relation_name(train_relid)),
+					 errhint("A classifier needs rows of at least two classes.")));
+	}
 	train_set = dataset_of(train_rows);
 	if (OidIsValid(val_relid))
 	{
@@ -269,17 +285,6 @@ ecg_train(PG_FUNCTION_ARGS)
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
 
-	metadata = nn_train_summary(&config, &result);
-	blob_len = model_blob_size(model, metadata ? strlen(metadata) : 0);
-	if (blob_len == 0 || blob_len > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("model \"%s\" is too large to store", name)));
-	blob = palloc(VARHDRSZ + blob_len);
-	SET_VARSIZE(blob, VARHDRSZ + blob_len);
-	if (model_blob_encode_into(model, metadata, (uint8_t *) VARDATA(blob), blob_len, &st) != 0)
-		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
-
 	initStringInfo(&hyper);
 	appendStringInfo(&hyper, "{\"epochs\": %d, \"batch_size\": %d, \"learning_rate\": %g, "
 					 "\"patience\": %d, \"plateau_patience\": %d, \"plateau_factor\": %g, "
@@ -295,14 +300,29 @@ ecg_train(PG_FUNCTION_ARGS)
 		appendStringInfo(&hyper, "\"held out %g%% of the training table\"",
 						 config.validation_fraction * 100);
 	appendStringInfo(&hyper, ", \"train_rows\": %zu, \"validation_rows\": %zu, "
-					 "\"stopped_early\": %s, \"samples_per_second\": %.0f}",
-					 result.n_train, result.n_validation, result.stopped_early ? "true" : "false",
-					 result.samples_per_second);
+					 "\"stopped_early\": %s}",
+					 result.n_train, result.n_validation, result.stopped_early ? "true" : "false");
+
+	/* the blob's metadata: what was trained how, without wall-clock times, so
+	 * the same seed gives the same bytes */
+	rec.class_counts = class_counts_json(train_rows);
+	metadata = psprintf("{\"architecture\": \"%s\", \"hyperparameters\": %s, "
+						"\"class_counts\": %s, \"best_epoch\": %d, \"epochs_run\": %d}",
+						model->arch.name, hyper.data, rec.class_counts, result.best_epoch,
+						result.epochs_run);
+	blob_len = model_blob_size(model, metadata ? strlen(metadata) : 0);
+	if (blob_len == 0 || blob_len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model \"%s\" is too large to store", name)));
+	blob = palloc(VARHDRSZ + blob_len);
+	SET_VARSIZE(blob, VARHDRSZ + blob_len);
+	if (model_blob_encode_into(model, metadata, (uint8_t *) VARDATA(blob), blob_len, &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
 
 	rec.architecture = model->arch.name;
 	rec.hyperparameters = hyper.data;
 	rec.training_table = ecgdl_relation_name(train_relid);
-	rec.class_counts = class_counts_json(train_rows);
 	rec.oversampling = oversampling_of(train_relid);
 	if (rec.oversampling == NULL && get_attnum(train_relid, "synthetic") == InvalidAttrNumber)
 		rec.oversampling = "none";

@@ -8,7 +8,8 @@
  *  3. the resampled signal is cut into consecutive 10 s windows of
  *     BEAT_WINDOW samples (the last one may be shorter);
  *  4. every annotation whose symbol maps to an AAMI class is a beat, with its
- *     R peak at r = round(sample * 125 / fs) in the resampled signal;
+ *     R peak at r = round(sample * 125 / fs) in the resampled signal (halves
+ *     round up, here and in step 6);
  *  5. T = median of the R-R intervals between consecutive beats whose R peaks
  *     lie in the same window; when the window holds fewer than 2 beats, the
  *     median R-R interval of the whole record; when the record holds fewer

@@ -86,13 +86,22 @@ dropout_forward_part(void *p, int part)
 	size_t		i0,
 				i1;
 
+	float	   *out = e->out;
+	const float *in = e->a;
+	const uint8_t *mask = e->mask_out;
+	float		keep = e->keep_scale;
+
 	nn_part_range(e->n, part, &i0, &i1);
 	nn_dropout_fill_mask(e->mask_out + i0, e->seed, e->threshold, i0, i1);
 	for (; i0 + 16 <= i1; i0 += 16)
-		nn_v16_store(e->out + i0, nn_v16_load(e->a + i0)
-					 * (nn_v16_from_mask(e->mask_out + i0) * e->keep_scale));
+		nn_v16_store(out + i0, nn_v16_select(nn_v16_mask_lanes(mask + i0),
+											 nn_v16_load(in + i0) * keep));
 	for (size_t i = i0; i < i1; i++)
-		e->out[i] = e->a[i] * (e->mask_out[i] ? e->keep_scale : 0.0f);
+	{
+		float		v = in[i] * keep;
+
+		out[i] = mask[i] ? v : 0.0f;
+	}
 }
 
 void
@@ -114,12 +123,21 @@ dropout_backward_part(void *p, int part)
 	size_t		i0,
 				i1;
 
+	float	   *out = e->out;
+	const float *in = e->a;
+	const uint8_t *mask = e->mask_in;
+	float		keep = e->keep_scale;
+
 	nn_part_range(e->n, part, &i0, &i1);
 	for (; i0 + 16 <= i1; i0 += 16)
-		nn_v16_store(e->out + i0, nn_v16_load(e->a + i0)
-					 * (nn_v16_from_mask(e->mask_in + i0) * e->keep_scale));
+		nn_v16_store(out + i0, nn_v16_select(nn_v16_mask_lanes(mask + i0),
+											 nn_v16_load(in + i0) * keep));
 	for (size_t i = i0; i < i1; i++)
-		e->out[i] = e->a[i] * (e->mask_in[i] ? e->keep_scale : 0.0f);
+	{
+		float		v = in[i] * keep;
+
+		out[i] = mask[i] ? v : 0.0f;
+	}
 }
 
 void

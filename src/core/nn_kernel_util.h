@@ -73,10 +73,11 @@ typedef float nn_v16 __attribute__((vector_size(64), aligned(4), may_alias));
 #define nn_v16_splat(x) ((nn_v16) {0} + (float) (x))
 
 /*
- * Dropout randomness: element i keeps its value when 32 bits derived from
- * (seed, i) are >= threshold = rate * 2^32.  A counter-based hash (the
- * splitmix64 finaliser) makes the mask independent of how the elements are
- * split among threads.
+ * Dropout randomness: element i keeps its value when 32 hashed bits are
+ * >= threshold = rate * 2^32.  The bits are a counter-based hash of
+ * (seed, i) - independent of how the elements are split among threads:
+ * key = 32 bits of splitmix64(seed + (i >> 32)), bits = lowbias32(i ^ key)
+ * (C. Wellons' 32-bit integer hash; cheap in 32-bit vector lanes).
  */
 static inline uint64_t
 nn_mix64(uint64_t z)
@@ -87,11 +88,26 @@ nn_mix64(uint64_t z)
 }
 
 static inline uint32_t
+nn_hash32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= UINT32_C(0x7feb352d);
+	x ^= x >> 15;
+	x *= UINT32_C(0x846ca68b);
+	x ^= x >> 16;
+	return x;
+}
+
+static inline uint32_t
+nn_dropout_key(uint64_t seed, size_t i)
+{
+	return (uint32_t) nn_mix64(seed + ((uint64_t) i >> 32));
+}
+
+static inline uint32_t
 nn_dropout_bits(uint64_t seed, size_t i)
 {
-	uint64_t	h = nn_mix64(seed + (uint64_t) (i >> 1) * UINT64_C(0x9e3779b97f4a7c15));
-
-	return (uint32_t) (h >> ((i & 1) * 32));
+	return nn_hash32((uint32_t) i ^ nn_dropout_key(seed, i));
 }
 
 static inline uint64_t
@@ -109,46 +125,57 @@ nn_dropout_threshold(float rate)
 /* Integer and byte vectors for selects and masks. */
 typedef int32_t nn_v16i __attribute__((vector_size(64), aligned(4), may_alias));
 typedef uint32_t nn_v16u __attribute__((vector_size(64), aligned(4), may_alias));
-typedef uint64_t nn_v8u64 __attribute__((vector_size(64), aligned(8), may_alias));
 typedef uint8_t nn_v16b __attribute__((vector_size(16), aligned(1), may_alias));
 
 /* lanes of v where keep (an integer vector of 0 / -1) is set, +0.0 elsewhere */
 #define nn_v16_select(keep, v) ((nn_v16) ((nn_v16i) (v) & (keep)))
-/* 16 mask bytes (0/1) at p as floats 0.0/1.0 */
-#define nn_v16_from_mask(p) __builtin_convertvector(*(const nn_v16b *) (p), nn_v16)
-
 /*
- * mask[i - begin] for elements i in [begin, end).  Whole groups of 16
- * elements are done 16 at a time: the 8 64-bit hashes of pairs i/2 .. i/2+7,
- * read as 16 32-bit lanes, are exactly the bits of elements i .. i+15 (low
- * half first, as nn_dropout_bits takes them on this little-endian layout).
+ * 16 mask bytes (0/1) at p as select lanes (-1 / 0).  GCC lowers the generic
+ * byte-to-int vector conversion to a slow unpack chain, so AVX-512 builds use
+ * the one-instruction zero extension (vpmovzxbd).
  */
+#ifdef __AVX512F__
+#include <immintrin.h>
+#define nn_v16_mask_lanes(p) \
+	(-(nn_v16i) _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (p))))
+#else
+#define nn_v16_mask_lanes(p) (-__builtin_convertvector(*(const nn_v16b *) (p), nn_v16i))
+#endif
+
+/* mask[i - begin] for elements i in [begin, end); 16 at a time where aligned */
 static inline void
 nn_dropout_fill_mask(uint8_t *mask, uint64_t seed, uint64_t threshold, size_t begin, size_t end)
 {
 	size_t		i = begin;
+	const nn_v16u step = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+	const nn_v16u thr = (nn_v16u) {0} + (uint32_t) threshold;
 
 	for (; i < end && (i % 16) != 0; i++)
 		mask[i - begin] = nn_dropout_bits(seed, i) >= threshold;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	if (threshold <= UINT32_MAX)
+	while (i + 16 <= end)
 	{
-		const nn_v8u64 step = {0, 1, 2, 3, 4, 5, 6, 7};
-		const nn_v16u thr = (nn_v16u) {0} + (uint32_t) threshold;
+		/* a run of 16-groups that share the key (the same i >> 32) */
+		uint32_t	key = nn_dropout_key(seed, i);
+		size_t		run_end = ((i >> 32) + 1) << 32;
 
-		for (; i + 16 <= end; i += 16)
+		if (run_end > end || run_end < i)
+			run_end = end;
+		for (; i + 16 <= run_end; i += 16)
 		{
-			nn_v8u64	z = seed + ((uint64_t) (i >> 1) + step) * UINT64_C(0x9e3779b97f4a7c15);
-			nn_v16i		keep;
+			nn_v16u		x = (((uint32_t) i + step) ^ key);
 
-			z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-			z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-			z = z ^ (z >> 31);
-			keep = (nn_v16i) ((nn_v16u) z >= thr);	/* -1 or 0 */
-			*(nn_v16b *) (mask + (i - begin)) = __builtin_convertvector(-keep, nn_v16b);
+			x ^= x >> 16;
+			x *= UINT32_C(0x7feb352d);
+			x ^= x >> 15;
+			x *= UINT32_C(0x846ca68b);
+			x ^= x >> 16;
+			/* x >= thr gives -1 / 0 lanes; negate to 1 / 0 bytes */
+			*(nn_v16b *) (mask + (i - begin)) =
+				__builtin_convertvector(-(nn_v16i) (x >= thr), nn_v16b);
 		}
+		if (run_end == end)
+			break;
 	}
-#endif
 	for (; i < end; i++)
 		mask[i - begin] = nn_dropout_bits(seed, i) >= threshold;
 }

@@ -165,7 +165,7 @@ void		nn_relu_backward(nn_pool *pool, float *dx, const float *dy, const float *y
  * rate in [0, 1).  Draws exactly one value from *rng (in the calling thread);
  * the mask is a fixed function of that value and the element index, so it is
  * the same for any thread count, and the same as the fused kernel's mask for
- * the same rng state and n.  (Each element compares 32 random bits with
+ * the same rng state and n.  (Each element compares 32 hashed bits with
  * rate * 2^32.)  y may equal x.
  */
 void		nn_dropout_forward_train(nn_pool *pool, float *y, const float *x, uint8_t *mask,

@@ -215,7 +215,8 @@ affine_dropout_rows(const bn_args *a, size_t r0, size_t r1, const int C)
 				float		z = xr[c] * scale[c] + offset[c];
 
 				z = z > 0.0f ? z : 0.0f;
-				yr[c] = z * (mr[c] ? keep : 0.0f);
+				z = z * keep;
+				yr[c] = mr[c] ? z : 0.0f;
 			}
 		}
 	}
@@ -295,7 +296,7 @@ output16(const bn_args *a, size_t r0, size_t r1)
 			if (a->relu)
 				z = nn_v16_select(z > 0.0f, z);
 			if (a->mask_out)
-				z = z * (nn_v16_from_mask(a->mask_out + r * 16) * keep);
+				z = nn_v16_select(nn_v16_mask_lanes(a->mask_out + r * 16), z * keep);
 			nn_v16_store(a->y + r * 16, z);
 		}
 	}
@@ -307,7 +308,7 @@ output16(const bn_args *a, size_t r0, size_t r1)
 		nn_v16		xv_ = nn_v16_load((a)->x + (r) * 16); \
 		(g) = nn_v16_load((a)->dy + (r) * 16); \
 		if ((a)->mask_in) \
-			(g) = (g) * (nn_v16_from_mask((a)->mask_in + (r) * 16) * (a)->keep_scale); \
+			(g) = nn_v16_select(nn_v16_mask_lanes((a)->mask_in + (r) * 16), (g) * (a)->keep_scale); \
 		if ((a)->relu) \
 			(g) = nn_v16_select(xv_ * sc + of > 0.0f, (g)); \
 		(xhat) = (xv_ - mu) * is; \
@@ -498,7 +499,11 @@ upstream_grad(const bn_args *a, size_t i, float dy, float x, int c,
 	float		g = dy;
 
 	if (has_mask)
-		g = g * (a->mask_in[i] ? a->keep_scale : 0.0f);
+	{
+		float		kept = g * a->keep_scale;
+
+		g = a->mask_in[i] ? kept : 0.0f;
+	}
 	if (relu)
 	{
 		float		z = x * a->scale[c] + a->offset[c];
