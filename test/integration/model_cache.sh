@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The per-backend model cache across sessions: session A classifies with a
+# model (and caches it), session B replaces the model, and A's next statement
+# uses the new model.  Needs a running server (set up by .ci/test).
+set -uo pipefail
+
+db=ecgdl_model_cache
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1' EXIT
+
+run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+
+run >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION ecgdl;
+CREATE TABLE beats AS
+SELECT n::bigint AS id, (n % 5)::smallint AS label,
+       ARRAY(SELECT (0.3 + 0.5 * exp(-((s - 30 - 30 * (n % 5)) ^ 2) / 50.0) + 0.05 * sin(n * s))::real
+             FROM generate_series(1, 187) s) AS signal
+FROM generate_series(1, 300) n;
+SELECT ecg_train('first', 'beats', 'baseline', 'beats', epochs => 2, seed => 1);
+SELECT ecg_train('second', 'beats', 'baseline', 'beats', epochs => 2, seed => 2);
+SELECT ecg_model_import('shared', ecg_model_export('first'));
+SQL
+
+probe="SELECT md5(string_agg(ecg_predict_proba('shared', signal)::text, ',' ORDER BY id)) FROM beats;"
+expect_first=$(run -c "SELECT md5(string_agg(ecg_predict_proba('first', signal)::text, ',' ORDER BY id)) FROM beats")
+expect_second=$(run -c "SELECT md5(string_agg(ecg_predict_proba('second', signal)::text, ',' ORDER BY id)) FROM beats")
+
+check() {
+	if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1"; echo "  expected $2, got $3" >&2; fi
+}
+
+# session A stays open across the replacement
+coproc A { psql -X -q -At -d "$db" 2>&1; }
+ask_a() { echo "$1" >&"${A[1]}"; read -r -t 60 answer <&"${A[0]}"; echo "$answer"; }
+
+check "session A classifies with the model as first stored" "$expect_first" "$(ask_a "$probe")"
+check "a second statement in A reuses the cached model" "$expect_first" "$(ask_a "$probe")"
+run -c "SELECT ecg_model_import('shared', ecg_model_export('second'), replace => true)" >/dev/null
+check "after session B replaces it, A's next statement uses the new model" "$expect_second" "$(ask_a "$probe")"
+run -c "DELETE FROM ecgdl.models WHERE name = 'shared'" >/dev/null
+answer=$(ask_a "SELECT ecg_classify('shared', signal) FROM beats LIMIT 1;")
+case "$answer" in
+	*"does not exist"*) echo "ok - after session B drops it, A's next statement reports the model missing" ;;
+	*) echo "not ok - after session B drops it, A's next statement reports the model missing"; echo "  got: $answer" >&2 ;;
+esac
+echo '\q' >&"${A[1]}"
+wait "$A_PID" 2>/dev/null || true
