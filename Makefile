@@ -60,3 +60,8 @@ tools: $(TOOL_BINS)
 # Runs every unit-test program; each prints "ok - name" / "not ok - name".
 unit: unit-build
 	@status=0; for t in $(UNIT_BINS); do echo "# $$t"; ./$$t || status=1; done; exit $$status
+
+# Benchmarks (test/bench/README.md): a throwaway cluster, MIT-BIH, imbalanced-learn, PyTorch.
+.PHONY: bench
+bench:
+	bash test/bench/bench.sh all

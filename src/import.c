@@ -210,6 +210,12 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 							plan->name, lead, plan->header.signals[0].description)));
 		}
 		spec = &plan->header.signals[plan->signal];
+		if (!wfdb_file_name_is_plain(spec->file_name))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("record \"%s\" names signal file \"%s\" outside its directory",
+							plan->name, spec->file_name),
+					 errdetail("Signal file names in a header must be plain names, without '/' or '..'.")));
 		dat = ecgdl_read_server_file(join_path(directory, spec->file_name), &dat_len, false);
 		atr_path = join_path(directory, psprintf("%s.atr", plan->name));
 		atr = ecgdl_read_server_file(atr_path, &atr_len, true);
