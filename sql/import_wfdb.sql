@@ -46,6 +46,9 @@ SELECT regress_error(format('SELECT ecg_import_wfdb(%L, %L, ARRAY[%L])', :'fixtu
 SELECT regress_error(format('SELECT ecg_import_wfdb(%L, %L, ARRAY[%L])', :'fixtures', 'bad', 'noatr'));
 SELECT regress_error(format('SELECT ecg_import_wfdb(%L, %L, ARRAY[%L])', :'fixtures', 'bad', 'bad_multiseg'));
 SELECT regress_error(format('SELECT ecg_import_wfdb(%L, %L, ARRAY[%L])', :'fixtures', 'bad', 'no_such_record'));
+-- a header may not point outside the record directory
+SELECT write_server_file(:'fixtures' || '/evil.hea', E'evil 1 360 3600\n../syn1.dat 212 200 11 1024 0 0 0 MLII\n');
+SELECT regress_error(format('SELECT ecg_import_wfdb(%L, %L, ARRAY[%L])', :'fixtures', 'bad', 'evil'));
 -- a good record first, then a bad one: still nothing written
 SELECT regress_error(format('SELECT ecg_import_wfdb(%L, %L, ARRAY[%L, %L])', :'fixtures', 'bad', 'syn1', 'bad_trunc'));
 SELECT regress_error(format('SELECT ecg_import_wfdb(%L, %L, NULL, %L)', :'fixtures', 'bad', 'V9'));
