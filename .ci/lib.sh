@@ -30,6 +30,8 @@ ecgdl_build_install() {
 	log "building and installing the extension"
 	make -C "$ECGDL_ROOT" -s -j2 PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
 	make -C "$ECGDL_ROOT" -s install PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
+	# bitcode an older build may have installed would be inlined by the JIT
+	rm -rf /usr/lib/postgresql/15/lib/bitcode/ecgdl /usr/lib/postgresql/15/lib/bitcode/ecgdl.index.bc 2>/dev/null || true
 }
 
 # The MIT-BIH records: $ECGDL_MITDB, then ../shared/data/mitdb beside the
