@@ -502,6 +502,13 @@ model_blob_decode(const uint8_t *blob, size_t len, char **metadata, ecg_status *
 		st->kind = ECG_ERR_FORMAT;
 		goto fail;
 	}
+	/* every weight takes 4 bytes of what is left: refuse before allocating */
+	if (nn_arch_param_floats(arch) > (r.end - r.pos) / 4)
+	{
+		ecg_fail(st, ECG_ERR_FORMAT, "model blob truncated: the layer graph needs %zu weight bytes, %zu bytes remain at offset %zu",
+				 4 * nn_arch_param_floats(arch), r.end - r.pos, r.pos);
+		goto fail;
+	}
 	model = nn_model_create_from_arch(arch, st);
 	if (model == NULL)
 		goto fail;

@@ -34,8 +34,11 @@
  *  split into NN_PARTS fixed parts (over the batch, or over element ranges),
  *  independent of the thread count, and partial sums are reduced in part
  *  order by the calling thread: results are bit-identical for ANY thread count
- *  and repeat exactly from run to run.  Kernels do not call
- *  ecg_check_interrupts (one call takes milliseconds; the caller polls between
+ *  and repeat exactly from run to run.  (Exception: dense layers with 16 or
+ *  more outputs are one OpenBLAS sgemm issued by the calling thread; OpenBLAS
+ *  threads it itself, splitting the output, never a sum, so its results do
+ *  not depend on our pool either.)  Kernels do not call ecg_check_interrupts
+ *  (one call takes milliseconds at batch 2048; the caller polls between
  *  layers or batches).
  *
  *  Keras semantics matched: Conv1D padding 'same' pads (kernel-1)/2 zeros on
@@ -64,7 +67,11 @@
 
 /* Dense ------------------------------------------------------------------ */
 
-/* y[batch][out] = x[batch][in] * w[in][out] + b[out]   (b may be NULL) */
+/*
+ * y[batch][out] = x[batch][in] * w[in][out] + b[out]   (b may be NULL).
+ * Narrow layers (out < 16, in*out <= 8192) use our own kernels with a 32 KB
+ * transposed copy of w on the stack; wider ones OpenBLAS sgemm.
+ */
 void		nn_dense_forward(nn_pool *pool, float *y, const float *x,
 							 const float *w, const float *b,
 							 int batch, int in, int out);
@@ -96,6 +103,20 @@ void		nn_conv1d_forward(nn_pool *pool, float *y, const float *x,
 							  const float *w, const float *bias,
 							  int batch, int length, int cin, int cout, int kernel,
 							  void *workspace);
+
+/*
+ * y = conv(x) + bias + residual: a residual block's closing add fused into its
+ * last convolution (saves a pass over memory).  residual is
+ * [batch][length][cout] and may equal y (not x); NULL means none.  The
+ * residual is added last, so y is bit-identical to nn_conv1d_forward then
+ * nn_add_forward(y, y, residual).  The backward pass is nn_conv1d_backward's,
+ * with dy passed on unchanged to the residual's branch.
+ */
+void		nn_conv1d_forward_residual(nn_pool *pool, float *y, const float *x,
+									   const float *w, const float *bias,
+									   const float *residual,
+									   int batch, int length, int cin, int cout, int kernel,
+									   void *workspace);
 
 /*
  * dx[batch][length][cin] = gradient w.r.t. x   (written; may be NULL)
@@ -230,8 +251,8 @@ void		nn_softmax_xent_backward(nn_pool *pool, float *d_logits, const float *prob
  * Training: y = dropout(relu(batchnorm_train(x))), one output pass.  Results
  * (y, mean, var, invstd, mask) equal nn_batchnorm_forward_train, then
  * nn_relu_forward, then nn_dropout_forward_train with the same rng state.
- * mask == NULL or rate == 0 means no dropout (no rng draw).  y must not alias
- * x (the backward pass needs x).
+ * mask == NULL or rate == 0 means no dropout (no rng draw; rng may then be
+ * NULL).  y must not alias x (the backward pass needs x).
  */
 void		nn_bn_relu_dropout_forward_train(nn_pool *pool, float *y, const float *x,
 											 const float *gamma, const float *beta,

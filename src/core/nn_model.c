@@ -317,6 +317,22 @@ nn_arch_validate(const nn_arch *arch, ecg_status *st)
 }
 
 size_t
+nn_arch_param_floats(const nn_arch *arch)
+{
+	int32_t		length[NN_MAX_NODES],
+				channels[NN_MAX_NODES],
+				consumers[NN_MAX_NODES];
+	ecg_status	st;
+	int64_t		total = 0;
+
+	if (analyse_arch(arch, length, channels, consumers, &st) != 0)
+		return 0;
+	for (int i = 1; i < arch->n_nodes; i++)
+		total += node_param_count(arch, i, length, channels);
+	return (size_t) total;
+}
+
+size_t
 nn_arch_describe(const nn_arch *arch, char *buf, size_t len)
 {
 	int32_t		length[NN_MAX_NODES],

@@ -90,6 +90,9 @@ const char *nn_arch_known_names(void);
  */
 int			nn_arch_validate(const nn_arch *arch, ecg_status *st);
 
+/* Parameter and state floats of a valid description (0 if invalid). */
+size_t		nn_arch_param_floats(const nn_arch *arch);
+
 /* Lower-case op name ("conv1d", "batchnorm", ...), or "?" */
 const char *nn_op_name(int32_t op);
 

@@ -20,6 +20,10 @@
  * shared.  Elementwise backward kernels write in place when they may.  The
  * number of slots is found when the workspace is made, by running the same
  * bookkeeping without kernels (a dry run), so it always matches.
+ *
+ * Activations.  A training workspace keeps every step output (the backward
+ * pass reads them); an inference workspace reuses a buffer as soon as all
+ * readers of its value have run (three or four buffers for the cnn).
  */
 #include "nn_model.h"
 
@@ -210,6 +214,67 @@ kernel_workspace_bytes(const nn_model *m, const nn_workspace *ws)
 
 static int	count_gradient_slots(const nn_model *m, nn_workspace *ws);
 
+/* The step's output is its input's buffer (no buffer of its own). */
+static int
+step_aliases_input(const nn_model *m, const nn_workspace *ws, const nn_step *s)
+{
+	return s->kind == STEP_FLATTEN || (s->kind == STEP_ADD && add_in_place(m, ws, s)) ||
+		(s->kind == STEP_DROPOUT && !ws->training);
+}
+
+/*
+ * Inference keeps no activation for a backward pass, so a buffer is reused as
+ * soon as every reader of its value has run.  buffer_of[node] receives the
+ * buffer index of every step output (aliases share their input's); returns
+ * the number of buffers.  A step never writes into a buffer one of its own
+ * inputs occupies (the occupant's last reader is this step, not earlier).
+ */
+static int
+assign_inference_buffers(const nn_model *m, const nn_workspace *ws, int *buffer_of)
+{
+	int			root[NN_MAX_NODES];
+	int			last_read[NN_MAX_NODES];	/* per root node: last reading step */
+	int			free_after[NN_MAX_NODES + 1];	/* per buffer: last reading step */
+	int			n_buffers = 0;
+
+	for (int i = 0; i < NN_MAX_NODES; i++)
+	{
+		root[i] = i;
+		last_read[i] = -1;
+	}
+	for (int k = 0; k < ws->n_steps; k++)
+	{
+		const nn_step *s = &ws->steps[k];
+
+		for (int j = 0; j < 2; j++)
+			if (s->in[j] >= 0 && k > last_read[root[s->in[j]]])
+				last_read[root[s->in[j]]] = k;
+		if (step_aliases_input(m, ws, s))
+			root[s->out] = root[s->in[0]];
+	}
+	last_read[root[m->arch.n_nodes - 1]] = ws->n_steps;	/* the logits: read at the end */
+
+	for (int k = -1; k < ws->n_steps; k++)
+	{
+		int			node = k < 0 ? 0 : ws->steps[k].out;
+		int			chosen = -1;
+
+		if (k >= 0 && step_aliases_input(m, ws, &ws->steps[k]))
+		{
+			buffer_of[node] = buffer_of[root[node]];
+			continue;
+		}
+		for (int b = 0; b < n_buffers && chosen < 0; b++)
+			if (free_after[b] < k)
+				chosen = b;
+		if (chosen < 0)
+			chosen = n_buffers++;
+		free_after[chosen] = last_read[node];
+		buffer_of[node] = chosen;
+	}
+	return n_buffers;
+}
+
 /*
  * Lays the workspace out in an arena starting at base (NULL: sizes only).
  * Offsets are stored in the pointer fields and rebased afterwards.
@@ -220,20 +285,35 @@ layout_workspace(const nn_model *m, nn_workspace *ws, size_t *offsets, int *n_of
 	arena_plan	p = {0, 0};
 	size_t		batch = ws->batch;
 	int			n = 0;
+	int			buffer_of[NN_MAX_NODES] = {0};
+	size_t		buffer_at[NN_MAX_NODES + 1] = {0};
 
 #define PLACE(field, count, size) \
 	do { offsets[n++] = reserve(&p, (count), (size)); (void) (field); } while (0)
 
+	/* inference: shared activation buffers of the largest activation size */
+	if (!ws->training)
+	{
+		int			n_buffers = assign_inference_buffers(m, ws, buffer_of);
+
+		for (int b = 0; b < n_buffers; b++)
+			buffer_at[b] = reserve(&p, ws->slot_floats, sizeof(float));
+	}
+
 	/* input */
-	PLACE(ws->act[0], batch * node_values(m, 0), sizeof(float));
+	if (ws->training)
+		PLACE(ws->act[0], batch * node_values(m, 0), sizeof(float));
+	else
+		offsets[n++] = buffer_at[buffer_of[0]];
 	for (int k = 0; k < ws->n_steps; k++)
 	{
 		const nn_step *s = &ws->steps[k];
 		size_t		values = batch * node_values(m, s->out);
 
-		if (s->kind == STEP_FLATTEN || (s->kind == STEP_ADD && add_in_place(m, ws, s)) ||
-			(s->kind == STEP_DROPOUT && !ws->training))
+		if (step_aliases_input(m, ws, s))
 			offsets[n++] = SIZE_MAX;	/* an alias */
+		else if (!ws->training)
+			offsets[n++] = buffer_at[buffer_of[s->out]];
 		else
 			PLACE(ws->act[s->out], values, sizeof(float));
 		if (s->kind == STEP_BATCHNORM)

@@ -3,8 +3,8 @@
  *
  * A task set is published by bumping `generation`; workers notice it (first
  * by spinning briefly, since kernels follow each other within microseconds,
- * then by sleeping on a condition variable), run their share of the tasks
- * and count themselves out through `pending`.  The last worker out wakes the
+ * then by sleeping on a condition variable), claim tasks from a shared
+ * counter until none is left and count themselves out through `pending`.  The last worker out wakes the
  * caller, which may itself be spinning or sleeping.
  */
 #include "nn_threads.h"
@@ -40,14 +40,23 @@ struct nn_pool
 	int			n_tasks;
 
 	atomic_uint generation;
+	atomic_int	next_task;		/* the next task to hand out */
 	atomic_int	pending;		/* workers still busy with this generation */
 	atomic_int	stop;
 };
 
+/*
+ * Every thread takes the next unclaimed task until none is left: a thread
+ * slowed down by another program on its core simply takes fewer tasks.
+ * Which thread runs a task never matters: tasks write disjoint outputs.
+ */
 static void
-run_share(nn_pool *pool, int thread)
+run_share(nn_pool *pool)
 {
-	for (int t = thread; t < pool->n_tasks; t += pool->threads)
+	int			t;
+
+	while ((t = atomic_fetch_add_explicit(&pool->next_task, 1, memory_order_relaxed)) <
+		   pool->n_tasks)
 		pool->fn(pool->arg, t);
 }
 
@@ -78,7 +87,7 @@ worker_main(void *p)
 		if (atomic_load(&pool->stop))
 			return NULL;
 		seen = gen;
-		run_share(pool, self->index);
+		run_share(pool);
 		if (atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_acq_rel) == 1)
 		{
 			/* last one out: wake the caller if it sleeps */
@@ -121,6 +130,7 @@ nn_pool_create(int n_threads, ecg_status *st)
 	memset(pool, 0, sizeof(*pool));
 	pool->threads = n_threads;
 	atomic_init(&pool->generation, 0);
+	atomic_init(&pool->next_task, 0);
 	atomic_init(&pool->pending, 0);
 	atomic_init(&pool->stop, 0);
 	pthread_mutex_init(&pool->lock, NULL);
@@ -191,6 +201,7 @@ nn_pool_run(nn_pool *pool, int n_tasks, nn_task_fn fn, void *arg)
 	pool->fn = fn;
 	pool->arg = arg;
 	pool->n_tasks = n_tasks;
+	atomic_store_explicit(&pool->next_task, 0, memory_order_relaxed);
 	atomic_store_explicit(&pool->pending, pool->started, memory_order_relaxed);
 
 	/* publish; the mutex pairs with sleeping workers' predicate check */
@@ -199,7 +210,7 @@ nn_pool_run(nn_pool *pool, int n_tasks, nn_task_fn fn, void *arg)
 	pthread_cond_broadcast(&pool->wake);
 	pthread_mutex_unlock(&pool->lock);
 
-	run_share(pool, 0);
+	run_share(pool);
 
 	for (int spin = 0; spin < NN_SPIN_LIMIT; spin++)
 		if (atomic_load_explicit(&pool->pending, memory_order_acquire) == 0)

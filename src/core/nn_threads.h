@@ -4,8 +4,10 @@
  *
  * The pool runs "task sets": nn_pool_run(pool, n_tasks, fn, arg) calls
  * fn(arg, task) once for every task in [0, n_tasks) and returns when all have
- * finished.  Task t runs on thread (t % threads); the calling thread is
- * thread 0 and works too, so a pool of 2 threads starts 1 worker.
+ * finished.  Threads claim tasks from a shared counter (so a thread slowed by
+ * another program simply does fewer); which thread runs which task is
+ * unspecified.  The calling thread works too, so a pool of 2 threads starts 1
+ * worker.
  *
  * Determinism: the kernels split their work into a FIXED number of tasks
  * (NN_PARTS, see nn_layers.h) that does not depend on the thread count, every
@@ -55,8 +57,8 @@ void		nn_pool_destroy(nn_pool *pool);
 int			nn_pool_threads(const nn_pool *pool);
 
 /*
- * Runs fn(arg, t) for t = 0 .. n_tasks-1 and waits for all of them.  Task t
- * runs on thread t % nn_pool_threads(pool).  n_tasks <= 0 does nothing.
+ * Runs fn(arg, t) for t = 0 .. n_tasks-1 (each exactly once, on any of the
+ * pool's threads) and waits for all of them.  n_tasks <= 0 does nothing.
  */
 void		nn_pool_run(nn_pool *pool, int n_tasks, nn_task_fn fn, void *arg);
 

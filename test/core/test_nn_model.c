@@ -703,7 +703,9 @@ test_predict_any_batch(void)
 		for (int c = 0; c < 5; c++)
 		{
 			sum += p1[i * 5 + c];
-			bad += !(fabs(p1[i * 5 + c] - p2[i * 5 + c]) <= 1e-6);
+			/* chunk sizes may change BLAS blocking, hence rounding: 1e-5 */
+			if (!(fabs(p1[i * 5 + c] - p2[i * 5 + c]) <= 1e-5) && bad++ < 3)
+				fprintf(stderr, "  row %zu class %d: %.9g vs %.9g\n", i, c, (double) p1[i * 5 + c], (double) p2[i * 5 + c]);
 		}
 		CHECK_CLOSE(sum, 1.0, 1e-5);
 	}
@@ -790,7 +792,8 @@ test_workspace_respects_memory_limit(void)
 	/* activations of ~20 nodes of 200 x 16 floats per row, at least */
 	CHECK(bytes > (size_t) 20 * 100 * 16 * 4 * 2048);
 	CHECK(bytes < (size_t) 2 << 30);
-	CHECK(nn_workspace_bytes(m, 2048, 0) < bytes);
+	/* inference reuses activation buffers: a few of 200 x 16 floats per row */
+	CHECK(nn_workspace_bytes(m, 2048, 0) < (size_t) 5 * 200 * 16 * 4 * 2048);
 	ecg_set_memory_limit(bytes / 2);
 	ws = nn_workspace_create(m, 2048, 1, &st);
 	CHECK(ws == NULL && st.kind == ECG_ERR_LIMIT);

@@ -92,6 +92,7 @@ enum op
 	ADD200, ADD100, ACC200, ACC100, POOL_F, POOL_B,
 	DENSE1600_F, DENSE1600_B, XENT_F, XENT_B,
 	DENSE200_F, DENSE200_B, DENSE128_F, DENSE128_B,
+	CONVRES200_F, CONVRES100_F,
 	N_OPS
 };
 
@@ -112,6 +113,7 @@ static const char *op_names[N_OPS] = {
 	"softmax+xent fwd", "softmax+xent bwd",
 	"dense 200->128 fwd", "dense 200->128 bwd",
 	"dense 128->5 fwd", "dense 128->5 bwd",
+	"conv+residual L200 fwd", "conv+residual L100 fwd",
 };
 
 static double
@@ -126,10 +128,12 @@ op_flops(enum op o, int B)
 		case CONV1_B:
 			return 2 * b * 200 * 4 * 16;
 		case CONV200_F:
+		case CONVRES200_F:
 			return 2 * b * 200 * 64 * 16;
 		case CONV200_B:
 			return 2 * 2 * b * 200 * 64 * 16;
 		case CONV100_F:
+		case CONVRES100_F:
 			return 2 * b * 100 * 64 * 16;
 		case CONV100_B:
 			return 2 * 2 * b * 100 * 64 * 16;
@@ -266,6 +270,14 @@ run_op(bench *s, enum op o)
 		case DENSE128_B:
 			nn_dense_backward(s->pool, s->dx, s->dw, s->db, s->dy, s->x, s->w, B, 128, 5, s->ws);
 			break;
+		case CONVRES200_F:
+			nn_conv1d_forward_residual(s->pool, s->y, s->x, s->w, s->b, s->dy, B, 200, 16, 16, 4,
+									   s->ws);
+			break;
+		case CONVRES100_F:
+			nn_conv1d_forward_residual(s->pool, s->y, s->x, s->w, s->b, s->dy, B, 100, 16, 16, 4,
+									   s->ws);
+			break;
 		case N_OPS:
 			break;
 	}
@@ -278,12 +290,15 @@ static const struct
 	int			count;
 }			cnn_step[] = {
 	{CONV1_F, 1}, {CONV1_B, 1},
-	{CONV200_F, 4}, {CONV200_B, 4}, {CONV100_F, 4}, {CONV100_B, 4},
+	/* each block's second conv carries the residual add (nn_conv1d_forward_residual) */
+	{CONV200_F, 2}, {CONVRES200_F, 2}, {CONV200_B, 4},
+	{CONV100_F, 2}, {CONVRES100_F, 2}, {CONV100_B, 4},
 	/* input BN-ReLU; block 1: one BRD; block 2: two BRD */
 	{BNR200_F, 1}, {BNR200_B, 1}, {BNRD200_F, 3}, {BNRD200_B, 3},
 	/* blocks 3 and 4: two BRD each; the final BN-ReLU */
 	{BNRD100_F, 4}, {BNRD100_B, 4}, {BNR100_F, 1}, {BNR100_B, 1},
-	{ADD200, 2}, {ADD100, 2}, {ACC200, 2}, {ACC100, 2},
+	/* backward: the shortcut gradient is summed into the block input's gradient */
+	{ACC200, 2}, {ACC100, 2},
 	{POOL_F, 1}, {POOL_B, 1},
 	{DENSE1600_F, 1}, {DENSE1600_B, 1}, {XENT_F, 1}, {XENT_B, 1},
 };
@@ -376,24 +391,29 @@ main(int argc, char **argv)
 				   best_cpu[o] * 1e3);
 	}
 
+	for (int use_cpu = 0; use_cpu < 2; use_cpu++)
 	{
+		const double *t = use_cpu ? best_cpu : best;
 		double		total = 0,
 					conv = 0;
 
+		printf(use_cpu ? "\nfrom CPU time (all threads; with 1 thread: the cost on an idle core)\n"
+			   : "\nfrom wall-clock time\n");
 		for (size_t i = 0; i < sizeof(cnn_step) / sizeof(cnn_step[0]); i++)
 		{
-			total += cnn_step[i].count * best[cnn_step[i].op];
-			if (cnn_step[i].op <= CONV100_B)
-				conv += cnn_step[i].count * best[cnn_step[i].op];
+			total += cnn_step[i].count * t[cnn_step[i].op];
+			if (cnn_step[i].op <= CONV100_B || cnn_step[i].op == CONVRES200_F ||
+				cnn_step[i].op == CONVRES100_F)
+				conv += cnn_step[i].count * t[cnn_step[i].op];
 		}
-		printf("\ncnn step estimate (kernels only): %.1f ms per batch of %d (convs %.1f ms)"
+		printf("  cnn step estimate (kernels only): %.1f ms per batch of %d (convs %.1f ms)"
 			   " -> %.0f samples/s\n", total * 1e3, B, conv * 1e3, B / total);
 		total = 0;
 		for (size_t i = 0; i < sizeof(baseline_step) / sizeof(baseline_step[0]); i++)
-			total += baseline_step[i].count * best[baseline_step[i].op];
+			total += baseline_step[i].count * t[baseline_step[i].op];
 		/* the baseline's ReLU and dropout act on [B][128] */
-		total += 2 * best[RELU200_F] * 128.0 / (200 * 16) + 2 * best[DROP200_F] * 128.0 / (200 * 16);
-		printf("baseline step estimate (kernels only): %.1f ms per batch -> %.0f samples/s\n",
+		total += 2 * t[RELU200_F] * 128.0 / (200 * 16) + 2 * t[DROP200_F] * 128.0 / (200 * 16);
+		printf("  baseline step estimate (kernels only): %.1f ms per batch -> %.0f samples/s\n",
 			   total * 1e3, B / total);
 	}
 	nn_pool_destroy(s.pool);
