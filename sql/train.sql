@@ -69,7 +69,8 @@ SELECT substr(ecg_model_export('tr_cnn'), 1, 8) AS magic;
 
 -- a truncated, altered or foreign blob is a clear error
 SELECT regress_error($$SELECT ecg_model_import('bad_model', substr(ecg_model_export('tr_cnn'), 1, 100))$$);
-SELECT regress_error($$SELECT ecg_model_import('bad_model', overlay(ecg_model_export('tr_cnn') placing '\xff'::bytea from 2000 for 1))$$);
+-- (the stored and computed checksums depend on the weights: cut before them)
+SELECT split_part(regress_error($$SELECT ecg_model_import('bad_model', overlay(ecg_model_export('tr_cnn') placing '\xff'::bytea from 2000 for 1))$$), ': stored', 1);
 SELECT regress_error($$SELECT ecg_model_import('bad_model', '\x89504e470d0a1a0a0000000d49484452'::bytea)$$);
 SELECT regress_error($$SELECT ecg_model_import('bad_model', ''::bytea)$$);
 SELECT regress_error($$SELECT ecg_model_import('bad_model', NULL)$$);

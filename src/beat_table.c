@@ -319,102 +319,125 @@ ecgdl_array_to_floats(ArrayType *arr, float *out, int expected_len, const char *
 	}
 }
 
+void
+beat_row_read(HeapTuple tuple, TupleDesc desc, int col, const char *role, int64 *id,
+			  int *label, float *signal)
+{
+	bool		isnull;
+	Datum		d;
+	char		what[128];
+
+	d = SPI_getbinval(tuple, desc, col, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s has a row with a NULL id", role)));
+	*id = DatumGetInt64(d);
+	snprintf(what, sizeof(what), "row id %lld of %s", (long long) *id, role);
+	if (label != NULL)
+	{
+		d = SPI_getbinval(tuple, desc, col + 1, &isnull);
+		if (isnull || DatumGetInt16(d) < 0 || DatumGetInt16(d) >= ECGDL_N_CLASSES)
+			ereport(ERROR,
+					(errcode(isnull ? ERRCODE_NULL_VALUE_NOT_ALLOWED : ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("label of %s is %s", what, isnull ? "NULL" : "out of range"),
+					 isnull ? 0 : errdetail("Labels must be 0..4 (N, S, V, F, Q); found %d.",
+											DatumGetInt16(d))));
+		*label = DatumGetInt16(d);
+	}
+	if (signal != NULL)
+	{
+		d = SPI_getbinval(tuple, desc, col + 2, &isnull);
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("signal of %s is NULL", what)));
+		ecgdl_array_to_floats(DatumGetArrayTypeP(d), signal, BEAT_SIGNAL_LENGTH, what);
+	}
+}
+
+typedef struct LoadState
+{
+	BeatRows   *rows;
+	int64		capacity;
+	bool		with_signals;
+	bool		with_records;
+	const char *role;
+	MemoryContext context;		/* where rows live */
+} LoadState;
+
+static void
+load_block(SPITupleTable *tuptable, uint64 n, void *arg)
+{
+	LoadState  *ls = arg;
+	BeatRows   *rows = ls->rows;
+
+	if (rows->n + (int64) n > ls->capacity)
+	{
+		MemoryContext old = MemoryContextSwitchTo(ls->context);
+
+		while (rows->n + (int64) n > ls->capacity)
+			ls->capacity *= 2;
+		rows->ids = repalloc_huge(rows->ids, sizeof(int64) * ls->capacity);
+		rows->labels = repalloc_huge(rows->labels, sizeof(int) * ls->capacity);
+		if (ls->with_signals)
+			rows->signals = repalloc_huge(rows->signals,
+										  sizeof(float) * BEAT_SIGNAL_LENGTH * ls->capacity);
+		if (ls->with_records)
+			rows->records = repalloc_huge(rows->records, sizeof(char *) * ls->capacity);
+		MemoryContextSwitchTo(old);
+	}
+	for (uint64 r = 0; r < n; r++)
+	{
+		int64		i = rows->n;
+
+		beat_row_read(tuptable->vals[r], tuptable->tupdesc, 1, ls->role, &rows->ids[i],
+					  &rows->labels[i],
+					  ls->with_signals ? rows->signals + (Size) i * BEAT_SIGNAL_LENGTH : NULL);
+		if (ls->with_records)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(tuptable->vals[r], tuptable->tupdesc, 4, &isnull);
+
+			rows->records[i] = isnull ? NULL :
+				MemoryContextStrdup(ls->context, TextDatumGetCString(d));
+		}
+		rows->n++;
+	}
+}
+
 BeatRows *
 beat_rows_load(Oid relid, const char *role, bool with_signals, bool with_records)
 {
 	BeatRows   *rows = palloc0(sizeof(BeatRows));
 	StringInfoData sql;
-	Portal		portal;
-	int64		capacity = 1024;
-	char		what[128];
+	LoadState	ls;
 	bool		has_record = with_records && column_type(relid, "record") == TEXTOID;
 
 	beat_table_check_layout(relid, role);
+	ls.rows = rows;
+	ls.capacity = 1024;
+	ls.with_signals = with_signals;
+	ls.with_records = with_records;
+	ls.role = psprintf("%s \"%s\"", role, ecgdl_relation_name(relid));
+	ls.context = CurrentMemoryContext;
 	rows->signal_length = BEAT_SIGNAL_LENGTH;
-	rows->ids = palloc_extended(sizeof(int64) * capacity, MCXT_ALLOC_HUGE);
-	rows->labels = palloc_extended(sizeof(int) * capacity, MCXT_ALLOC_HUGE);
+	rows->ids = palloc_extended(sizeof(int64) * ls.capacity, MCXT_ALLOC_HUGE);
+	rows->labels = palloc_extended(sizeof(int) * ls.capacity, MCXT_ALLOC_HUGE);
 	if (with_signals)
-		rows->signals = palloc_extended(sizeof(float) * BEAT_SIGNAL_LENGTH * capacity, MCXT_ALLOC_HUGE);
+		rows->signals = palloc_extended(sizeof(float) * BEAT_SIGNAL_LENGTH * ls.capacity, MCXT_ALLOC_HUGE);
 	if (with_records)
-		rows->records = palloc_extended(sizeof(char *) * capacity, MCXT_ALLOC_HUGE);
+		rows->records = palloc_extended(sizeof(char *) * ls.capacity, MCXT_ALLOC_HUGE);
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT id, label%s%s FROM %s ORDER BY id",
-					 with_signals ? ", signal" : ", NULL::pg_catalog.float4[]",
-					 has_record ? ", record" : ", NULL::pg_catalog.text",
+	appendStringInfo(&sql, "SELECT id, label, %s, %s FROM %s ORDER BY id",
+					 with_signals ? "signal" : "NULL::pg_catalog.float4[]",
+					 has_record ? "record" : "NULL::pg_catalog.text",
 					 ecgdl_relation_name(relid));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL, true, 0);
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, 5000);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			bool		isnull;
-			Datum		d;
-			int64		i = rows->n;
-
-			if (i == capacity)
-			{
-				MemoryContext spi_cxt = MemoryContextSwitchTo(GetMemoryChunkContext(rows->ids));
-
-				capacity *= 2;
-				rows->ids = repalloc_huge(rows->ids, sizeof(int64) * capacity);
-				rows->labels = repalloc_huge(rows->labels, sizeof(int) * capacity);
-				if (with_signals)
-					rows->signals = repalloc_huge(rows->signals,
-												  sizeof(float) * BEAT_SIGNAL_LENGTH * capacity);
-				if (with_records)
-					rows->records = repalloc_huge(rows->records, sizeof(char *) * capacity);
-				MemoryContextSwitchTo(spi_cxt);
-			}
-			d = SPI_getbinval(tup, desc, 1, &isnull);
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("%s \"%s\" has a row with a NULL id", role, ecgdl_relation_name(relid))));
-			rows->ids[i] = DatumGetInt64(d);
-			snprintf(what, sizeof(what), "row id %lld of %s", (long long) rows->ids[i], role);
-			d = SPI_getbinval(tup, desc, 2, &isnull);
-			if (isnull || DatumGetInt16(d) < 0 || DatumGetInt16(d) >= ECGDL_N_CLASSES)
-				ereport(ERROR,
-						(errcode(isnull ? ERRCODE_NULL_VALUE_NOT_ALLOWED : ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("label of %s is %s", what, isnull ? "NULL" : "out of range"),
-						 isnull ? 0 : errdetail("Labels must be 0..4 (N, S, V, F, Q); found %d.",
-												DatumGetInt16(d))));
-			rows->labels[i] = DatumGetInt16(d);
-			if (with_signals)
-			{
-				d = SPI_getbinval(tup, desc, 3, &isnull);
-				if (isnull)
-					ereport(ERROR,
-							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							 errmsg("signal of %s is NULL", what)));
-				ecgdl_array_to_floats(DatumGetArrayTypeP(d),
-									  rows->signals + (Size) i * BEAT_SIGNAL_LENGTH,
-									  BEAT_SIGNAL_LENGTH, what);
-			}
-			if (with_records)
-			{
-				d = SPI_getbinval(tup, desc, 4, &isnull);
-				rows->records[i] = isnull ? NULL :
-					MemoryContextStrdup(GetMemoryChunkContext(rows->ids), TextDatumGetCString(d));
-			}
-			rows->n++;
-		}
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
-	SPI_finish();
+	ecgdl_scan(sql.data, 5000, load_block, &ls);
 	if (rows->n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("%s \"%s\" is empty", role, ecgdl_relation_name(relid))));
+				 errmsg("%s is empty", ls.role)));
 	return rows;
 }

@@ -40,7 +40,7 @@ PG_FUNCTION_INFO_V1(ecg_classify_table);
 PG_FUNCTION_INFO_V1(ecg_evaluate);
 
 #define MODEL_NAME_KEY 256
-#define BATCH_ROWS 4096
+#define BATCH_ROWS 2048
 
 typedef struct CachedModel
 {
@@ -230,81 +230,67 @@ ecg_predict_proba(PG_FUNCTION_ARGS)
 typedef void (*batch_consumer) (const int64 *ids, const int *labels, const float *probs, int n,
 								int n_classes, void *arg);
 
+typedef struct PredictState
+{
+	CachedModel *entry;
+	nn_workspace *ws;
+	nn_pool    *pool;
+	const char *role;
+	bool		with_labels;
+	int64	   *ids;
+	int		   *labels;
+	float	   *beats;
+	float	   *probs;
+	batch_consumer consume;
+	void	   *arg;
+} PredictState;
+
+static void
+predict_block(SPITupleTable *tuptable, uint64 n, void *arg)
+{
+	PredictState *ps = arg;
+	ecg_status	st;
+
+	for (uint64 r = 0; r < n; r++)
+	{
+		ps->labels[r] = -1;
+		beat_row_read(tuptable->vals[r], tuptable->tupdesc, 1, ps->role, &ps->ids[r],
+					  ps->with_labels ? &ps->labels[r] : NULL, ps->beats + (Size) r * NN_BEAT_LENGTH);
+	}
+	if (nn_model_predict(ps->entry->model, ps->ws, ps->beats, NN_BEAT_LENGTH, (size_t) n, ps->probs,
+						 ps->pool, &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+	ps->consume(ps->ids, ps->labels, ps->probs, (int) n, ps->entry->model->n_classes, ps->arg);
+}
+
 static void
 predict_relation_blocks(CachedModel *entry, Oid relid, bool with_labels, nn_pool *pool,
 						batch_consumer consume, void *arg)
 {
 	StringInfoData sql;
-	Portal		portal;
-	int64	   *ids = palloc(sizeof(int64) * BATCH_ROWS);
-	int		   *labels = palloc(sizeof(int) * BATCH_ROWS);
-	float	   *beats = palloc(sizeof(float) * (Size) BATCH_ROWS * NN_BEAT_LENGTH);
-	float	   *probs = palloc(sizeof(float) * (Size) BATCH_ROWS * entry->model->n_classes);
-	nn_workspace *ws;
+	PredictState ps;
 	ecg_status	st;
-	MemoryContext caller = CurrentMemoryContext;
 
-	ws = nn_workspace_create(entry->model, BATCH_ROWS, 0, &st);
-	if (ws == NULL)
-		ecgdl_report_status(&st, ERRCODE_OUT_OF_MEMORY, NULL);
 	beat_table_check_layout(relid, with_labels ? "test table" : "source table");
+	ps.entry = entry;
+	ps.pool = pool;
+	ps.with_labels = with_labels;
+	ps.role = psprintf("%s \"%s\"", with_labels ? "test table" : "source table",
+					   ecgdl_relation_name(relid));
+	ps.ids = palloc(sizeof(int64) * BATCH_ROWS);
+	ps.labels = palloc(sizeof(int) * BATCH_ROWS);
+	ps.beats = palloc(sizeof(float) * (Size) BATCH_ROWS * NN_BEAT_LENGTH);
+	ps.probs = palloc(sizeof(float) * (Size) BATCH_ROWS * entry->model->n_classes);
+	ps.consume = consume;
+	ps.arg = arg;
+	ps.ws = nn_workspace_create(entry->model, BATCH_ROWS, 0, &st);
+	if (ps.ws == NULL)
+		ecgdl_report_status(&st, ERRCODE_OUT_OF_MEMORY, NULL);
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT id, %s, signal FROM %s",
 					 with_labels ? "label" : "NULL::pg_catalog.int2", ecgdl_relation_name(relid));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL, true, 0);
-	for (;;)
-	{
-		int			n;
-
-		SPI_cursor_fetch(portal, true, BATCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		n = (int) SPI_processed;
-		for (int r = 0; r < n; r++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			bool		isnull;
-			Datum		d;
-			char		what[64];
-
-			d = SPI_getbinval(tup, desc, 1, &isnull);
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("a row of \"%s\" has a NULL id", ecgdl_relation_name(relid))));
-			ids[r] = DatumGetInt64(d);
-			snprintf(what, sizeof(what), "row id %lld", (long long) ids[r]);
-			d = SPI_getbinval(tup, desc, 2, &isnull);
-			if (with_labels && (isnull || DatumGetInt16(d) < 0 || DatumGetInt16(d) >= ECGDL_N_CLASSES))
-				ereport(ERROR,
-						(errcode(isnull ? ERRCODE_NULL_VALUE_NOT_ALLOWED : ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("label of %s is %s", what, isnull ? "NULL" : "out of range")));
-			labels[r] = with_labels ? DatumGetInt16(d) : -1;
-			d = SPI_getbinval(tup, desc, 3, &isnull);
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("signal of %s is NULL", what)));
-			ecgdl_array_to_floats(DatumGetArrayTypeP(d), beats + (Size) r * NN_BEAT_LENGTH,
-								  NN_BEAT_LENGTH, what);
-		}
-		SPI_freetuptable(SPI_tuptable);
-		if (nn_model_predict(entry->model, ws, beats, NN_BEAT_LENGTH, (size_t) n, probs, pool, &st) != 0)
-			ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
-		{
-			MemoryContext spi = MemoryContextSwitchTo(caller);
-
-			consume(ids, labels, probs, n, entry->model->n_classes, arg);
-			MemoryContextSwitchTo(spi);
-		}
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
-	SPI_finish();
-	nn_workspace_free(ws);
+	ecgdl_scan(sql.data, BATCH_ROWS, predict_block, &ps);
+	nn_workspace_free(ps.ws);
 }
 
 /* Runs predict_relation_blocks on a pool that is destroyed on every way out. */

@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
+#include "executor/spi.h"
 #include "nodes/primnodes.h"
 #include "utils/array.h"
 
@@ -45,6 +46,13 @@ RangeVar   *ecgdl_new_table_name(const char *target);
 /* Quoted, schema-qualified name of a relation. */
 char	   *ecgdl_relation_name(Oid relid);
 
+/* Runs a read-only query through a cursor and hands its rows to fn in blocks
+ * of block_rows, in a memory context reset after each block (allocate
+ * anything that must outlive the block in an explicit context); checks for
+ * interrupts between blocks. */
+typedef void (*ecgdl_block_fn) (SPITupleTable *tuptable, uint64 n, void *arg);
+void		ecgdl_scan(const char *sql, int block_rows, ecgdl_block_fn fn, void *arg);
+
 /* Class names N, S, V, F, Q */
 const char *ecgdl_class_name(int label);
 
@@ -75,6 +83,12 @@ Oid			beat_table_relid(BeatTableWriter *w);
 /* Checks that relid has the beat layout (id bigint, label smallint,
  * signal real[]; record/sample/symbol optional); errors otherwise. */
 void		beat_table_check_layout(Oid relid, const char *role);
+
+/* Reads the beat columns of a scanned row: id at column `col`, label at
+ * col + 1 (read when label != NULL) and signal at col + 2 (read when signal
+ * != NULL); errors name the row and `role`. */
+void		beat_row_read(HeapTuple tuple, TupleDesc desc, int col, const char *role, int64 *id,
+						  int *label, float *signal);
 
 /* Float samples of a real[] datum, checking length, NULLs and finiteness.
  * `what` names the row for error messages. */

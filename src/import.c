@@ -320,6 +320,40 @@ ecg_import_csv(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(n);
 }
 
+typedef struct StagedState
+{
+	BeatTableWriter *writer;
+	int64		n;
+} StagedState;
+
+static void
+add_staged_block(SPITupleTable *tuptable, uint64 n, void *arg)
+{
+	StagedState *ss = arg;
+
+	for (uint64 r = 0; r < n; r++)
+	{
+		bool		isnull,
+					no_null;
+		Datum		d = SPI_getbinval(tuptable->vals[r], tuptable->tupdesc, 1, &isnull);
+		Datum		no = SPI_getbinval(tuptable->vals[r], tuptable->tupdesc, 2, &no_null);
+		char		where[64];
+		text	   *t;
+
+		ss->n++;
+		if (no_null)
+			snprintf(where, sizeof(where), "staging row %lld", (long long) ss->n);
+		else
+			snprintf(where, sizeof(where), "line %lld", (long long) DatumGetInt64(no));
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s: line is NULL", where)));
+		t = DatumGetTextPP(d);
+		add_csv_line(ss->writer, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), ss->n, where);
+	}
+}
+
 /*
  * ecg_import_csv_staged(staging regclass, target text): for clients without
  * server file access.  The staging table has a text column "line" (one CSV
@@ -331,10 +365,8 @@ ecg_import_csv_staged(PG_FUNCTION_ARGS)
 {
 	Oid			staging;
 	char	   *target;
-	BeatTableWriter *writer;
 	StringInfoData sql;
-	Portal		portal;
-	int64		n = 0;
+	StagedState ss = {NULL, 0};
 	AttrNumber	line_attnum;
 	bool		has_line_no;
 
@@ -350,50 +382,17 @@ ecg_import_csv_staged(PG_FUNCTION_ARGS)
 						 "then \\copy staging (line) FROM 'mitbih_train.csv'")));
 	has_line_no = get_attnum(staging, "line_no") != InvalidAttrNumber;
 	ecgdl_new_table_name(target);
-	writer = beat_table_create(target, BEAT_TABLE_PLAIN);
+	ss.writer = beat_table_create(target, BEAT_TABLE_PLAIN);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT line, %s FROM %s%s",
 					 has_line_no ? "line_no::pg_catalog.int8" : "NULL::pg_catalog.int8",
 					 ecgdl_relation_name(staging), has_line_no ? " ORDER BY line_no" : "");
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL, true, 0);
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, 5000);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			bool		isnull,
-						no_null;
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
-			Datum		no = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &no_null);
-			char		where[64];
-			text	   *t;
-
-			n++;
-			if (no_null)
-				snprintf(where, sizeof(where), "staging row %lld", (long long) n);
-			else
-				snprintf(where, sizeof(where), "line %lld", (long long) DatumGetInt64(no));
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("%s: line is NULL", where)));
-			t = DatumGetTextPP(d);
-			add_csv_line(writer, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), n, where);
-		}
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
-	SPI_finish();
-	if (n == 0)
+	ecgdl_scan(sql.data, 5000, add_staged_block, &ss);
+	if (ss.n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("staging table \"%s\" is empty", ecgdl_relation_name(staging))));
-	beat_table_finish(writer);
-	PG_RETURN_INT64(n);
+	beat_table_finish(ss.writer);
+	PG_RETURN_INT64(ss.n);
 }

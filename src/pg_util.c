@@ -9,6 +9,7 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
@@ -208,4 +209,33 @@ bad:
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid %s \"%s\"", what, text),
 			 errhint("Give values per class such as 'S=5000, V=5000' or '{\"S\": 5000}'.")));
+}
+
+void
+ecgdl_scan(const char *sql, int block_rows, ecgdl_block_fn fn, void *arg)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext block = AllocSetContextCreate(caller, "ecgdl scan block", ALLOCSET_DEFAULT_SIZES);
+	Portal		portal;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	portal = SPI_cursor_open_with_args(NULL, sql, 0, NULL, NULL, NULL, true, 0);
+	for (;;)
+	{
+		MemoryContext spi;
+
+		SPI_cursor_fetch(portal, true, block_rows);
+		if (SPI_processed == 0)
+			break;
+		spi = MemoryContextSwitchTo(block);
+		fn(SPI_tuptable, SPI_processed, arg);
+		MemoryContextSwitchTo(spi);
+		MemoryContextReset(block);
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	MemoryContextDelete(block);
 }
