@@ -235,7 +235,9 @@ GRANT SELECT ON ecgdl.report, ecgdl.confusion TO PUBLIC;
 -- each method, training of each architecture on each training table,
 -- evaluation on the test table; returns the report rows of its models.
 -- Tables are <prefix>_trainval, _test, _train, _val, _train_<method>; models
--- are <prefix>_<arch>_<method>.  replace => true drops them first.
+-- are <prefix>_<arch>_<method>.  replace => true drops them first (but
+-- the split tables when reuse_split => true, which keeps an existing split:
+-- a long study can then run one method per call, each its own transaction).
 CREATE FUNCTION ecg_study(source regclass, prefix text DEFAULT 'study',
                           epochs int DEFAULT 100, batch_size int DEFAULT 2048,
                           patience int DEFAULT 15, seed int DEFAULT 42,
@@ -243,79 +245,94 @@ CREATE FUNCTION ecg_study(source regclass, prefix text DEFAULT 'study',
                           methods text[] DEFAULT ARRAY['none', 'random', 'smote', 'adasyn'],
                           archs text[] DEFAULT ARRAY['baseline', 'cnn'],
                           replace boolean DEFAULT false,
-                          class_weight text DEFAULT 'none')
+                          class_weight text DEFAULT 'none',
+                          reuse_split boolean DEFAULT false)
 RETURNS SETOF ecgdl.report
 LANGUAGE plpgsql
 AS $study$
+-- Every type, operator, function and catalog below is qualified with
+-- pg_catalog: the body runs (and its variables are declared) with the
+-- caller's search_path, so that tables are created where the caller creates
+-- tables, and that path may hold look-alike objects.
 DECLARE
-    ext_schema text := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-                        WHERE e.extname = 'ecgdl');
-    f text;
-    method text;
-    arch text;
-    train_table text;
-    model_name text;
-    t0 timestamptz;
+    ext_schema pg_catalog.text := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                        WHERE e.extname OPERATOR(pg_catalog.=) 'ecgdl');
+    f pg_catalog.text;
+    t_trainval pg_catalog.text := pg_catalog.format('%s_trainval', prefix);
+    t_test pg_catalog.text := pg_catalog.format('%s_test', prefix);
+    t_train pg_catalog.text := pg_catalog.format('%s_train', prefix);
+    t_val pg_catalog.text := pg_catalog.format('%s_val', prefix);
+    method pg_catalog.text;
+    arch pg_catalog.text;
+    train_table pg_catalog.text;
+    model_name pg_catalog.text;
+    t0 pg_catalog.timestamptz;
 BEGIN
-    IF source IS NULL OR prefix IS NULL OR split IS NULL OR methods IS NULL OR archs IS NULL THEN
+    IF source IS NULL OR prefix IS NULL OR epochs IS NULL OR batch_size IS NULL OR patience IS NULL
+       OR seed IS NULL OR split IS NULL OR methods IS NULL OR archs IS NULL OR replace IS NULL
+       OR class_weight IS NULL OR pg_catalog.array_position(methods, NULL) IS NOT NULL
+       OR pg_catalog.array_position(archs, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'ecg_study arguments must not be NULL' USING ERRCODE = '22004';
     END IF;
-    IF prefix !~ '^[a-z_][a-z0-9_]*$' THEN
+    IF prefix OPERATOR(pg_catalog.!~) '^[a-z_][a-z0-9_]*$' THEN
         RAISE EXCEPTION 'invalid study prefix "%"', prefix USING ERRCODE = '22023',
             HINT = 'Use lower-case letters, digits and underscores; tables and models are named after it.';
     END IF;
-    IF split NOT IN ('stratified', 'random', 'inter-patient') THEN
+    IF NOT split OPERATOR(pg_catalog.=) ANY (ARRAY['stratified', 'random', 'inter-patient']) THEN
         RAISE EXCEPTION 'unknown split method "%"', split USING ERRCODE = '22023',
             HINT = 'Use ''stratified'', ''random'' or ''inter-patient''.';
     END IF;
     FOREACH method IN ARRAY methods LOOP
-        IF method NOT IN ('none', 'random', 'smote', 'adasyn') THEN
+        IF NOT method OPERATOR(pg_catalog.=) ANY (ARRAY['none', 'random', 'smote', 'adasyn']) THEN
             RAISE EXCEPTION 'unknown oversampling method "%"', method USING ERRCODE = '22023',
                 HINT = 'Use ''none'', ''random'', ''smote'' or ''adasyn''.';
         END IF;
     END LOOP;
-    f := quote_ident(ext_schema) || '.';
+    f := pg_catalog.format('%I.', ext_schema);
     IF replace THEN
-        EXECUTE format('DROP TABLE IF EXISTS %1$I, %2$I, %3$I, %4$I', prefix || '_trainval',
-                       prefix || '_test', prefix || '_train', prefix || '_val');
+        EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %I, %I, %I, %I', t_trainval, t_test, t_train, t_val);
         FOREACH method IN ARRAY methods LOOP
-            EXECUTE format('DROP TABLE IF EXISTS %I', prefix || '_train_' || method);
+            EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %I', pg_catalog.format('%s_train_%s', prefix, method));
         END LOOP;
     END IF;
 
     RAISE NOTICE 'study %: splitting %', prefix, source;
-    EXECUTE format('SELECT count(*) FROM %secg_split(%L::regclass, %L, %L, 0.2, %s, %L)', f, source,
-                   prefix || '_trainval', prefix || '_test', seed, split);
-    EXECUTE format('SELECT count(*) FROM %secg_split(%L::regclass, %L, %L, 0.3, %s, %L)', f,
-                   prefix || '_trainval', prefix || '_train', prefix || '_val', seed, 'stratified');
+    EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %secg_split(%L::pg_catalog.regclass, %L, %L, 0.2, %s, %L)',
+                              f, source, t_trainval, t_test, seed, split);
+    EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %secg_split(%L::pg_catalog.regclass, %L, %L, 0.3, %s, %L)',
+                              f, t_trainval, t_train, t_val, seed, 'stratified');
 
     FOREACH method IN ARRAY methods LOOP
-        IF method = 'none' THEN
-            train_table := prefix || '_train';
+        IF method OPERATOR(pg_catalog.=) 'none' THEN
+            train_table := t_train;
         ELSE
-            train_table := prefix || '_train_' || method;
-            t0 := clock_timestamp();
-            EXECUTE format('SELECT %secg_oversample(%L::regclass, %L, %L, 5, %s)', f,
-                           prefix || '_train', train_table, method, seed);
+            train_table := pg_catalog.format('%s_train_%s', prefix, method);
+            t0 := pg_catalog.clock_timestamp();
+            EXECUTE pg_catalog.format('SELECT %secg_oversample(%L::pg_catalog.regclass, %L, %L, 5, %s)', f,
+                                      t_train, train_table, method, seed);
             RAISE NOTICE 'study %: % oversampling took % s', prefix, method,
-                round(extract(epoch FROM clock_timestamp() - t0)::numeric, 1);
+                pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) t0), 1);
         END IF;
         FOREACH arch IN ARRAY archs LOOP
-            model_name := prefix || '_' || arch || '_' || method;
+            model_name := pg_catalog.format('%s_%s_%s', prefix, arch, method);
             RAISE NOTICE 'study %: training % on %', prefix, model_name, train_table;
-            EXECUTE format('SELECT %secg_train(%L, %L::regclass, %L, %L::regclass, %s, %s, 1e-3, %s, %s, %L, %L)',
-                           f, model_name, train_table, arch, prefix || '_val', epochs, batch_size,
-                           patience, seed, class_weight, replace);
-            EXECUTE format('SELECT count(*) FROM %secg_evaluate(%L, %L::regclass)', f, model_name,
-                           prefix || '_test');
+            EXECUTE pg_catalog.format('SELECT %secg_train(%L, %L::pg_catalog.regclass, %L, %L::pg_catalog.regclass, '
+                                      '%s, %s, 1e-3, %s, %s, %L, %L)',
+                                      f, model_name, train_table, arch, t_val, epochs, batch_size,
+                                      patience, seed, class_weight, replace);
+            EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %secg_evaluate(%L, %L::pg_catalog.regclass)',
+                                      f, model_name, t_test);
         END LOOP;
     END LOOP;
+    -- the report rows of this study: models <prefix>_<arch>_<method>
+    -- evaluated on <prefix>_test
     RETURN QUERY SELECT r.* FROM ecgdl.report r
-        WHERE r.model LIKE replace(replace(prefix, '\', '\\'), '_', '\_') || '\_%'
-          AND r.test_table LIKE '%' || prefix || '_test'
-        ORDER BY r.architecture, array_position(ARRAY['none', 'random', 'smote', 'adasyn'], r.oversampling);
+        WHERE pg_catalog.starts_with(r.model, pg_catalog.format('%s_', prefix))
+          AND pg_catalog.split_part(r.test_table, '.', -1) OPERATOR(pg_catalog.=) t_test
+        ORDER BY r.architecture, pg_catalog.array_position(ARRAY['none', 'random', 'smote', 'adasyn'], r.oversampling);
 END
 $study$;
 
-COMMENT ON FUNCTION ecg_study(regclass, text, int, int, int, int, text, text[], text[], boolean, text) IS
+COMMENT ON FUNCTION ecg_study(regclass, text, int, int, int, int, text, text[], text[], boolean, text, boolean) IS
 'Runs the oversampling study on a beat table: split, oversample (none, random, SMOTE, ADASYN), train baseline and cnn, evaluate; returns the report rows';
