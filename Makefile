@@ -17,7 +17,7 @@ OBJS        = $(GLUE_SRCS:.c=.o) $(CORE_SRCS:.c=.o)
 DATA        = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suite: sql/<name>.sql against expected/<name>.out, in this order.
-REGRESS     = setup import_csv import_wfdb split oversample train classify study realdata
+REGRESS     = setup import_csv import_wfdb split oversample train classify study hardening realdata
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 OPTFLAGS   ?= -march=native

@@ -268,10 +268,11 @@ DECLARE
     train_table pg_catalog.text;
     model_name pg_catalog.text;
     t0 pg_catalog.timestamptz;
+    reusing pg_catalog.bool;
 BEGIN
     IF source IS NULL OR prefix IS NULL OR epochs IS NULL OR batch_size IS NULL OR patience IS NULL
        OR seed IS NULL OR split IS NULL OR methods IS NULL OR archs IS NULL OR replace IS NULL
-       OR class_weight IS NULL OR pg_catalog.array_position(methods, NULL) IS NOT NULL
+       OR class_weight IS NULL OR reuse_split IS NULL OR pg_catalog.array_position(methods, NULL) IS NOT NULL
        OR pg_catalog.array_position(archs, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'ecg_study arguments must not be NULL' USING ERRCODE = '22004';
     END IF;
@@ -290,18 +291,27 @@ BEGIN
         END IF;
     END LOOP;
     f := pg_catalog.format('%I.', ext_schema);
-    IF replace THEN
+    reusing := reuse_split AND pg_catalog.to_regclass(pg_catalog.quote_ident(t_train)) IS NOT NULL
+               AND pg_catalog.to_regclass(pg_catalog.quote_ident(t_val)) IS NOT NULL
+               AND pg_catalog.to_regclass(pg_catalog.quote_ident(t_test)) IS NOT NULL;
+    IF replace AND NOT reusing THEN
         EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %I, %I, %I, %I', t_trainval, t_test, t_train, t_val);
+    END IF;
+    IF replace THEN
         FOREACH method IN ARRAY methods LOOP
             EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %I', pg_catalog.format('%s_train_%s', prefix, method));
         END LOOP;
     END IF;
 
-    RAISE NOTICE 'study %: splitting %', prefix, source;
-    EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %secg_split(%L::pg_catalog.regclass, %L, %L, 0.2, %s, %L)',
-                              f, source, t_trainval, t_test, seed, split);
-    EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %secg_split(%L::pg_catalog.regclass, %L, %L, 0.3, %s, %L)',
-                              f, t_trainval, t_train, t_val, seed, 'stratified');
+    IF reusing THEN
+        RAISE NOTICE 'study %: reusing the split tables %, %, %', prefix, t_train, t_val, t_test;
+    ELSE
+        RAISE NOTICE 'study %: splitting %', prefix, source;
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %secg_split(%L::pg_catalog.regclass, %L, %L, 0.2, %s, %L)',
+                                  f, source, t_trainval, t_test, seed, split);
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %secg_split(%L::pg_catalog.regclass, %L, %L, 0.3, %s, %L)',
+                                  f, t_trainval, t_train, t_val, seed, 'stratified');
+    END IF;
 
     FOREACH method IN ARRAY methods LOOP
         IF method OPERATOR(pg_catalog.=) 'none' THEN

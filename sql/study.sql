@@ -12,10 +12,14 @@ SELECT count(*) FROM ecg_study('tr_beats', 'mini', epochs => 2, batch_size => 64
                                methods => ARRAY['none', 'random', 'smote'], replace => true);
 SELECT count(*) AS same_figures FROM mini_first f JOIN ecgdl.report r USING (model)
 WHERE r.accuracy = f.accuracy AND r.macro_f1 = f.macro_f1;
--- one method per call on a kept split
+-- one method per call on a kept split: the split tables are the same tables
+-- (not made again), the method's own table and models are replaced
+SELECT 'mini_test'::regclass::oid AS test_oid, 'mini_train_random'::regclass::oid AS random_oid \gset
 SELECT model FROM ecg_study('tr_beats', 'mini', epochs => 1, batch_size => 64, seed => 3,
                             methods => ARRAY['random'], archs => ARRAY['baseline'],
                             replace => true, reuse_split => true);
+SELECT 'mini_test'::regclass::oid = :test_oid AS same_test_table,
+       'mini_train_random'::regclass::oid <> :random_oid AS new_random_table;
 -- bad input
 SELECT regress_error($$SELECT * FROM ecg_study('tr_beats', 'Mini Study')$$);
 SELECT regress_error($$SELECT * FROM ecg_study('tr_beats', 'mini2', methods => ARRAY['mixup'])$$);

@@ -371,7 +371,15 @@ load_block(SPITupleTable *tuptable, uint64 n, void *arg)
 {
 	LoadState  *ls = arg;
 	BeatRows   *rows = ls->rows;
+	size_t		row_bytes = sizeof(int64) + sizeof(int) +
+		(ls->with_signals ? sizeof(float) * BEAT_SIGNAL_LENGTH : 0) +
+		(ls->with_records ? sizeof(char *) : 0);
+	ecg_status	st;
 
+	/* the rows loaded so far count against ecgdl.max_memory too */
+	if (ecg_check_memory((size_t) (rows->n + (int64) n) * row_bytes,
+						 psprintf("loading %s", ls->role), &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_PROGRAM_LIMIT_EXCEEDED, NULL);
 	if (rows->n + (int64) n > ls->capacity)
 	{
 		MemoryContext old = MemoryContextSwitchTo(ls->context);

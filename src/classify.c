@@ -39,7 +39,7 @@ PG_FUNCTION_INFO_V1(ecg_predict_proba);
 PG_FUNCTION_INFO_V1(ecg_classify_table);
 PG_FUNCTION_INFO_V1(ecg_evaluate);
 
-#define MODEL_NAME_KEY 256
+#define MODEL_NAME_KEY (ECGDL_MODEL_NAME_MAX + 1)
 #define BATCH_ROWS 2048
 
 typedef struct CachedModel
@@ -263,6 +263,30 @@ predict_block(SPITupleTable *tuptable, uint64 n, void *arg)
 	ps->consume(ps->ids, ps->labels, ps->probs, (int) n, ps->entry->model->n_classes, ps->arg);
 }
 
+/*
+ * Rows per block: BATCH_ROWS, halved while the block's buffers and network
+ * workspace would exceed ecgdl.max_memory (a model that does not fit even for
+ * one row is refused by nn_workspace_create with the limit's error).
+ */
+static int
+block_rows_within_limit(const nn_model *model)
+{
+	size_t		limit = ecg_memory_limit();
+	int			rows = BATCH_ROWS;
+
+	while (limit != 0 && rows > 1)
+	{
+		size_t		buffers = (size_t) rows * (sizeof(int64) + sizeof(int) +
+											   sizeof(float) * (NN_BEAT_LENGTH + model->n_classes));
+		size_t		ws = nn_workspace_bytes(model, (size_t) rows, 0);
+
+		if (ws != 0 && ws + buffers <= limit)
+			break;
+		rows /= 2;
+	}
+	return rows;
+}
+
 static void
 predict_relation_blocks(CachedModel *entry, Oid relid, bool with_labels, nn_pool *pool,
 						batch_consumer consume, void *arg)
@@ -270,6 +294,7 @@ predict_relation_blocks(CachedModel *entry, Oid relid, bool with_labels, nn_pool
 	StringInfoData sql;
 	PredictState ps;
 	ecg_status	st;
+	int			block_rows = block_rows_within_limit(entry->model);
 
 	beat_table_check_layout(relid, with_labels ? "test table" : "source table");
 	ps.entry = entry;
@@ -277,19 +302,19 @@ predict_relation_blocks(CachedModel *entry, Oid relid, bool with_labels, nn_pool
 	ps.with_labels = with_labels;
 	ps.role = psprintf("%s \"%s\"", with_labels ? "test table" : "source table",
 					   ecgdl_relation_name(relid));
-	ps.ids = palloc(sizeof(int64) * BATCH_ROWS);
-	ps.labels = palloc(sizeof(int) * BATCH_ROWS);
-	ps.beats = palloc(sizeof(float) * (Size) BATCH_ROWS * NN_BEAT_LENGTH);
-	ps.probs = palloc(sizeof(float) * (Size) BATCH_ROWS * entry->model->n_classes);
+	ps.ids = palloc(sizeof(int64) * block_rows);
+	ps.labels = palloc(sizeof(int) * block_rows);
+	ps.beats = palloc(sizeof(float) * (Size) block_rows * NN_BEAT_LENGTH);
+	ps.probs = palloc(sizeof(float) * (Size) block_rows * entry->model->n_classes);
 	ps.consume = consume;
 	ps.arg = arg;
-	ps.ws = nn_workspace_create(entry->model, BATCH_ROWS, 0, &st);
+	ps.ws = nn_workspace_create(entry->model, block_rows, 0, &st);
 	if (ps.ws == NULL)
 		ecgdl_report_status(&st, ERRCODE_OUT_OF_MEMORY, NULL);
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT id, %s, signal FROM %s",
 					 with_labels ? "label" : "NULL::pg_catalog.int2", ecgdl_relation_name(relid));
-	ecgdl_scan(sql.data, BATCH_ROWS, predict_block, &ps);
+	ecgdl_scan(sql.data, block_rows, predict_block, &ps);
 	nn_workspace_free(ps.ws);
 }
 

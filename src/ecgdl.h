@@ -19,6 +19,8 @@
 
 #define ECGDL_N_CLASSES 5
 #define BEAT_SIGNAL_LENGTH 187
+/* longest model name in bytes (the per-backend model cache keys on it) */
+#define ECGDL_MODEL_NAME_MAX 255
 
 /* GUCs (ecgdl.c) */
 extern int	ecgdl_max_memory_mb;

@@ -32,6 +32,11 @@ model_store_check_name(const char *name, bool replace)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model name must not be empty")));
+	if (strlen(name) > ECGDL_MODEL_NAME_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("model name is too long"),
+				 errdetail("Model names have at most %d bytes.", ECGDL_MODEL_NAME_MAX)));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT owner FROM ecgdl.models WHERE name OPERATOR(pg_catalog.=) $1",

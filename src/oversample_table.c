@@ -157,6 +157,13 @@ ecg_oversample(PG_FUNCTION_ARGS)
 	}
 	openblas_set_num_threads(1);
 
+	/* new rows take the ids after the largest one (rows are loaded by id) */
+	if (result.n_new > 0 && rows->ids[rows->n - 1] > PG_INT64_MAX - result.n_new)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("no ids left for %lld new rows after the largest id %lld of the source table",
+						(long long) result.n_new, (long long) rows->ids[rows->n - 1]),
+				 errhint("Generated rows take the ids after the largest id; renumber the source table.")));
 	writer = beat_table_create(target, BEAT_TABLE_OVERSAMPLED);
 	copy_source_rows(source, writer, ecgdl_relation_name(beat_table_relid(writer)));
 	next_id = rows->ids[rows->n - 1] + 1;

@@ -100,6 +100,13 @@ ecgdl_read_server_file(const char *path, size_t *len_out, bool missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("file \"%s\" is too large", path)));
+	/* the whole file is held in memory: it counts against ecgdl.max_memory */
+	{
+		ecg_status	limit_st;
+
+		if (ecg_check_memory((size_t) st.st_size, psprintf("reading file \"%s\"", path), &limit_st) != 0)
+			ecgdl_report_status(&limit_st, ERRCODE_PROGRAM_LIMIT_EXCEEDED, NULL);
+	}
 	buf = MemoryContextAllocHuge(CurrentMemoryContext, (Size) st.st_size + 1);
 	got = fread(buf, 1, (size_t) st.st_size, file);
 	if (ferror(file))

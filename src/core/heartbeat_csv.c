@@ -35,7 +35,8 @@ typedef enum number_status
 {
 	NUMBER_OK,
 	NUMBER_SYNTAX,			/* not a decimal number */
-	NUMBER_NOT_FINITE		/* "nan", "inf" or out of float range */
+	NUMBER_NOT_FINITE,		/* "nan", "inf" or out of float range */
+	NUMBER_NOMEM			/* no memory for the copy of a long field */
 } number_status;
 
 /* A decimal number s[0..n) (no surrounding spaces) as written: sign,
@@ -164,16 +165,26 @@ near_float_midpoint(double v)
 	return (low > half ? low - half : half - low) <= 64;
 }
 
-static float
-strtof_copy(const char *s, size_t n)
+/* strtof of s[0..n) through a NUL-terminated copy: on the stack when short,
+ * else allocated (a field cut short would lose digits and its exponent). */
+static number_status
+strtof_copy(const char *s, size_t n, float *out)
 {
-	char		buf[FALLBACK_TOKEN_MAX];
+	char		stack_buf[FALLBACK_TOKEN_MAX];
+	char	   *buf = stack_buf;
 
-	if (n >= sizeof(buf))
-		n = sizeof(buf) - 1;
+	if (n >= sizeof(stack_buf))
+	{
+		buf = ecg_alloc(n + 1);
+		if (buf == NULL)
+			return NUMBER_NOMEM;
+	}
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	return strtof(buf, NULL);
+	*out = strtof(buf, NULL);
+	if (buf != stack_buf)
+		ecg_free(buf);
+	return NUMBER_OK;
 }
 
 /* Field s[0..n) as a float, exactly as strtof would round it. */
@@ -190,7 +201,11 @@ parse_float(const char *s, size_t n, float *out)
 		return ns;
 	v = decimal_to_double(&d, &exact);
 	if (!exact || near_float_midpoint(v) || fabs(v) < FLT_MIN * 2 || fabs(v) > FLT_MAX / 2)
-		f = strtof_copy(s, n);
+	{
+		ns = strtof_copy(s, n, &f);
+		if (ns != NUMBER_OK)
+			return ns;
+	}
 	else
 		f = (float) v;
 	if (!isfinite(f))
@@ -220,6 +235,8 @@ field_failure(ecg_status *st, number_status ns, int field, const char *s, size_t
 {
 	int			shown = n > 40 ? 40 : (int) n;
 
+	if (ns == NUMBER_NOMEM)
+		return ecg_fail(st, ECG_ERR_NOMEM, "out of memory for field %d (%zu bytes)", field, n);
 	if (ns == NUMBER_NOT_FINITE)
 		return ecg_fail(st, ECG_ERR_FORMAT, "field %d is NaN or infinite (\"%.*s\"); heartbeat values must be finite",
 						field, shown, s);

@@ -27,6 +27,7 @@
  */
 #include "nn_model.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "nn_layers.h"
@@ -906,12 +907,23 @@ nn_backward(nn_model *model, nn_workspace *ws, const int *labels, const float *s
 
 /* Inference --------------------------------------------------------------------- */
 
+/* Index of the first value of p[0..n) that is NaN or infinite, or n. */
+static size_t
+first_non_finite(const float *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(p[i]))
+			return i;
+	return n;
+}
+
 int
 nn_model_predict(nn_model *model, nn_workspace *ws, const float *beats, size_t beat_length,
 				 size_t n, float *probs, nn_pool *pool, ecg_status *st)
 {
 	nn_workspace *own = NULL;
 	size_t		classes = (size_t) model->n_classes;
+	size_t		bad;
 
 	if (beat_length == 0 || beat_length > (size_t) model->input_length)
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "beats of %zu samples do not fit the model input of %d",
@@ -933,6 +945,17 @@ nn_model_predict(nn_model *model, nn_workspace *ws, const float *beats, size_t b
 								beat_length, NULL, rows);
 		nn_forward(model, ws, rows, 0, NULL, pool);
 		memcpy(probs + start * classes, ws->probs, rows * classes * sizeof(float));
+		/* finite weights can still overflow float on the way (a corrupt or
+		 * diverged model): report it rather than return NaN probabilities */
+		bad = first_non_finite(probs + start * classes, rows * classes);
+		if (bad < rows * classes)
+		{
+			nn_workspace_free(own);
+			ecg_fail(st, ECG_ERR_DATA, "model \"%s\" computes a non-finite probability",
+					 model->arch.name);
+			return ecg_fail_detail(st, "beat %zu: its activations overflow float (weights too large)",
+								   start + bad / classes);
+		}
 		ecg_check_interrupts();
 	}
 	nn_workspace_free(own);
