@@ -41,6 +41,11 @@ PG_FUNCTION_INFO_V1(ecg_evaluate);
 
 #define MODEL_NAME_KEY (ECGDL_MODEL_NAME_MAX + 1)
 #define BATCH_ROWS 2048
+/* rows the network runs at once: small enough for the activations to stay in
+ * cache (measured in test/bench/README.md) */
+#ifndef INFERENCE_CHUNK_ROWS
+#define INFERENCE_CHUNK_ROWS 128
+#endif
 
 typedef struct CachedModel
 {
@@ -278,7 +283,7 @@ block_rows_within_limit(const nn_model *model)
 	{
 		size_t		buffers = (size_t) rows * (sizeof(int64) + sizeof(int) +
 											   sizeof(float) * (NN_BEAT_LENGTH + model->n_classes));
-		size_t		ws = nn_workspace_bytes(model, (size_t) rows, 0);
+		size_t		ws = nn_workspace_bytes(model, (size_t) Min(rows, INFERENCE_CHUNK_ROWS), 0);
 
 		if (ws != 0 && ws + buffers <= limit)
 			break;
@@ -308,7 +313,7 @@ predict_relation_blocks(CachedModel *entry, Oid relid, bool with_labels, nn_pool
 	ps.probs = palloc(sizeof(float) * (Size) block_rows * entry->model->n_classes);
 	ps.consume = consume;
 	ps.arg = arg;
-	ps.ws = nn_workspace_create(entry->model, block_rows, 0, &st);
+	ps.ws = nn_workspace_create(entry->model, Min(block_rows, INFERENCE_CHUNK_ROWS), 0, &st);
 	if (ps.ws == NULL)
 		ecgdl_report_status(&st, ERRCODE_OUT_OF_MEMORY, NULL);
 	initStringInfo(&sql);
