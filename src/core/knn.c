@@ -1,8 +1,11 @@
 /*
- * knn.c - exact Euclidean k-NN by blocked GEMM, candidate heaps and an exact
- * re-ranking in double (see knn.h for the contract).
+ * knn.c - exact Euclidean k-NN: argument checks, the choice between the
+ * pruned tree search (knn_tree.c) and brute force, and the brute-force path
+ * (blocked GEMM, candidate heaps and an exact re-ranking in double); see
+ * knn.h for the contract.
  */
 #include "knn.h"
+#include "knn_internal.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -20,19 +23,22 @@
  * interrupts between rounds (~8 ms of GEMM per round and worker). */
 #define KNN_POINTS_PER_ROUND (4 * KNN_POINT_BLOCK)
 
-/* One candidate: approximate (float) or exact (double) squared distance and
- * the point index; ordered by distance, then index. */
-typedef struct knn_candidate
-{
-	double		dist;
-	int64_t		index;
-} knn_candidate;
-
-static inline int
-candidate_before(double da, int64_t ia, double db, int64_t ib)
-{
-	return da < db || (da == db && ia < ib);
-}
+/* When to try the tree (see tree_worth_trying()): at least this many
+ * points, this many columns and points x queries x dim products. */
+#define KNN_TREE_MIN_POINTS 2048
+#define KNN_TREE_MIN_DIM 4
+#define KNN_TREE_MIN_WORK 5e8
+/* Queries the tree answers before the check that it pays. */
+#define KNN_TREE_BATCH 128
+/* Cost model of tree_pays(), in CPU nanoseconds, fitted to single-thread
+ * timings of both paths on the MIT-BIH training rows and on uniform noise
+ * of 16, 40 and 187 columns (a full distance costs ~2 ns per column in the
+ * tree: its row is fetched from anywhere in memory). */
+#define KNN_TREE_NS_PER_NODE 20.0
+#define KNN_TREE_NS_PER_BOUND 10.0
+#define KNN_TREE_NS_PER_COORD 2.0
+#define KNN_BRUTE_NS_PER_COORD 0.025
+#define KNN_BRUTE_NS_PER_POINT 1.0
 
 /* ---------------------------------------------------------------------- */
 /* A bounded max-heap of (float distance, index): the root is the worst kept
@@ -60,10 +66,10 @@ heap_sift_down(candidate_heap *h, int pos)
 			break;
 		/* pick the worse (larger) child */
 		if (child + 1 < h->size &&
-			candidate_before(h->dist[child], h->index[child],
+			knn_candidate_before(h->dist[child], h->index[child],
 							 h->dist[child + 1], h->index[child + 1]))
 			child++;
-		if (!candidate_before(d, ix, h->dist[child], h->index[child]))
+		if (!knn_candidate_before(d, ix, h->dist[child], h->index[child]))
 			break;
 		h->dist[pos] = h->dist[child];
 		h->index[pos] = h->index[child];
@@ -85,7 +91,7 @@ heap_offer(candidate_heap *h, float d, int64_t ix)
 		{
 			int			parent = (pos - 1) / 2;
 
-			if (!candidate_before(h->dist[parent], h->index[parent], d, ix))
+			if (!knn_candidate_before(h->dist[parent], h->index[parent], d, ix))
 				break;
 			h->dist[pos] = h->dist[parent];
 			h->index[pos] = h->index[parent];
@@ -94,7 +100,7 @@ heap_offer(candidate_heap *h, float d, int64_t ix)
 		h->dist[pos] = d;
 		h->index[pos] = ix;
 	}
-	else if (candidate_before(d, ix, h->dist[0], h->index[0]))
+	else if (knn_candidate_before(d, ix, h->dist[0], h->index[0]))
 	{
 		h->dist[0] = d;
 		h->index[0] = ix;
@@ -118,16 +124,15 @@ knn_exact_sqdist(const float *a, const float *b, int dim)
 	return sum;
 }
 
-/* Insertion sort of a few candidates by (dist, index). */
-static void
-sort_candidates(knn_candidate *c, int n)
+void
+knn_sort_candidates(knn_candidate *c, int n)
 {
 	for (int i = 1; i < n; i++)
 	{
 		knn_candidate x = c[i];
 		int			j = i - 1;
 
-		while (j >= 0 && candidate_before(x.dist, x.index, c[j].dist, c[j].index))
+		while (j >= 0 && knn_candidate_before(x.dist, x.index, c[j].dist, c[j].index))
 		{
 			c[j + 1] = c[j];
 			j--;
@@ -155,10 +160,10 @@ exact_scan(const float *points, int64_t n_points, const float *query, int dim,
 		if (p == self)
 			continue;
 		d = knn_exact_sqdist(query, points + (size_t) p * dim, dim);
-		if (n_best == k && !candidate_before(d, p, best[k - 1].dist, best[k - 1].index))
+		if (n_best == k && !knn_candidate_before(d, p, best[k - 1].dist, best[k - 1].index))
 			continue;
 		pos = n_best < k ? n_best++ : k - 1;
-		while (pos > 0 && candidate_before(d, p, best[pos - 1].dist, best[pos - 1].index))
+		while (pos > 0 && knn_candidate_before(d, p, best[pos - 1].dist, best[pos - 1].index))
 		{
 			best[pos] = best[pos - 1];
 			pos--;
@@ -208,8 +213,8 @@ typedef struct knn_worker
 	int64_t		fallbacks;		/* result */
 } knn_worker;
 
-static int
-worker_count(void)
+int
+knn_worker_count(void)
 {
 	int			t = openblas_get_num_threads();
 
@@ -217,7 +222,7 @@ worker_count(void)
 }
 
 size_t
-knn_work_bytes(int64_t n_points, int dim, int k)
+knn_brute_work_bytes(int64_t n_points, int dim, int k)
 {
 	size_t		kc = (size_t) k + (size_t) KNN_EXTRA_CANDIDATES(k);
 	size_t		bq = KNN_QUERY_BLOCK,
@@ -234,7 +239,7 @@ knn_work_bytes(int64_t n_points, int dim, int k)
 		return SIZE_MAX;
 	per_worker = 4 * bq * (size_t) dim + 4 * bq + 4 * bq * bp + 12 * bq * kc + 4 * bq +
 		16 * kc + 16 * (size_t) k;
-	fixed = 12 * (size_t) dim + (size_t) worker_count() * per_worker;
+	fixed = 12 * (size_t) dim + (size_t) knn_worker_count() * per_worker;
 	if (points_bytes > SIZE_MAX - fixed)
 		return SIZE_MAX;
 	return points_bytes + fixed;
@@ -452,7 +457,7 @@ finish_query(knn_worker *w, const candidate_heap *h, const float *query, int64_t
 		c[i].index = h->index[i];
 		c[i].dist = knn_exact_sqdist(query, sh->points + (size_t) h->index[i] * sh->dim, sh->dim);
 	}
-	sort_candidates(c, m);
+	knn_sort_candidates(c, m);
 	memcpy(w->best, c, sizeof(knn_candidate) * (size_t) sh->k);
 	if (m >= n_eligible)
 		return 0;				/* every eligible point is a candidate */
@@ -553,49 +558,57 @@ worker_run(void *arg)
 	return NULL;
 }
 
-/*
- * Runs the current jobs of workers[0..n): one on the calling thread, the
- * others on threads (or on the calling thread when a thread cannot start).
- * With several workers, each GEMM runs single-threaded; OpenBLAS gets its
- * thread count back before returning, so an interrupt thrown between rounds
- * leaves it as it was.
- */
-static void
-run_workers(knn_worker *workers, int n, int blas_threads)
+/* See knn_internal.h. */
+void
+knn_run_parallel(void *(*fn) (void *), void **args, int n)
 {
 	pthread_t	threads[KNN_MAX_THREADS];
 	bool		started[KNN_MAX_THREADS] = {false};
-
 	sigset_t	all,
 				saved;
 
-	if (n > 1)
-		openblas_set_num_threads(1);
 	/* workers inherit a fully blocked signal mask: the server's signal
 	 * handlers must run on the calling thread only */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &saved);
 	for (int t = 1; t < n; t++)
-		started[t] = pthread_create(&threads[t], NULL, worker_run, &workers[t]) == 0;
+		started[t] = pthread_create(&threads[t], NULL, fn, args[t]) == 0;
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	worker_run(&workers[0]);
+	fn(args[0]);
 	for (int t = 1; t < n; t++)
 	{
 		if (started[t])
 			pthread_join(threads[t], NULL);
 		else
-			worker_run(&workers[t]);
+			fn(args[t]);
 	}
+}
+
+/*
+ * Runs the current jobs of workers[0..n).  With several workers, each GEMM
+ * runs single-threaded; OpenBLAS gets its thread count back before
+ * returning, so an interrupt thrown between rounds leaves it as it was.
+ */
+static void
+run_workers(knn_worker *workers, int n, int blas_threads)
+{
+	void	   *args[KNN_MAX_THREADS];
+
+	for (int t = 0; t < n; t++)
+		args[t] = &workers[t];
+	if (n > 1)
+		openblas_set_num_threads(1);
+	knn_run_parallel(worker_run, args, n);
 	if (n > 1)
 		openblas_set_num_threads(blas_threads);
 }
 
 int
-knn_search_with_stats(const float *points, int64_t n_points,
-					  const float *queries, int64_t n_queries,
-					  int dim, int k, const int64_t *query_self_index,
-					  int64_t *neighbours, float *distances,
-					  knn_stats *stats, ecg_status *st)
+knn_brute_search(const float *points, int64_t n_points,
+				 const float *queries, int64_t n_queries,
+				 int dim, int k, const int64_t *query_self_index,
+				 int64_t *neighbours, float *distances,
+				 int64_t *exact_fallbacks, ecg_status *st)
 {
 	knn_shared	sh;
 	knn_worker	workers[KNN_MAX_THREADS];
@@ -604,20 +617,8 @@ knn_search_with_stats(const float *points, int64_t n_points,
 	int64_t		group = 0;
 	int			rc = -1;
 
-	ecg_status_clear(st);
-	if (stats)
-		stats->exact_fallbacks = 0;
-	if (validate_arguments(points, n_points, queries, n_queries, dim, k, query_self_index,
-						   neighbours, st) != 0)
-		return -1;
 	if (n_queries == 0)
 		return 0;
-	if (check_finite(points, n_points, dim, "point", st) != 0 ||
-		(queries != points && check_finite(queries, n_queries, dim, "query", st) != 0))
-		return -1;
-	if (ecg_check_memory(knn_work_bytes(n_points, dim, k), "k-NN search", st) != 0)
-		return -1;
-
 	memset(&sh, 0, sizeof(sh));
 	sh.dim = dim;
 	sh.k = k;
@@ -637,7 +638,7 @@ knn_search_with_stats(const float *points, int64_t n_points,
 
 	/* one worker per BLAS thread, each running a single-threaded GEMM, but
 	 * no more than there are query blocks */
-	blas_threads = worker_count();
+	blas_threads = knn_worker_count();
 	{
 		int64_t		blocks = (n_queries + KNN_QUERY_BLOCK - 1) / KNN_QUERY_BLOCK;
 		int			wanted = blas_threads < blocks ? blas_threads : (int) blocks;
@@ -653,7 +654,7 @@ knn_search_with_stats(const float *points, int64_t n_points,
 	{
 		ecg_fail(st, ECG_ERR_NOMEM, "k-NN: out of memory");
 		ecg_fail_detail(st, "%zu bytes for %lld points of dimension %d",
-						knn_work_bytes(n_points, dim, k), (long long) n_points, dim);
+						knn_brute_work_bytes(n_points, dim, k), (long long) n_points, dim);
 		goto done;
 	}
 	prepare_points(&sh);
@@ -699,16 +700,143 @@ knn_search_with_stats(const float *points, int64_t n_points,
 	rc = 0;
 
 done:
-	if (stats)
-	{
-		stats->exact_fallbacks = 0;
-		for (int t = 0; t < n_workers; t++)
-			stats->exact_fallbacks += workers[t].fallbacks;
-	}
 	for (int t = 0; t < n_workers; t++)
+	{
+		*exact_fallbacks += workers[t].fallbacks;
 		free_worker(&workers[t]);
+	}
 	free_shared(&sh);
 	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Choosing the path */
+
+/*
+ * Whether building the tree can pay at all: the brute-force work must be
+ * large (the tree costs about as much to build as a few hundred
+ * brute-force queries), and the rows not too short.
+ */
+static bool
+tree_worth_trying(int64_t n_points, int64_t n_queries, int dim)
+{
+	return n_points >= KNN_TREE_MIN_POINTS && dim >= KNN_TREE_MIN_DIM && dim <= KNN_TREE_MAX_DIM &&
+		(double) n_points * (double) n_queries * (double) dim >= KNN_TREE_MIN_WORK;
+}
+
+/*
+ * Estimated CPU nanoseconds of the tree search per query so far, and of a
+ * brute-force query, from the counters (constants measured on the 2-core
+ * AVX-512 development machine; only their ratios matter).  On the MIT-BIH
+ * rows: about 40 us against 350 us.
+ */
+static bool
+tree_pays(const knn_tree_counters *c, int64_t n_points, int dim)
+{
+	double		tree_ns = (KNN_TREE_NS_PER_NODE * (double) c->nodes +
+						   KNN_TREE_NS_PER_BOUND * (double) c->bounds +
+						   KNN_TREE_NS_PER_COORD * (double) dim * (double) c->distances) /
+		(double) (c->queries > 0 ? c->queries : 1);
+	double		brute_ns = (KNN_BRUTE_NS_PER_COORD * (double) dim + KNN_BRUTE_NS_PER_POINT) *
+		(double) n_points;
+
+	return tree_ns < brute_ns;
+}
+
+size_t
+knn_work_bytes(int64_t n_points, int dim, int k)
+{
+	size_t		brute = knn_brute_work_bytes(n_points, dim, k);
+	size_t		tree = dim <= KNN_TREE_MAX_DIM ? knn_tree_work_bytes(n_points, dim, k) : 0;
+
+	/* the two paths never hold their memory at the same time */
+	return brute > tree ? brute : tree;
+}
+
+int
+knn_search_using(knn_method method, const float *points, int64_t n_points,
+				 const float *queries, int64_t n_queries,
+				 int dim, int k, const int64_t *query_self_index,
+				 int64_t *neighbours, float *distances,
+				 knn_stats *stats, ecg_status *st)
+{
+	knn_stats	local;
+	knn_tree   *tree = NULL;
+	knn_tree_counters counters;
+	int64_t		done = 0;
+	int			rc = -1;
+
+	if (stats == NULL)
+		stats = &local;
+	memset(stats, 0, sizeof(*stats));
+	memset(&counters, 0, sizeof(counters));
+	ecg_status_clear(st);
+	if ((int) method < KNN_METHOD_AUTO || (int) method > KNN_METHOD_TREE)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "k-NN: unknown search method %d", (int) method);
+	if (validate_arguments(points, n_points, queries, n_queries, dim, k, query_self_index,
+						   neighbours, st) != 0)
+		return -1;
+	if (n_queries == 0)
+		return 0;
+	if (check_finite(points, n_points, dim, "point", st) != 0 ||
+		(queries != points && check_finite(queries, n_queries, dim, "query", st) != 0))
+		return -1;
+	if (ecg_check_memory(knn_work_bytes(n_points, dim, k), "k-NN search", st) != 0)
+		return -1;
+
+	if (method == KNN_METHOD_TREE ||
+		(method == KNN_METHOD_AUTO && tree_worth_trying(n_points, n_queries, dim)))
+	{
+		int			built = knn_tree_build(points, n_points, dim, &tree, st);
+
+		if (built < 0)
+			return -1;
+		/* the tree answers a trial batch, then, if it pays, all the others
+		 * (in one call: it sorts them to follow the tree) */
+		while (tree && done < n_queries)
+		{
+			int64_t		end = n_queries - done < KNN_TREE_BATCH || done > 0 ? n_queries : KNN_TREE_BATCH;
+
+			if (knn_tree_search(tree, queries, done, end, k, query_self_index, neighbours,
+								distances, &counters, st) != 0)
+				goto finish;
+			done = end;
+			if (method == KNN_METHOD_AUTO && !tree_pays(&counters, n_points, dim))
+			{
+				knn_tree_free(tree);
+				tree = NULL;
+			}
+		}
+	}
+	if (done < n_queries &&
+		knn_brute_search(points, n_points, queries + (size_t) done * dim, n_queries - done,
+						 dim, k, query_self_index ? query_self_index + done : NULL,
+						 neighbours + (size_t) done * k,
+						 distances ? distances + (size_t) done * k : NULL,
+						 &stats->exact_fallbacks, st) != 0)
+		goto finish;
+	rc = 0;
+
+finish:
+	knn_tree_free(tree);
+	stats->tree_queries = counters.queries;
+	stats->brute_queries = n_queries - counters.queries;
+	stats->exact_fallbacks += counters.exact_searches;
+	stats->tree_nodes = counters.nodes;
+	stats->tree_bounds = counters.bounds;
+	stats->tree_distances = counters.distances;
+	return rc;
+}
+
+int
+knn_search_with_stats(const float *points, int64_t n_points,
+					  const float *queries, int64_t n_queries,
+					  int dim, int k, const int64_t *query_self_index,
+					  int64_t *neighbours, float *distances,
+					  knn_stats *stats, ecg_status *st)
+{
+	return knn_search_using(KNN_METHOD_AUTO, points, n_points, queries, n_queries, dim, k,
+							query_self_index, neighbours, distances, stats, st);
 }
 
 int

@@ -277,15 +277,23 @@ estimate_memory(const oversample_params *p, int64_t n, int dim, const int64_t *c
 	size_t		per_new = sizeof(int) + 2 * sizeof(int64_t) + sizeof(float) +
 		(p->want_vectors ? (size_t) dim * sizeof(float) : 0);
 	double		approx;
+	int64_t		oversampled = 0;
 
 	for (int c = 0; c < p->n_classes; c++)
-		if (to_generate[c] > 0 && counts[c] > largest)
-			largest = counts[c];
+		if (to_generate[c] > 0)
+		{
+			oversampled += counts[c];
+			if (counts[c] > largest)
+				largest = counts[c];
+		}
 	/* computed in double to stay clear of overflow, then saturated */
 	approx = (double) largest * (double) (8 + 4 * (size_t) dim + 8 * k + 8) +
 		(double) max_new * (double) per_new;
+	/* ADASYN: one search for the rows of every oversampled class (their
+	 * copy, self indices and neighbours) */
 	if (p->method == OVERSAMPLE_ADASYN)
-		approx += (double) knn_work_bytes(n, dim, (int) k) + 8.0 * (double) n;
+		approx += (double) knn_work_bytes(n, dim, (int) k) + 8.0 * (double) n +
+			(double) oversampled * (double) (4 * (size_t) dim + 8 * k + 8);
 	else if (p->method == OVERSAMPLE_SMOTE)
 		approx += (double) knn_work_bytes(largest, dim, (int) k);
 	total = approx >= (double) SIZE_MAX ? SIZE_MAX : (size_t) approx;
@@ -328,28 +336,78 @@ class_too_small(const oversample_params *p, int c, int64_t size, ecg_status *st)
 						   p->k_neighbors);
 }
 
+/* The rows of every class with rows to generate, in row order, with their
+ * k nearest neighbours among ALL rows (themselves excluded): one search,
+ * so the k-NN index over all rows is built once. */
+typedef struct adasyn_rows
+{
+	int64_t		n;				/* rows of the oversampled classes */
+	int64_t    *index;			/* their input row indices, ascending */
+	float	   *x;				/* their vectors */
+	int64_t    *nn;				/* n x k neighbour row indices */
+} adasyn_rows;
+
+static void
+adasyn_rows_free(adasyn_rows *ar)
+{
+	ecg_free(ar->index);
+	ecg_free(ar->x);
+	ecg_free(ar->nn);
+	memset(ar, 0, sizeof(*ar));
+}
+
+static int
+adasyn_neighbours(const float *rows, const int *labels, int64_t n, int dim, int k,
+				  const int64_t *to_generate, int64_t n_oversampled, adasyn_rows *ar,
+				  ecg_status *st)
+{
+	size_t		m = (size_t) (n_oversampled > 0 ? n_oversampled : 1);
+
+	ar->index = ecg_alloc_array(m, sizeof(int64_t));
+	ar->x = ecg_alloc_array(m * (size_t) dim, sizeof(float));
+	ar->nn = ecg_alloc_array(m * (size_t) k, sizeof(int64_t));
+	if (!ar->index || !ar->x || !ar->nn)
+	{
+		ecg_fail(st, ECG_ERR_NOMEM, "ADASYN: out of memory for the neighbour search");
+		return ecg_fail_detail(st, "%lld rows of dimension %d, k = %d",
+							   (long long) n_oversampled, dim, k);
+	}
+	ar->n = 0;
+	for (int64_t i = 0; i < n; i++)
+		if (to_generate[labels[i]] > 0)
+		{
+			ar->index[ar->n] = i;
+			memcpy(ar->x + (size_t) ar->n * dim, rows + (size_t) i * dim,
+				   sizeof(float) * (size_t) dim);
+			ar->n++;
+			if ((ar->n % ROWS_PER_INTERRUPT_CHECK) == 0)
+				ecg_check_interrupts();
+		}
+	return knn_search(rows, n, ar->x, ar->n, dim, k, ar->index, ar->nn, NULL, st);
+}
+
 /*
- * ADASYN's per-row counts of class c: the k nearest neighbours of each of
- * its rows among all rows (itself excluded), the share of other classes,
- * normalised and rounded.  Writes counts into row_counts[input row].
+ * ADASYN's per-row counts of class c: the share of other classes among the
+ * k nearest neighbours of each of its rows (from ar), normalised and
+ * rounded.  Writes counts into row_counts[input row].
  */
 static int
-adasyn_class_counts(const float *rows, const int *labels, int64_t n, int dim, int c,
-					const class_rows *cr, int k, int64_t deficit, int64_t *nn,
-					int64_t *self, int *other, int64_t *local_counts, int64_t *row_counts,
-					ecg_status *st)
+adasyn_class_counts(const int *labels, int c, const class_rows *cr, const adasyn_rows *ar,
+					int k, int64_t deficit, int *other, int64_t *local_counts,
+					int64_t *row_counts, ecg_status *st)
 {
-	for (int64_t i = 0; i < cr->n; i++)
-		self[i] = cr->index[i];
-	if (knn_search(rows, n, cr->x, cr->n, dim, k, self, nn, NULL, st) != 0)
-		return -1;
-	for (int64_t i = 0; i < cr->n; i++)
+	int64_t		local = 0;
+
+	/* class c's rows appear in ar in the same (ascending) order as in cr */
+	for (int64_t a = 0; a < ar->n; a++)
 	{
 		int			o = 0;
 
+		if (labels[ar->index[a]] != c)
+			continue;
 		for (int j = 0; j < k; j++)
-			o += labels[nn[(size_t) i * k + j]] != c;
-		other[i] = o;
+			o += labels[ar->nn[(size_t) a * k + j]] != c;
+		other[local++] = o;
 	}
 	if (oversample_adasyn_counts(other, cr->n, k, deficit, local_counts, st) != 0)
 	{
@@ -460,9 +518,11 @@ oversample_run(const float *rows, const int *labels, int64_t n, int dim,
 	int64_t		counts[OVERSAMPLE_MAX_CLASSES];
 	int64_t		to_generate[OVERSAMPLE_MAX_CLASSES];
 	int64_t		max_new = 0,
-				largest = 0;
+				largest = 0,
+				oversampled = 0;
 	int			k;
 	class_rows	cr = {0, NULL, NULL};
+	adasyn_rows ar = {0, NULL, NULL, NULL};
 	int64_t    *nn = NULL,
 			   *self = NULL,
 			   *local_counts = NULL;
@@ -487,6 +547,7 @@ oversample_run(const float *rows, const int *labels, int64_t n, int dim,
 			return class_too_small(p, c, counts[c], st);
 		/* ADASYN may round up by half a row per row */
 		max_new += to_generate[c] + (p->method == OVERSAMPLE_ADASYN ? (counts[c] + 1) / 2 : 0);
+		oversampled += counts[c];
 		if (counts[c] > largest)
 			largest = counts[c];
 	}
@@ -526,14 +587,16 @@ oversample_run(const float *rows, const int *labels, int64_t n, int dim,
 			ecg_fail(st, ECG_ERR_NOMEM, "ADASYN: out of memory for the per-row counts");
 			goto done;
 		}
+		if (adasyn_neighbours(rows, labels, n, dim, k, to_generate, oversampled, &ar, st) != 0)
+			goto done;
 		max_new = 0;
 		for (int c = 0; c < p->n_classes; c++)
 		{
 			if (to_generate[c] == 0)
 				continue;
 			gather_class(rows, labels, n, dim, c, &cr);
-			if (adasyn_class_counts(rows, labels, n, dim, c, &cr, k, to_generate[c], nn, self,
-									other, local_counts, out->row_counts, st) != 0)
+			if (adasyn_class_counts(labels, c, &cr, &ar, k, to_generate[c], other, local_counts,
+									out->row_counts, st) != 0)
 				goto done;
 			for (int64_t i = 0; i < cr.n; i++)
 				out->generated[c] += local_counts[i];
@@ -546,6 +609,7 @@ oversample_run(const float *rows, const int *labels, int64_t n, int dim,
 			}
 			max_new += out->generated[c];
 		}
+		adasyn_rows_free(&ar);
 	}
 	else
 	{
@@ -579,6 +643,7 @@ done:
 	ecg_free(self);
 	ecg_free(other);
 	ecg_free(local_counts);
+	adasyn_rows_free(&ar);
 	if (rc != 0)
 		oversample_result_free(out);
 	return rc;

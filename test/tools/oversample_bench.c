@@ -3,16 +3,27 @@
  * synthetic beat-like rows.
  *
  * Usage: oversample_bench [N [DIM]] [--write FILE] [--seed S]
+ *        oversample_bench --read FILE
  *   N (default 61000) rows of DIM (default 187) floats in 5 classes mixed like
  *   MIT-BIH: 82.8% N, 2.5% S, 6.6% V, 0.7% F, 7.3% Q.  Each row is a shared
  *   beat shape plus a class-specific bump of random size, baseline wander
  *   and noise, so classes overlap as real beats do.
  *   --write FILE also writes the data (format of oversample_dump) for
  *   test/ref/imblearn_bench.py, which times imbalanced-learn on it.
+ *   --read FILE times the core on rows read from FILE instead (the format
+ *   of --write and of test/bench/to_bench_bin.py: int64 n, int32 dim,
+ *   int32 unused, int32 labels[n] in 0..4, float32 rows[n][dim]), e.g. the
+ *   MIT-BIH training part.
+ *   --verify also checks, for k = 1, 2, 5, 10 and 25, that the pruned tree
+ *   search and brute force (knn_search_using) return byte-identical
+ *   neighbours and distances for 2,000 rows (every n/2000-th, themselves
+ *   excluded) against all rows; exits 1 on any difference.
  *
  * Prints one line per timed step: wall-clock seconds and CPU seconds of the
  * process (all threads; when the machine is otherwise idle, wall ~ CPU / 2
- * for the threaded k-NN).
+ * for the threaded k-NN), and a 64-bit FNV-1a checksum of the step's result
+ * (neighbour indices; label, base, partner and step of every new row), so
+ * two builds can be checked to give bit-identical results.
  */
 #include <math.h>
 #include <stdio.h>
@@ -126,6 +137,135 @@ write_data(const char *path, int64_t n, int dim, const float *x, const int *y)
 	return ok ? 0 : -1;
 }
 
+/* Reads a file written by write_data() (or to_bench_bin.py); exits on error. */
+static void
+read_data(const char *path, int64_t *n_out, int *dim_out, float **x_out, int **y_out)
+{
+	FILE	   *f = fopen(path, "rb");
+	int64_t		n;
+	int32_t		hdr[2];
+	int32_t    *lab;
+	float	   *x;
+	int		   *y;
+
+	if (f == NULL || fread(&n, sizeof(n), 1, f) != 1 || fread(hdr, sizeof(hdr), 1, f) != 1 ||
+		n < 1 || n > ((int64_t) 1 << 32) || hdr[0] < 1 || hdr[0] > 100000)
+	{
+		fprintf(stderr, "%s: cannot read a header (int64 n, int32 dim, int32)\n", path);
+		exit(1);
+	}
+	lab = malloc(sizeof(int32_t) * (size_t) n);
+	x = malloc(sizeof(float) * (size_t) n * (size_t) hdr[0]);
+	y = malloc(sizeof(int) * (size_t) n);
+	if (lab == NULL || x == NULL || y == NULL ||
+		fread(lab, sizeof(int32_t), (size_t) n, f) != (size_t) n ||
+		fread(x, sizeof(float), (size_t) n * (size_t) hdr[0], f) != (size_t) n * (size_t) hdr[0])
+	{
+		fprintf(stderr, "%s: truncated or out of memory (%lld rows x %d)\n", path,
+				(long long) n, hdr[0]);
+		exit(1);
+	}
+	fclose(f);
+	for (int64_t i = 0; i < n; i++)
+	{
+		if (lab[i] < 0 || lab[i] >= N_CLASSES)
+		{
+			fprintf(stderr, "%s: label %d of row %lld is not 0..%d\n", path, lab[i],
+					(long long) i, N_CLASSES - 1);
+			exit(1);
+		}
+		y[i] = lab[i];
+	}
+	free(lab);
+	*n_out = n;
+	*dim_out = hdr[0];
+	*x_out = x;
+	*y_out = y;
+}
+
+/* 64-bit FNV-1a over bytes, chained through h. */
+static uint64_t
+fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *b = data;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+#define FNV_OFFSET 14695981039346656037ULL
+
+static uint64_t
+result_checksum(const oversample_result *r)
+{
+	uint64_t	h = FNV_OFFSET;
+
+	h = fnv1a(h, &r->n_new, sizeof(r->n_new));
+	h = fnv1a(h, r->label, sizeof(int) * (size_t) r->n_new);
+	h = fnv1a(h, r->base, sizeof(int64_t) * (size_t) r->n_new);
+	h = fnv1a(h, r->partner, sizeof(int64_t) * (size_t) r->n_new);
+	h = fnv1a(h, r->step, sizeof(float) * (size_t) r->n_new);
+	if (r->vectors)
+		h = fnv1a(h, r->vectors, sizeof(float) * (size_t) r->n_new * (size_t) r->dim);
+	return h;
+}
+
+static void fail(const char *what, const ecg_status *st);
+
+/* --verify: tree and brute force give the same bytes (see the usage). */
+static int
+verify_tree_against_brute(const float *x, int64_t n, int dim)
+{
+	static const int ks[] = {1, 2, 5, 10, 25};
+	int64_t		m = n < 2000 ? n : 2000;
+	float	   *q = malloc(sizeof(float) * (size_t) m * dim);
+	int64_t    *self = malloc(sizeof(int64_t) * (size_t) m);
+	int64_t    *nb[2];
+	float	   *d[2];
+	int			bad = 0;
+
+	nb[0] = malloc(sizeof(int64_t) * (size_t) m * 25);
+	nb[1] = malloc(sizeof(int64_t) * (size_t) m * 25);
+	d[0] = malloc(sizeof(float) * (size_t) m * 25);
+	d[1] = malloc(sizeof(float) * (size_t) m * 25);
+	for (int64_t i = 0; i < m; i++)
+	{
+		self[i] = i * (n / m);
+		memcpy(q + i * dim, x + self[i] * dim, sizeof(float) * dim);
+	}
+	for (size_t t = 0; t < sizeof(ks) / sizeof(ks[0]); t++)
+	{
+		int			k = ks[t];
+		knn_stats	ks_tree,
+					ks_brute;
+		ecg_status	st;
+		int			same;
+
+		if (knn_search_using(KNN_METHOD_TREE, x, n, q, m, dim, k, self, nb[0], d[0], &ks_tree,
+							 &st) != 0 ||
+			knn_search_using(KNN_METHOD_BRUTE, x, n, q, m, dim, k, self, nb[1], d[1], &ks_brute,
+							 &st) != 0)
+			fail("knn_search_using", &st);
+		same = memcmp(nb[0], nb[1], sizeof(int64_t) * (size_t) m * k) == 0 &&
+			memcmp(d[0], d[1], sizeof(float) * (size_t) m * k) == 0;
+		printf("%s - tree = brute force, k = %d, %lld queries (%lld tree queries, %lld exact searches)\n",
+			   same ? "ok" : "not ok", k, (long long) m, (long long) ks_tree.tree_queries,
+			   (long long) ks_tree.exact_fallbacks);
+		bad += !same;
+	}
+	free(q);
+	free(self);
+	free(nb[0]);
+	free(nb[1]);
+	free(d[0]);
+	free(d[1]);
+	return bad ? -1 : 0;
+}
+
 static void
 fail(const char *what, const ecg_status *st)
 {
@@ -139,6 +279,8 @@ main(int argc, char **argv)
 	int64_t		n = 61000;
 	int			dim = 187;
 	const char *write_path = NULL;
+	const char *read_path = NULL;
+	int			verify = 0;
 	uint64_t	seed = 1;
 	int			positional = 0;
 	float	   *x;
@@ -151,6 +293,10 @@ main(int argc, char **argv)
 	{
 		if (strcmp(argv[a], "--write") == 0 && a + 1 < argc)
 			write_path = argv[++a];
+		else if (strcmp(argv[a], "--read") == 0 && a + 1 < argc)
+			read_path = argv[++a];
+		else if (strcmp(argv[a], "--verify") == 0)
+			verify = 1;
 		else if (strcmp(argv[a], "--seed") == 0 && a + 1 < argc)
 			seed = strtoull(argv[++a], NULL, 10);
 		else if (positional == 0 && (positional = 1))
@@ -160,12 +306,17 @@ main(int argc, char **argv)
 	}
 	if (n < 100 || dim < 1)
 	{
-		fprintf(stderr, "usage: %s [N [DIM]] [--write FILE] [--seed S]\n", argv[0]);
+		fprintf(stderr, "usage: %s [N [DIM]] [--write FILE] [--seed S] | --read FILE\n", argv[0]);
 		return 2;
 	}
-	x = malloc(sizeof(float) * (size_t) n * dim);
-	y = malloc(sizeof(int) * (size_t) n);
-	make_beats(n, dim, seed, x, y);
+	if (read_path)
+		read_data(read_path, &n, &dim, &x, &y);
+	else
+	{
+		x = malloc(sizeof(float) * (size_t) n * dim);
+		y = malloc(sizeof(int) * (size_t) n);
+		make_beats(n, dim, seed, x, y);
+	}
 	if (write_path && write_data(write_path, n, dim, x, y) != 0)
 		return 1;
 	printf("# %lld rows x %d, classes:", (long long) n, dim);
@@ -177,6 +328,9 @@ main(int argc, char **argv)
 			printf(" %lld", (long long) counts[c]);
 		printf("\n");
 	}
+
+	if (verify && verify_tree_against_brute(x, n, dim) != 0)
+		return 1;
 
 	/* k-NN alone: every minority row against all rows (ADASYN's search) */
 	{
@@ -197,9 +351,15 @@ main(int argc, char **argv)
 		c0 = cpu_seconds();
 		if (knn_search_with_stats(x, n, q, m, dim, 5, self, nb, NULL, &ks, &st) != 0)
 			fail("knn_search", &st);
-		printf("knn_minority_vs_all  %8.3f s wall %8.3f s cpu  (%lld queries x %lld points, k=5, %lld exact fallbacks)\n",
+		printf("knn_minority_vs_all  %8.3f s wall %8.3f s cpu  (%lld queries x %lld points, k=5, %lld exact fallbacks) checksum %016llx\n",
 			   now_seconds() - t0, cpu_seconds() - c0, (long long) m, (long long) n,
-			   (long long) ks.exact_fallbacks);
+			   (long long) ks.exact_fallbacks,
+			   (unsigned long long) fnv1a(FNV_OFFSET, nb, sizeof(int64_t) * (size_t) m * 5));
+		printf("#   %lld tree queries, %lld brute-force; per tree query: %.1f nodes, %.1f bounds, %.1f full distances\n",
+			   (long long) ks.tree_queries, (long long) ks.brute_queries,
+			   (double) ks.tree_nodes / (double) (ks.tree_queries > 0 ? ks.tree_queries : 1),
+			   (double) ks.tree_bounds / (double) (ks.tree_queries > 0 ? ks.tree_queries : 1),
+			   (double) ks.tree_distances / (double) (ks.tree_queries > 0 ? ks.tree_queries : 1));
 		free(self);
 		free(q);
 		free(nb);
@@ -219,8 +379,9 @@ main(int argc, char **argv)
 		c0 = cpu_seconds();
 		if (oversample_run(x, y, n, dim, &p, &r, &st) != 0)
 			fail(names[m], &st);
-		printf("oversample_%-9s %8.3f s wall %8.3f s cpu  (%lld new rows, with vectors)\n",
-			   names[m], now_seconds() - t0, cpu_seconds() - c0, (long long) r.n_new);
+		printf("oversample_%-9s %8.3f s wall %8.3f s cpu  (%lld new rows, with vectors) checksum %016llx\n",
+			   names[m], now_seconds() - t0, cpu_seconds() - c0, (long long) r.n_new,
+			   (unsigned long long) result_checksum(&r));
 		oversample_result_free(&r);
 	}
 	free(x);
