@@ -119,6 +119,7 @@ ecg_oversample(PG_FUNCTION_ARGS)
 	int64		next_id;
 	ecg_status	st;
 	StringInfoData counts;
+	float	   *signal;
 
 	for (int i = 0; i < 6; i++)
 		if (PG_ARGISNULL(i))
@@ -142,7 +143,9 @@ ecg_oversample(PG_FUNCTION_ARGS)
 	params.k_neighbors = k;
 	params.seed = (uint64) (uint32) seed;
 	params.targets = parse_strategy(strategy, targets) ? targets : NULL;
-	params.want_vectors = true;
+	/* rows are interpolated one by one while they are written: no buffer of
+	 * all new vectors */
+	params.want_vectors = false;
 	ecgdl_new_table_name(target);
 
 	rows = beat_rows_load(source, "source table", true, false);
@@ -167,12 +170,16 @@ ecg_oversample(PG_FUNCTION_ARGS)
 	writer = beat_table_create(target, BEAT_TABLE_OVERSAMPLED);
 	copy_source_rows(source, writer, ecgdl_relation_name(beat_table_relid(writer)));
 	next_id = rows->ids[rows->n - 1] + 1;
+	signal = palloc(sizeof(float) * rows->signal_length);
 	for (int64 i = 0; i < result.n_new; i++)
 	{
-		beat_table_add_synthetic(writer, next_id + i, result.label[i],
-								 result.vectors + (Size) i * rows->signal_length,
-								 rows->signal_length, rows->ids[result.base[i]],
-								 rows->ids[result.partner[i]], result.step[i], method_name);
+		const float *base = rows->signals + (Size) result.base[i] * rows->signal_length;
+		const float *partner = rows->signals + (Size) result.partner[i] * rows->signal_length;
+
+		oversample_interpolate(base, partner, result.step[i], rows->signal_length, signal);
+		beat_table_add_synthetic(writer, next_id + i, result.label[i], signal, rows->signal_length,
+								 rows->ids[result.base[i]], rows->ids[result.partner[i]],
+								 result.step[i], method_name);
 	}
 	beat_table_finish(writer);
 
