@@ -52,6 +52,12 @@ core_check_interrupts(void)
 }
 
 static void
+assign_threads(int newval, void *extra)
+{
+	ecg_set_thread_count(newval);
+}
+
+static void
 assign_max_memory(int newval, void *extra)
 {
 	ecg_set_memory_limit((size_t) newval * 1024 * 1024);
@@ -79,9 +85,11 @@ _PG_init(void)
 							&ecgdl_threads,
 							2, 1, 64,
 							PGC_USERSET, 0,
-							NULL, NULL, NULL);
+							NULL, assign_threads, NULL);
 	MarkGUCPrefixReserved("ecgdl");
 	ecg_set_memory_limit((size_t) ecgdl_max_memory_mb * 1024 * 1024);
-	/* BLAS threads are set per call by the functions that use them */
+	ecg_set_thread_count(ecgdl_threads);
+	/* the core runs its own worker threads (ecgdl.threads); OpenBLAS stays
+	 * single-threaded inside them */
 	openblas_set_num_threads(1);
 }

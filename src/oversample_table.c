@@ -151,14 +151,10 @@ ecg_oversample(PG_FUNCTION_ARGS)
 	rows = beat_rows_load(source, "source table", true, false);
 
 	oversample_result_init(&result);
-	openblas_set_num_threads(ecgdl_threads);
+	/* the k-NN runs ecgdl.threads workers of its own (ecg_set_thread_count) */
 	if (oversample_run(rows->signals, rows->labels, rows->n, rows->signal_length, &params,
 					   &result, &st) != 0)
-	{
-		openblas_set_num_threads(1);
 		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
-	}
-	openblas_set_num_threads(1);
 
 	/* new rows take the ids after the largest one (rows are loaded by id) */
 	if (result.n_new > 0 && rows->ids[rows->n - 1] > PG_INT64_MAX - result.n_new)

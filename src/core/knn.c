@@ -216,7 +216,7 @@ typedef struct knn_worker
 int
 knn_worker_count(void)
 {
-	int			t = openblas_get_num_threads();
+	int			t = ecg_thread_count() > 0 ? ecg_thread_count() : openblas_get_num_threads();
 
 	return t < 1 ? 1 : (t > KNN_MAX_THREADS ? KNN_MAX_THREADS : t);
 }
