@@ -71,3 +71,4 @@ unit: unit-build
 .PHONY: bench
 bench:
 	bash test/bench/bench.sh all
+include test/fuzz/fuzz.mk

@@ -227,7 +227,7 @@ void		nn_backward(nn_model *model, nn_workspace *ws, const int *labels,
 /*
  * Inference for n beats of beat_length samples (any n; processed in chunks
  * of the workspace size): probs[n][n_classes].  ws may be NULL (a workspace
- * of up to 1024 rows is made and freed here).  Calls ecg_check_interrupts()
+ * of up to 256 rows is made and freed here).  Calls ecg_check_interrupts()
  * between chunks.  Fails with ECG_ERR_DATA (naming the beat) when a
  * probability is not finite: finite weights so large that activations
  * overflow float.
