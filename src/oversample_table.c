@@ -102,6 +102,37 @@ copy_source_rows(Oid source, BeatTableWriter *writer, const char *target_name)
 	SPI_finish();
 }
 
+/*
+ * Runs the oversampler with ecgdl.max_memory less the rows already loaded as
+ * its limit, so that rows and work areas together fit the setting; the k-NN
+ * runs ecgdl.threads workers of its own (ecg_set_thread_count).
+ */
+static int
+run_within_limit(const BeatRows *rows, const oversample_params *params, oversample_result *result,
+				 ecg_status *st)
+{
+	size_t		limit = ecg_memory_limit();
+	size_t		loaded = (size_t) rows->n * (sizeof(float) * rows->signal_length +
+											 sizeof(int64) + sizeof(int));
+	volatile int status = -1;
+
+	if (limit != 0 && loaded >= limit)
+		return ecg_check_memory(loaded, "the loaded rows", st);
+	if (limit != 0)
+		ecg_set_memory_limit(limit - loaded);
+	PG_TRY();
+	{
+		status = oversample_run(rows->signals, rows->labels, rows->n, rows->signal_length, params,
+								result, st);
+	}
+	PG_FINALLY();
+	{
+		ecg_set_memory_limit(limit);
+	}
+	PG_END_TRY();
+	return status;
+}
+
 Datum
 ecg_oversample(PG_FUNCTION_ARGS)
 {
@@ -151,9 +182,7 @@ ecg_oversample(PG_FUNCTION_ARGS)
 	rows = beat_rows_load(source, "source table", true, false);
 
 	oversample_result_init(&result);
-	/* the k-NN runs ecgdl.threads workers of its own (ecg_set_thread_count) */
-	if (oversample_run(rows->signals, rows->labels, rows->n, rows->signal_length, &params,
-					   &result, &st) != 0)
+	if (run_within_limit(rows, &params, &result, &st) != 0)
 		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
 
 	/* new rows take the ids after the largest one (rows are loaded by id) */

@@ -276,6 +276,21 @@ ecg_train(PG_FUNCTION_ARGS)
 				(errmsg("no validation table: holding out a stratified %g%% of %s for validation",
 						config.validation_fraction * 100, ecgdl_relation_name(train_relid))));
 
+	/* the loaded rows and the training's work areas together must fit
+	 * ecgdl.max_memory (each was checked on its own so far) */
+	{
+		size_t		row_bytes = sizeof(float) * BEAT_SIGNAL_LENGTH + sizeof(int64) + sizeof(int);
+		size_t		n_val = val_rows ? (size_t) val_rows->n : 0;
+		size_t		loaded = ((size_t) train_rows->n + n_val) * row_bytes;
+		size_t		work = nn_train_memory_bytes(model, &config, (size_t) train_rows->n, n_val);
+
+		if (work == 0 || ecg_check_memory(loaded + work, "training (rows and work areas)", &st) != 0)
+		{
+			if (work == 0)
+				ecg_fail(&st, ECG_ERR_LIMIT, "training work areas overflow the address space");
+			ecgdl_report_status(&st, ERRCODE_PROGRAM_LIMIT_EXCEEDED, NULL);
+		}
+	}
 	nn_model_init(model, config.seed);
 	INSTR_TIME_SET_CURRENT(start);
 	train_status = train_on_pool(model, &train_set, val_rows ? &val_set : NULL, &config, &epochs,
