@@ -334,27 +334,6 @@ test_record_round_trip(void)
 
 /* Real MIT-BIH records, when present ------------------------------------- */
 
-static uint8_t *
-slurp(const char *dir, const char *file, size_t *len)
-{
-	char		path[4096];
-	FILE	   *f;
-	uint8_t    *buf;
-	long		size;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t) size + 1);
-	*len = fread(buf, 1, (size_t) size, f);
-	fclose(f);
-	return buf;
-}
-
 static void
 test_mitdb_records(void)
 {
@@ -370,7 +349,7 @@ test_mitdb_records(void)
 		{"208", {1586, 2, 992, 373, 2}},
 	};
 	size_t		probe_len;
-	uint8_t    *probe = slurp(dir, "100.hea", &probe_len);
+	uint8_t    *probe = unit_read_file(dir, "100.hea", &probe_len);
 
 	if (probe == NULL)
 	{
@@ -381,9 +360,9 @@ test_mitdb_records(void)
 	for (size_t r = 0; r < 2; r++)
 	{
 		char		file[64];
-		size_t		hl,
-					dl,
-					al;
+		size_t		hl = 0,
+					dl = 0,
+					al = 0;
 		uint8_t    *hea,
 				   *dat,
 				   *atr;
@@ -393,11 +372,11 @@ test_mitdb_records(void)
 		int			sig;
 
 		snprintf(file, sizeof(file), "%s.hea", records[r].name);
-		hea = slurp(dir, file, &hl);
+		hea = unit_read_file(dir, file, &hl);
 		snprintf(file, sizeof(file), "%s.dat", records[r].name);
-		dat = slurp(dir, file, &dl);
+		dat = unit_read_file(dir, file, &dl);
 		snprintf(file, sizeof(file), "%s.atr", records[r].name);
-		atr = slurp(dir, file, &al);
+		atr = unit_read_file(dir, file, &al);
 		CHECK(hea && dat && atr);
 		if (!(hea && dat && atr))
 			continue;

@@ -703,27 +703,6 @@ mitdb_dir(void)
 	return dir;
 }
 
-static uint8_t *
-slurp(const char *dir, const char *file, size_t *len)
-{
-	char		path[4096];
-	FILE	   *f;
-	uint8_t    *buf;
-	long		size;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t) size + 1);
-	*len = fread(buf, 1, (size_t) size, f);
-	fclose(f);
-	return buf;
-}
-
 static void
 test_mitdb_record_100(void)
 {
@@ -744,9 +723,9 @@ test_mitdb_record_100(void)
 		printf("# skipped test_mitdb_record_100: MIT-BIH not found (set ECGDL_MITDB)\n");
 		return;
 	}
-	hea = slurp(dir, "100.hea", &hl);
-	dat = slurp(dir, "100.dat", &dl);
-	atr = slurp(dir, "100.atr", &al);
+	hea = unit_read_file(dir, "100.hea", &hl);
+	dat = unit_read_file(dir, "100.dat", &dl);
+	atr = unit_read_file(dir, "100.atr", &al);
 	CHECK(hea && dat && atr);
 	if (!(hea && dat && atr))
 		return;

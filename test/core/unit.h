@@ -10,6 +10,7 @@
 #define ECG_UNIT_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -65,5 +66,32 @@ static int	unit_tests_run;
 		printf("# %d tests, %d failed\n", unit_tests_run, unit_tests_failed); \
 		return unit_tests_failed ? 1 : 0; \
 	} while (0)
+
+/* The bytes of dir/file, malloc'd and NUL-terminated (for header text), or
+ * NULL when the file cannot be read; *len receives their number. */
+static inline uint8_t *
+unit_read_file(const char *dir, const char *file, size_t *len)
+{
+	char		path[4096];
+	FILE	   *f;
+	uint8_t    *buf;
+	long		size;
+
+	*len = 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+		(buf = malloc((size_t) size + 1)) == NULL)
+	{
+		fclose(f);
+		return NULL;
+	}
+	*len = fread(buf, 1, (size_t) size, f);
+	buf[*len] = 0;
+	fclose(f);
+	return buf;
+}
 
 #endif
