@@ -10,6 +10,7 @@
 # the import case reads $ECGDL_MITDB when set, else the fixture records in
 # $ECGDL_FIXTURES.
 set -uo pipefail
+source "$(dirname "$0")/common.bash"
 
 MAX_LATENCY=3	# seconds from the cancel request to the error
 db=${ECGDL_TEST_DB_PREFIX:-ecgdl}_cancel
@@ -26,12 +27,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; [ $# -gt 1 ] && echo "  $2" >&2; return 0; }
-figure() { echo "# $1"; echo "# $1" >&2; }
-run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null || {
 	not_ok "create database $db"; exit 1; }

@@ -3,14 +3,11 @@
 # it from psql: \copy a heartbeat CSV into a staging table, then one call.
 # Needs a running server (PGHOST/PGPORT/PGUSER of a superuser, set by .ci/test).
 set -uo pipefail
+source "$(dirname "$0")/common.bash"
 
 db=ecgdl_client_copy
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; psql -X -q -d postgres -c "DROP ROLE IF EXISTS ecgdl_analyst" >/dev/null 2>&1' EXIT
-
-check() {	# check NAME EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1"; echo "  expected [$2], got [$3]" >&2; fi
-}
 
 # a 20-line CSV in the Kaggle layout: 187 samples, then the label as a float
 python3 - "$tmp/beats.csv" <<'PY'

@@ -9,6 +9,7 @@
 # statements and time; prints request counts and durations.
 # Needs a running server (PGHOST/PGPORT/PGUSER of a superuser, set by .ci/test).
 set -uo pipefail
+source "$(dirname "$0")/common.bash"
 
 READER_STATEMENTS=100	# per reader session
 WRITER_MAX=40			# replacements at most (the writer stops when the readers are done)
@@ -24,13 +25,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; [ $# -gt 1 ] && echo "  $2" >&2; return 0; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected [$2], got [$3]"; fi; }
-figure() { echo "# $1"; echo "# $1" >&2; }	# a measured figure, shown in the CI log
-run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null || {
 	not_ok "create database $db"; exit 1; }

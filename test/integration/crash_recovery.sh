@@ -15,6 +15,7 @@
 # Needs a running server (PGHOST/PGPORT/PGUSER of a superuser, set by .ci/test)
 # and the right to signal its processes (root or the server's owner).
 set -uo pipefail
+source "$(dirname "$0")/common.bash"
 
 db=${ECGDL_TEST_DB_PREFIX:-ecgdl}_crash
 tmp=$(mktemp -d)
@@ -30,13 +31,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; [ $# -gt 1 ] && echo "  $2" >&2; return 0; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected [$2], got [$3]"; fi; }
-figure() { echo "# $1"; echo "# $1" >&2; }	# a measured figure, shown in the CI log
-run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # Waits (at most 30 s) until the server accepts connections; prints the ms waited.
 wait_for_server() {

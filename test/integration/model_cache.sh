@@ -3,12 +3,11 @@
 # model (and caches it), session B replaces the model, and A's next statement
 # uses the new model.  Needs a running server (set up by .ci/test).
 set -uo pipefail
+source "$(dirname "$0")/common.bash"
 
 db=ecgdl_model_cache
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
 trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1' EXIT
-
-run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
 run >/dev/null <<'SQL'
 SET client_min_messages = warning;
@@ -26,10 +25,6 @@ SQL
 probe="SELECT md5(string_agg(ecg_predict_proba('shared', signal)::text, ',' ORDER BY id)) FROM beats;"
 expect_first=$(run -c "SELECT md5(string_agg(ecg_predict_proba('first', signal)::text, ',' ORDER BY id)) FROM beats")
 expect_second=$(run -c "SELECT md5(string_agg(ecg_predict_proba('second', signal)::text, ',' ORDER BY id)) FROM beats")
-
-check() {
-	if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1"; echo "  expected $2, got $3" >&2; fi
-}
 
 # session A stays open across the replacement
 coproc A { psql -X -q -At -d "$db" 2>&1; }

@@ -11,6 +11,7 @@
 #          refused, by the functions' own check.
 # Needs a running server (PGHOST/PGPORT/PGUSER of a superuser, set by .ci/test).
 set -uo pipefail
+source "$(dirname "$0")/common.bash"
 
 db=${ECGDL_TEST_DB_PREFIX:-ecgdl}_privileges
 p=ecgdl_priv	# role name prefix
@@ -25,9 +26,6 @@ drop_all() {
 cleanup() { drop_all; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; [ $# -gt 1 ] && echo "  $2" >&2; return 0; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected [$2], got [$3]"; fi; }
 as() { local role=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -U "${p}_$role" -d "$db" "$@" 2>&1; }
 su() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 # sqlstate ROLE SQL: the SQLSTATE the statement ends with (00000: no error)
