@@ -34,24 +34,9 @@ psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE 
 # big: 60,000 distinct synthetic beats (1,000 shapes, each rotated 60 ways),
 # 80 % N - ADASYN on it takes well over ten seconds; train_src: 15,000 of them
 # (a cnn epoch takes a few seconds); a small cnn model to classify with.
-run >/dev/null <<'SQL' || { not_ok "set up tables and a model"; exit 1; }
-SET client_min_messages = warning;
-CREATE EXTENSION ecgdl;
-CREATE TABLE shapes AS
-SELECT n::bigint AS id, c::smallint AS label,
-       ARRAY(SELECT (0.2 + 0.6 * exp(-((s - 25 - 30 * c) ^ 2) / 60.0)
-                     + 0.1 * sin(s * n * 0.013) + 0.05 * cos(n * s))::real
-             FROM generate_series(1, 187) s) AS signal
-FROM (SELECT n, CASE WHEN n % 50 < 40 THEN 0 WHEN n % 50 < 44 THEN 1 WHEN n % 50 < 47 THEN 2
-                     WHEN n % 50 < 48 THEN 3 ELSE 4 END AS c
-      FROM generate_series(1, 1000) n) t;
-CREATE TABLE big AS
-SELECT (r * 1000 + s.id)::bigint AS id, s.label, s.signal[r + 1:187] || s.signal[1:r] AS signal
-FROM shapes s, generate_series(0, 59) r;
-ALTER TABLE big ADD PRIMARY KEY (id);
-CREATE TABLE train_src AS SELECT * FROM big WHERE id % 4 = 0;
-SELECT ecg_train('cancel_model', 'shapes', 'cnn', 'shapes', epochs => 1, batch_size => 128);
-SQL
+make_test_beats &&
+	run -c "SET client_min_messages = warning" -c "SELECT ecg_train('cancel_model', 'shapes', 'cnn', 'shapes', epochs => 1, batch_size => 128)" >/dev/null ||
+	{ not_ok "set up tables and a model"; exit 1; }
 
 # The import case: many MIT-BIH records (each one 4 times), or the fixture
 # record syn1 many times over.

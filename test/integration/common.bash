@@ -8,3 +8,27 @@ check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected [$2], got
 figure() { echo "# $1"; echo "# $1" >&2; }
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# Creates the extension and three beat tables in $db: shapes (1,000 synthetic
+# beats of 5 classes, 80 % N), big (60,000: every shape rotated 60 ways, so
+# ADASYN on it takes well over ten seconds) and train_src (15,000 of them: a
+# cnn epoch takes a few seconds).
+make_test_beats() {
+	run >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION ecgdl;
+CREATE TABLE shapes AS
+SELECT n::bigint AS id, c::smallint AS label,
+       ARRAY(SELECT (0.2 + 0.6 * exp(-((s - 25 - 30 * c) ^ 2) / 60.0)
+                     + 0.1 * sin(s * n * 0.013) + 0.05 * cos(n * s))::real
+             FROM generate_series(1, 187) s) AS signal
+FROM (SELECT n, CASE WHEN n % 50 < 40 THEN 0 WHEN n % 50 < 44 THEN 1 WHEN n % 50 < 47 THEN 2
+                     WHEN n % 50 < 48 THEN 3 ELSE 4 END AS c
+      FROM generate_series(1, 1000) n) t;
+CREATE TABLE big AS
+SELECT (r * 1000 + s.id)::bigint AS id, s.label, s.signal[r + 1:187] || s.signal[1:r] AS signal
+FROM shapes s, generate_series(0, 59) r;
+ALTER TABLE big ADD PRIMARY KEY (id);
+CREATE TABLE train_src AS SELECT * FROM big WHERE id % 4 = 0;
+SQL
+}
