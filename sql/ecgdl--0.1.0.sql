@@ -110,7 +110,7 @@ AS 'MODULE_PATHNAME', 'ecg_train'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 
 COMMENT ON FUNCTION ecg_train(text, regclass, text, regclass, int, int, float8, int, int, text, boolean, float8) IS
-'Trains a model (baseline or cnn) on a beat table inside the database and stores it in ecgdl.models; returns its id';
+'Trains a model (baseline, cnn or cnn_wide) on a beat table inside the database and stores it in ecgdl.models; returns its id';
 
 CREATE FUNCTION ecg_model_export(name text)
 RETURNS bytea

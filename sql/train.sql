@@ -36,6 +36,16 @@ SELECT architecture, epochs_run,
        (history -> -1 ->> 'val_accuracy')::float8 > 0.4 AS beats_majority_rate
 FROM ecgdl.models WHERE name = 'tr_cnn';
 
+-- cnn_wide: the same network with 32 filters per conv
+SELECT ecg_train('tr_cnn_wide', 'tr_train', 'cnn_wide', 'tr_val', epochs => 6, batch_size => 32) > 0 AS trained;
+SELECT architecture, epochs_run,
+       (history -> 0 ->> 'loss')::float8 > (history -> -1 ->> 'loss')::float8 AS loss_fell,
+       (history -> -1 ->> 'val_accuracy')::float8 > 0.4 AS beats_majority_rate,
+       octet_length(weights) > 2 * (SELECT octet_length(weights) FROM ecgdl.models WHERE name = 'tr_cnn') AS larger_blob
+FROM ecgdl.models WHERE name = 'tr_cnn_wide';
+SELECT count(*) AS rows, bool_and(ecg_classify('tr_cnn_wide', signal) = c.predicted) AS per_row_equals_batch
+FROM tr_test t JOIN ecg_classify_table('tr_cnn_wide', 'tr_test') c USING (id);
+
 -- the same seed gives the same model bytes; another seed other bytes
 SELECT ecg_train('tr_baseline_again', 'tr_train', 'baseline', 'tr_val', epochs => 8, batch_size => 32) > 0 AS trained;
 SELECT ecg_train('tr_baseline_seed7', 'tr_train', 'baseline', 'tr_val', epochs => 8, batch_size => 32, seed => 7) > 0 AS trained;

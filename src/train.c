@@ -1,5 +1,5 @@
 /*
- * train.c - ecg_train(): trains a baseline or cnn model on a beat table inside
+ * train.c - ecg_train(): trains a baseline, cnn or cnn_wide model on a beat table inside
  * the server and stores it in ecgdl.models.
  */
 #include "postgres.h"

@@ -163,8 +163,8 @@ correlate_block(float *out, const float *xr, const float *w, const float *bias16
 
 /*
  * correlate() for cout % 16 == 0: 16 output channels per vector.  Always
- * inlined so that block sizes, and for the cnn's 16 -> 16 layers the channel
- * counts, are compile-time constants: every input offset in the block is
+ * inlined so that block sizes, and for the cnn's 16 -> 16 (cnn_wide's 32 -> 32)
+ * layers the channel counts, are compile-time constants: every input offset in the block is
  * then an immediate displacement from one pointer.
  */
 static inline __attribute__((always_inline)) void
@@ -198,6 +198,8 @@ correlate(float *out, const float *inp, const float *wm, const float *bias,
 {
 	if (cin == 16 && cout == 16 && kernel == 4)
 		correlate_v16(out, inp, wm, bias, res, length, 16, 16, 4);
+	else if (cin == 32 && cout == 32 && kernel == 4)
+		correlate_v16(out, inp, wm, bias, res, length, 32, 32, 4);
 	else if (cout % 16 == 0)
 		correlate_v16(out, inp, wm, bias, res, length, cin, cout, kernel);
 	else
@@ -287,13 +289,15 @@ weight_grad_v16_body(float *dw, float *db, const float *xp, const float *dy,
 	}
 }
 
-/* weight gradient for cout % 16 == 0, with the cnn's 16 -> 16 shape specialised */
+/* weight gradient for cout % 16 == 0, with the cnn's 16 -> 16 and cnn_wide's 32 -> 32 shapes specialised */
 static void
 weight_grad_v16(float *dw, float *db, const float *xp, const float *dy,
 				int length, int cin, int cout, int kernel)
 {
 	if (cin == 16 && cout == 16 && kernel == 4)
 		weight_grad_v16_body(dw, db, xp, dy, length, 16, 16, 4);
+	else if (cin == 32 && cout == 32 && kernel == 4)
+		weight_grad_v16_body(dw, db, xp, dy, length, 32, 32, 4);
 	else
 		weight_grad_v16_body(dw, db, xp, dy, length, cin, cout, kernel);
 }

@@ -62,10 +62,11 @@ build_baseline(nn_arch *a)
 	add_node(a, NN_OP_DENSE, x, -1, 5, 0, 0);
 }
 
+/* Conv1D(filters, kernel 4, 'same') */
 static int
-conv16(nn_arch *a, int x)
+conv4(nn_arch *a, int x, int filters)
 {
-	return add_node(a, NN_OP_CONV1D, x, -1, 16, 4, 0);
+	return add_node(a, NN_OP_CONV1D, x, -1, filters, 4, 0);
 }
 
 /* BN - ReLU - Dropout(0.2) */
@@ -84,23 +85,23 @@ bn_relu_dropout(nn_arch *a, int x)
  *   blocks 2-4: BN - ReLU - Dropout - Conv - BN - ReLU - Dropout - Conv,
  *     + block input (block 3's input is first max-pooled, 200 -> 100);
  *   BN - ReLU - Flatten - Dense(5).
- * All convs 16 filters, kernel 4, 'same'.
+ * All convs kernel 4, 'same', with `filters` filters: 16 in the study's cnn.
  */
 static void
-build_cnn(nn_arch *a)
+build_residual_cnn(nn_arch *a, int filters)
 {
 	int			x,
 				shortcut;
 
 	x = add_node(a, NN_OP_INPUT, -1, -1, 1, 200, 0);
-	x = conv16(a, x);
+	x = conv4(a, x, filters);
 	x = add_node(a, NN_OP_BATCHNORM, x, -1, 0, 0, 0);
 	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
 
 	shortcut = x;
-	x = conv16(a, x);
+	x = conv4(a, x, filters);
 	x = bn_relu_dropout(a, x);
-	x = conv16(a, x);
+	x = conv4(a, x, filters);
 	x = add_node(a, NN_OP_ADD, x, shortcut, 0, 0, 0);
 
 	for (int block = 2; block <= 4; block++)
@@ -109,9 +110,9 @@ build_cnn(nn_arch *a)
 			x = add_node(a, NN_OP_MAXPOOL, x, -1, 0, 2, 0);
 		shortcut = x;
 		x = bn_relu_dropout(a, x);
-		x = conv16(a, x);
+		x = conv4(a, x, filters);
 		x = bn_relu_dropout(a, x);
-		x = conv16(a, x);
+		x = conv4(a, x, filters);
 		x = add_node(a, NN_OP_ADD, x, shortcut, 0, 0, 0);
 	}
 
@@ -119,6 +120,20 @@ build_cnn(nn_arch *a)
 	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
 	x = add_node(a, NN_OP_FLATTEN, x, -1, 0, 0, 0);
 	add_node(a, NN_OP_DENSE, x, -1, 5, 0, 0);
+}
+
+/* The study's deep CNN: 16 filters. */
+static void
+build_cnn(nn_arch *a)
+{
+	build_residual_cnn(a, 16);
+}
+
+/* The same network twice as wide: 32 filters per conv (about 4x the work). */
+static void
+build_cnn_wide(nn_arch *a)
+{
+	build_residual_cnn(a, 32);
 }
 
 typedef struct builtin_arch
@@ -130,12 +145,13 @@ typedef struct builtin_arch
 static const builtin_arch builtins[] = {
 	{"baseline", build_baseline},
 	{"cnn", build_cnn},
+	{"cnn_wide", build_cnn_wide},
 };
 
 const char *
 nn_arch_known_names(void)
 {
-	return "baseline, cnn";
+	return "baseline, cnn, cnn_wide";
 }
 
 int

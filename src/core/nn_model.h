@@ -80,7 +80,7 @@ typedef struct nn_arch
 /* The built-in architecture called `name`; unknown -> ECG_ERR_ARGUMENT listing
  * the known names. */
 int			nn_arch_builtin(const char *name, nn_arch *arch, ecg_status *st);
-/* "baseline, cnn" */
+/* "baseline, cnn, cnn_wide" */
 const char *nn_arch_known_names(void);
 
 /*

@@ -10,8 +10,8 @@
  * and its backward pass use the very same expression, so the ReLU decisions
  * they see agree bit for bit.
  *
- * The inner loops are written over a channel count that is a compile-time
- * constant 16 when channels == 16 (the cnn's width), so they vectorise.
+ * Channel counts that are multiples of 16 take vector paths (one vector per
+ * 16 channels of a row), specialised for the cnn's 16; others a scalar path.
  */
 #include "nn_kernel_util.h"
 
@@ -80,11 +80,11 @@ bn_carve(bn_args *a, void *workspace, bn_coefs *k)
 	k->mean_gx = nn_ws_take(&c, sizeof(float) * C);
 }
 
-/* the 16-channel vector paths, defined further down */
-static void stats16(const bn_args *a, double *s1, double *s2, size_t r0, size_t r1);
-static void output16(const bn_args *a, size_t r0, size_t r1);
-static void grad_sums16(const bn_args *a, double *s1, double *s2, size_t r0, size_t r1);
-static void grad_input16(const bn_args *a, size_t r0, size_t r1);
+/* the vector paths for channels % 16 == 0, defined further down */
+static void stats_v16(const bn_args *a, double *s1, double *s2, size_t r0, size_t r1);
+static void output_v16(const bn_args *a, size_t r0, size_t r1);
+static void grad_sums_v16(const bn_args *a, double *s1, double *s2, size_t r0, size_t r1);
+static void grad_input_v16(const bn_args *a, size_t r0, size_t r1);
 
 /* Statistics --------------------------------------------------------------- */
 
@@ -118,8 +118,8 @@ stats_part(void *p, int part)
 			   *s2 = s1 + a->channels;
 
 	nn_part_range(a->rows, part, &r0, &r1);
-	if (a->channels == 16)
-		stats16(a, s1, s2, r0, r1);
+	if (a->channels % 16 == 0)
+		stats_v16(a, s1, s2, r0, r1);
 	else
 		stats_rows(s1, s2, a->x, a->shift, r0, r1, a->channels);
 }
@@ -230,8 +230,8 @@ output_part(void *p, int part)
 				r1;
 
 	nn_part_range(a->rows, part, &r0, &r1);
-	if (a->channels == 16)
-		output16(a, r0, r1);
+	if (a->channels % 16 == 0)
+		output_v16(a, r0, r1);
 	else if (a->mask_out)
 		affine_dropout_rows(a, r0, r1, a->channels);
 	else if (a->relu)
@@ -240,47 +240,60 @@ output_part(void *p, int part)
 		affine_rows(a, r0, r1, a->channels, 0);
 }
 
-/* 16-channel vector paths (the cnn's width) ----------------------------------
+/* Vector paths for channel counts that are multiples of 16 ------------------
  *
- * One row of 16 channels is one vector.  Sums run in float vectors over blocks
- * of BN_BLOCK_ROWS rows and are then added to the part's double sums, which
- * keeps both the speed of float vectors and the accuracy of double sums.
+ * Each group of 16 channels of a row is one vector.  Sums run in float vectors
+ * over blocks of BN_BLOCK_ROWS rows and are then added to the part's double
+ * sums, which keeps both the speed of float vectors and the accuracy of double
+ * sums.  The bodies take the channel count as an argument that is the
+ * constant 16 at the cnn's call sites (see the *_v16 dispatchers), so its row
+ * addressing compiles to immediate offsets there.
  */
 #define BN_BLOCK_ROWS 128
 
-static void
-stats16(const bn_args *a, double *s1, double *s2, size_t r0, size_t r1)
+static inline __attribute__((always_inline)) void
+stats_v16_body(const bn_args *a, double *s1, double *s2, size_t r0, size_t r1, const int C)
 {
-	nn_v16		sh = nn_v16_load(a->shift);
-
-	for (int c = 0; c < 16; c++)
+	for (int c = 0; c < C; c++)
 		s1[c] = s2[c] = 0;
 	for (size_t rb = r0; rb < r1; rb += BN_BLOCK_ROWS)
 	{
 		size_t		re = rb + BN_BLOCK_ROWS < r1 ? rb + BN_BLOCK_ROWS : r1;
-		nn_v16		acc1 = nn_v16_splat(0.0f),
-					acc2 = nn_v16_splat(0.0f);
 
-		for (size_t r = rb; r < re; r++)
+		for (int c0 = 0; c0 < C; c0 += 16)
 		{
-			nn_v16		d = nn_v16_load(a->x + r * 16) - sh;
+			nn_v16		sh = nn_v16_load(a->shift + c0),
+						acc1 = nn_v16_splat(0.0f),
+						acc2 = nn_v16_splat(0.0f);
 
-			acc1 += d;
-			acc2 += d * d;
-		}
-		for (int c = 0; c < 16; c++)
-		{
-			s1[c] += acc1[c];
-			s2[c] += acc2[c];
+			for (size_t r = rb; r < re; r++)
+			{
+				nn_v16		d = nn_v16_load(a->x + r * C + c0) - sh;
+
+				acc1 += d;
+				acc2 += d * d;
+			}
+			for (int c = 0; c < 16; c++)
+			{
+				s1[c0 + c] += acc1[c];
+				s2[c0 + c] += acc2[c];
+			}
 		}
 	}
 }
 
 static void
-output16(const bn_args *a, size_t r0, size_t r1)
+stats_v16(const bn_args *a, double *s1, double *s2, size_t r0, size_t r1)
 {
-	nn_v16		sc = nn_v16_load(a->scale),
-				of = nn_v16_load(a->offset);
+	if (a->channels == 16)
+		stats_v16_body(a, s1, s2, r0, r1, 16);
+	else
+		stats_v16_body(a, s1, s2, r0, r1, a->channels);
+}
+
+static inline __attribute__((always_inline)) void
+output_v16_body(const bn_args *a, size_t r0, size_t r1, const int C)
+{
 	float		keep = a->keep_scale;
 
 	for (size_t rb = r0; rb < r1; rb += BN_MASK_ROWS)
@@ -288,84 +301,125 @@ output16(const bn_args *a, size_t r0, size_t r1)
 		size_t		re = rb + BN_MASK_ROWS < r1 ? rb + BN_MASK_ROWS : r1;
 
 		if (a->mask_out)
-			nn_dropout_fill_mask(a->mask_out + rb * 16, a->seed, a->threshold, rb * 16, re * 16);
-		for (size_t r = rb; r < re; r++)
+			nn_dropout_fill_mask(a->mask_out + rb * C, a->seed, a->threshold, rb * C, re * C);
+		for (int c0 = 0; c0 < C; c0 += 16)
 		{
-			nn_v16		z = nn_v16_load(a->x + r * 16) * sc + of;
+			nn_v16		sc = nn_v16_load(a->scale + c0),
+						of = nn_v16_load(a->offset + c0);
 
-			if (a->relu)
-				z = nn_v16_select(z > 0.0f, z);
-			if (a->mask_out)
-				z = nn_v16_select(nn_v16_mask_lanes(a->mask_out + r * 16), z * keep);
-			nn_v16_store(a->y + r * 16, z);
+			for (size_t r = rb; r < re; r++)
+			{
+				size_t		i = r * C + c0;
+				nn_v16		z = nn_v16_load(a->x + i) * sc + of;
+
+				if (a->relu)
+					z = nn_v16_select(z > 0.0f, z);
+				if (a->mask_out)
+					z = nn_v16_select(nn_v16_mask_lanes(a->mask_out + i), z * keep);
+				nn_v16_store(a->y + i, z);
+			}
 		}
 	}
 }
 
-/* g (gradient at the batch-norm output) and xhat of row r */
-#define BN_ROW16(a, r, g, xhat) \
+static void
+output_v16(const bn_args *a, size_t r0, size_t r1)
+{
+	if (a->channels == 16)
+		output_v16_body(a, r0, r1, 16);
+	else
+		output_v16_body(a, r0, r1, a->channels);
+}
+
+/* g (gradient at the batch-norm output) and xhat at element i of channels c0 .. c0+15 */
+#define BN_ELEMENTS16(a, i, g, xhat) \
 	do { \
-		nn_v16		xv_ = nn_v16_load((a)->x + (r) * 16); \
-		(g) = nn_v16_load((a)->dy + (r) * 16); \
+		nn_v16		xv_ = nn_v16_load((a)->x + (i)); \
+		(g) = nn_v16_load((a)->dy + (i)); \
 		if ((a)->mask_in) \
-			(g) = nn_v16_select(nn_v16_mask_lanes((a)->mask_in + (r) * 16), (g) * (a)->keep_scale); \
+			(g) = nn_v16_select(nn_v16_mask_lanes((a)->mask_in + (i)), (g) * (a)->keep_scale); \
 		if ((a)->relu) \
 			(g) = nn_v16_select(xv_ * sc + of > 0.0f, (g)); \
 		(xhat) = (xv_ - mu) * is; \
 	} while (0)
 
-static void
-grad_sums16(const bn_args *a, double *s1, double *s2, size_t r0, size_t r1)
+static inline __attribute__((always_inline)) void
+grad_sums_v16_body(const bn_args *a, double *s1, double *s2, size_t r0, size_t r1, const int C)
 {
-	nn_v16		sc = nn_v16_load(a->scale),
-				of = nn_v16_load(a->offset),
-				mu = nn_v16_load(a->mean),
-				is = nn_v16_load(a->invstd);
-
-	for (int c = 0; c < 16; c++)
+	for (int c = 0; c < C; c++)
 		s1[c] = s2[c] = 0;
 	for (size_t rb = r0; rb < r1; rb += BN_BLOCK_ROWS)
 	{
 		size_t		re = rb + BN_BLOCK_ROWS < r1 ? rb + BN_BLOCK_ROWS : r1;
-		nn_v16		acc1 = nn_v16_splat(0.0f),
-					acc2 = nn_v16_splat(0.0f);
 
-		for (size_t r = rb; r < re; r++)
+		for (int c0 = 0; c0 < C; c0 += 16)
 		{
-			nn_v16		g,
-						xhat;
+			nn_v16		sc = nn_v16_load(a->scale + c0),
+						of = nn_v16_load(a->offset + c0),
+						mu = nn_v16_load(a->mean + c0),
+						is = nn_v16_load(a->invstd + c0),
+						acc1 = nn_v16_splat(0.0f),
+						acc2 = nn_v16_splat(0.0f);
 
-			BN_ROW16(a, r, g, xhat);
-			acc1 += g;
-			acc2 += g * xhat;
-		}
-		for (int c = 0; c < 16; c++)
-		{
-			s1[c] += acc1[c];
-			s2[c] += acc2[c];
+			for (size_t r = rb; r < re; r++)
+			{
+				nn_v16		g,
+							xhat;
+
+				BN_ELEMENTS16(a, r * C + c0, g, xhat);
+				acc1 += g;
+				acc2 += g * xhat;
+			}
+			for (int c = 0; c < 16; c++)
+			{
+				s1[c0 + c] += acc1[c];
+				s2[c0 + c] += acc2[c];
+			}
 		}
 	}
 }
 
 static void
-grad_input16(const bn_args *a, size_t r0, size_t r1)
+grad_sums_v16(const bn_args *a, double *s1, double *s2, size_t r0, size_t r1)
 {
-	nn_v16		sc = nn_v16_load(a->scale),
-				of = nn_v16_load(a->offset),
-				mu = nn_v16_load(a->mean),
-				is = nn_v16_load(a->invstd),
-				gc = nn_v16_load(a->gcoef),
-				mg = nn_v16_load(a->mean_g),
-				mgx = nn_v16_load(a->mean_gx);
+	if (a->channels == 16)
+		grad_sums_v16_body(a, s1, s2, r0, r1, 16);
+	else
+		grad_sums_v16_body(a, s1, s2, r0, r1, a->channels);
+}
 
-	for (size_t r = r0; r < r1; r++)
+static inline __attribute__((always_inline)) void
+grad_input_v16_body(const bn_args *a, size_t r0, size_t r1, const int C)
+{
+	for (int c0 = 0; c0 < C; c0 += 16)
 	{
-		nn_v16		g,
-					xhat;
+		nn_v16		sc = nn_v16_load(a->scale + c0),
+					of = nn_v16_load(a->offset + c0),
+					mu = nn_v16_load(a->mean + c0),
+					is = nn_v16_load(a->invstd + c0),
+					gc = nn_v16_load(a->gcoef + c0),
+					mg = nn_v16_load(a->mean_g + c0),
+					mgx = nn_v16_load(a->mean_gx + c0);
 
-		BN_ROW16(a, r, g, xhat);
-		nn_v16_store(a->dx + r * 16, gc * (g - mg - xhat * mgx));
+		for (size_t r = r0; r < r1; r++)
+		{
+			size_t		i = r * C + c0;
+			nn_v16		g,
+						xhat;
+
+			BN_ELEMENTS16(a, i, g, xhat);
+			nn_v16_store(a->dx + i, gc * (g - mg - xhat * mgx));
+		}
 	}
+}
+
+static void
+grad_input_v16(const bn_args *a, size_t r0, size_t r1)
+{
+	if (a->channels == 16)
+		grad_input_v16_body(a, r0, r1, 16);
+	else
+		grad_input_v16_body(a, r0, r1, a->channels);
 }
 
 /* Public: batch norm -------------------------------------------------------- */
@@ -574,8 +628,8 @@ grad_sums_part(void *p, int part)
 			   *s2 = s1 + a->channels;
 
 	nn_part_range(a->rows, part, &r0, &r1);
-	if (a->channels == 16)
-		grad_sums16(a, s1, s2, r0, r1);
+	if (a->channels % 16 == 0)
+		grad_sums_v16(a, s1, s2, r0, r1);
 	else
 		BN_DISPATCH(grad_sums_rows, a, a, s1, s2, r0, r1);
 }
@@ -588,8 +642,8 @@ grad_input_part(void *p, int part)
 				r1;
 
 	nn_part_range(a->rows, part, &r0, &r1);
-	if (a->channels == 16)
-		grad_input16(a, r0, r1);
+	if (a->channels % 16 == 0)
+		grad_input_v16(a, r0, r1);
 	else
 		BN_DISPATCH(grad_input_rows, a, a, r0, r1);
 }

@@ -77,9 +77,9 @@ test_crc32_known_values(void)
 static void
 test_round_trip_builtins(void)
 {
-	const char *archs[] = {"baseline", "cnn"};
+	const char *archs[] = {"baseline", "cnn", "cnn_wide"};
 
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < 3; k++)
 	{
 		ecg_status	st;
 		nn_model   *m = nn_model_create(archs[k], &st);

@@ -621,6 +621,7 @@ test_batchnorm_matches_torch(void)
 {
 	bn_ref_case("bn4", 0);
 	bn_ref_case("bn16", 0);
+	bn_ref_case("bn32", 0);
 }
 
 static void
@@ -628,6 +629,7 @@ test_bn_relu_matches_torch(void)
 {
 	bn_ref_case("bnrelu16", 1);
 	bn_ref_case("bnrelu3", 1);
+	bn_ref_case("bnrelu32", 1);
 }
 
 /* MaxPool against PyTorch -------------------------------------------------------- */
@@ -1139,10 +1141,9 @@ test_dropout_statistics_and_scaling(void)
 /* Fused BN-ReLU-dropout == BN, then ReLU, then dropout ---------------------------- */
 
 static void
-test_fused_equals_composition(void)
+check_fused_equals_composition(int C)
 {
 	size_t		rows = 700;
-	int			C = 16;
 	size_t		n = rows * C;
 	float	   *x = falloc(n),
 			   *gamma = falloc(C),
@@ -1208,6 +1209,15 @@ test_fused_equals_composition(void)
 	free(x), free(gamma), free(beta), free(dy), free(y1), free(y2), free(t), free(dx1);
 	free(dx2), free(st1), free(st2), free(dg1), free(dg2), free(db1), free(db2);
 	free(m1), free(m2), free(ws);
+}
+
+/* the cnn's 16 channels, the wide cnn's 32, and the scalar path */
+static void
+test_fused_equals_composition(void)
+{
+	check_fused_equals_composition(16);
+	check_fused_equals_composition(32);
+	check_fused_equals_composition(5);
 }
 
 /* Determinism across thread counts ---------------------------------------------- */

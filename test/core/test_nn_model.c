@@ -215,7 +215,7 @@ compare_array(const char *what, const float *values, const ref_record *r, double
 static int
 is_zero_gradient(const char *arch, const nn_tensor *t)
 {
-	return strcmp(arch, "cnn") == 0 && strncmp(t->name, "conv1d_", 7) == 0 &&
+	return strncmp(arch, "cnn", 3) == 0 && strncmp(t->name, "conv1d_", 7) == 0 &&
 		strstr(t->name, ".bias") != NULL;
 }
 
@@ -364,6 +364,12 @@ test_cnn_step_matches_torch(void)
 	check_one_step("cnn");
 }
 
+static void
+test_cnn_wide_step_matches_torch(void)
+{
+	check_one_step("cnn_wide");
+}
+
 /* Architectures --------------------------------------------------------------------- */
 
 static void
@@ -392,9 +398,21 @@ test_builtin_architectures(void)
 	nn_model_free(b);
 	nn_model_free(c);
 
+	/* the same graph with 32 filters: Dense(3200->5) */
+	c = nn_model_create("cnn_wide", &st);
+	CHECK(c != NULL);
+	if (c != NULL)
+	{
+		CHECK(c->n_params == (4 * 1 * 32 + 32) + 8 * (4 * 32 * 32 + 32) + 9 * 2 * 32 + 3200 * 5 + 5);
+		CHECK(c->n_state == 9 * 2 * 32);
+		CHECK(c->arch.n_nodes == 42);
+		nn_model_free(c);
+	}
+
 	CHECK(nn_model_create("resnet", &st) == NULL);
 	CHECK(st.kind == ECG_ERR_ARGUMENT);
-	CHECK_MSG(strstr(st.detail, "baseline") && strstr(st.detail, "cnn"), "detail: %s", st.detail);
+	CHECK_MSG(strstr(st.detail, "baseline") && strstr(st.detail, "cnn") && strstr(st.detail, "cnn_wide"),
+			  "detail: %s", st.detail);
 }
 
 static void
@@ -740,9 +758,9 @@ static void
 test_thread_count_does_not_change_results(void)
 {
 	ecg_status	st;
-	const char *archs[] = {"baseline", "cnn"};
+	const char *archs[] = {"baseline", "cnn", "cnn_wide"};
 
-	for (int a = 0; a < 2; a++)
+	for (int a = 0; a < 3; a++)
 	{
 		nn_model   *m = nn_model_create(archs[a], &st);
 		nn_pool    *pool = nn_pool_create(2, &st);
@@ -811,6 +829,7 @@ main(void)
 	RUN_TEST(test_init_is_seeded_and_keras_like);
 	RUN_TEST(test_baseline_step_matches_torch);
 	RUN_TEST(test_cnn_step_matches_torch);
+	RUN_TEST(test_cnn_wide_step_matches_torch);
 	RUN_TEST(test_gradients_match_finite_differences);
 	RUN_TEST(test_predict_any_batch);
 	RUN_TEST(test_thread_count_does_not_change_results);

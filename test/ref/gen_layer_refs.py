@@ -151,6 +151,8 @@ dense_case("dense_wide", 3, 12, 20)
 batchnorm_case("bn4", 3, 9, 4, relu=False)
 batchnorm_case("bn16", 2, 5, 16, relu=False)  # vectorised channel count
 batchnorm_case("bnrelu16", 2, 5, 16, relu=True)
+batchnorm_case("bn32", 2, 5, 32, relu=False)  # two vectors per row (cnn_wide)
+batchnorm_case("bnrelu32", 2, 5, 32, relu=True)
 batchnorm_case("bnrelu3", 2, 5, 3, relu=True)
 maxpool_case("maxpool", 2, 9, 3)
 xent_case("xent", 6, 5, weighted=False)

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Generates test/ref/model_refs.bin: PyTorch reference values for one full
-training step of the 'baseline' and 'cnn' models (checked by
+training step of the 'baseline', 'cnn' and 'cnn_wide' models (checked by
 test/core/test_nn_model.c).
 
 The architectures are rebuilt here in PyTorch 1.13 with Keras conventions:
@@ -8,7 +8,7 @@ Conv1D 'same' with kernel 4 = F.pad(x, (1, 2)) then a 'valid' conv; batch
 norm with epsilon 1e-3 in training mode (biased batch variance) and Keras'
 moving-statistics update (momentum 0.99, biased variance - computed here by
 hand because torch's running_var uses the unbiased variance); channels-last
-flatten (index t * 16 + c); dropout disabled (rate 0) so the step is
+flatten (index t * filters + c); dropout disabled (rate 0) so the step is
 deterministic.  Parameters are kept in the C layouts (conv kernel
 [kernel][in][out], dense kernel [in][out]) so their gradients come out in
 those layouts too.
@@ -20,7 +20,7 @@ values k/1024 times a power of two, exact in float32.
 One step = forward (training mode) on 8 beats of 187 samples zero-padded to
 200, sample-weighted mean categorical cross-entropy, backward, then one Adam
 update with Keras' formula (epsilon 1e-7 added to sqrt(v) before the bias
-correction), lr 1e-3.  The cnn's conv-bias gradients are 0 in exact
+correction), lr 1e-3.  The cnns' conv-bias gradients are 0 in exact
 arithmetic (each bias is followed by batch norm on every path) and only
 rounding noise in float32; the step uses 0 for them (so does the C test).
 
@@ -49,8 +49,8 @@ CLASSES = 5
 LR = 1e-3
 EPS_BN = 1e-3
 MOMENTUM = 0.99
-SUBSAMPLE_OVER = 4096
-SUBSAMPLE_STRIDE = 5
+SUBSAMPLE_OVER = 1024      # arrays longer than this are subsampled ...
+SUBSAMPLE_KEEP = 512       # ... to about this many values
 
 MASK64 = (1 << 64) - 1
 
@@ -110,21 +110,21 @@ def baseline_tensors():
             ("dense_5.kernel", (128, 5)), ("dense_5.bias", (5,))]
 
 
-def cnn_tensors():
-    """Mirrors build_cnn in src/core/nn_model.c (node numbers included)."""
+def cnn_tensors(filters):
+    """Mirrors build_residual_cnn in src/core/nn_model.c (node numbers included)."""
     t = []
     node = 1
 
     def conv(cin):
         nonlocal node
-        t.append((f"conv1d_{node}.kernel", (4, cin, 16)))
-        t.append((f"conv1d_{node}.bias", (16,)))
+        t.append((f"conv1d_{node}.kernel", (4, cin, filters)))
+        t.append((f"conv1d_{node}.bias", (filters,)))
         node += 1
 
     def bn():
         nonlocal node
         for p in ("gamma", "beta", "moving_mean", "moving_var"):
-            t.append((f"batchnorm_{node}.{p}", (16,)))
+            t.append((f"batchnorm_{node}.{p}", (filters,)))
         node += 1
 
     def skip(n):  # parameter-free nodes (relu, dropout, add, maxpool, flatten)
@@ -132,13 +132,13 @@ def cnn_tensors():
         node += n
 
     conv(1); bn(); skip(1)                      # conv, bn, relu
-    conv(16); bn(); skip(2); conv(16); skip(1)  # block 1
+    conv(filters); bn(); skip(2); conv(filters); skip(1)  # block 1
     for block in (2, 3, 4):
         if block == 3:
             skip(1)                             # maxpool
-        bn(); skip(2); conv(16); bn(); skip(2); conv(16); skip(1)
+        bn(); skip(2); conv(filters); bn(); skip(2); conv(filters); skip(1)
     bn(); skip(2)                               # bn, relu, flatten
-    t.append((f"dense_{node}.kernel", (1600, 5)))
+    t.append((f"dense_{node}.kernel", (100 * filters, 5)))
     t.append((f"dense_{node}.bias", (5,)))
     return t
 
@@ -208,7 +208,7 @@ def cnn_forward(net, x, training):
         shortcut = h
         h = conv(bn_relu(conv(bn_relu(h))))
         h = h + shortcut
-    h = bn_relu(h)                                          # [N][16][100]
+    h = bn_relu(h)                                          # [N][filters][100]
     h = h.permute(0, 2, 1).reshape(h.shape[0], -1)          # channels-last flatten
     return net.dense(h, next_layer("dense"))
 
@@ -216,8 +216,12 @@ def cnn_forward(net, x, training):
 # ---------------------------------------------------------------------------
 
 
+def subsample_stride(size):
+    return size // SUBSAMPLE_KEEP if size > SUBSAMPLE_OVER else 1
+
+
 def records_for(arch, tensors, forward):
-    torch.manual_seed(20240 if arch == "cnn" else 1234)
+    torch.manual_seed({"cnn": 20240, "cnn_wide": 20241}.get(arch, 1234))
     beats = (torch.randn(BATCH, BEAT) * 0.5).float()
     labels = torch.tensor([0, 1, 2, 3, 4, 0, 1, 2])
     weights = (0.5 + 1.5 * torch.rand(BATCH)).float()
@@ -242,9 +246,9 @@ def records_for(arch, tensors, forward):
             v = net.p[name]
             if v.requires_grad:
                 g = v.grad.numpy().ravel()
-                stride = SUBSAMPLE_STRIDE if g.size > SUBSAMPLE_OVER else 1
+                stride = subsample_stride(g.size)
                 out.append((f"{arch}/grad/{name}", stride, g[::stride]))
-                if arch == "cnn" and name.startswith("conv1d_") and name.endswith(".bias"):
+                if arch.startswith("cnn") and name.startswith("conv1d_") and name.endswith(".bias"):
                     # every path from a cnn conv bias to the loss passes a
                     # per-channel batch norm, so its gradient is 0 in exact
                     # arithmetic and rounding noise (~1e-8) here; Adam would
@@ -261,7 +265,7 @@ def records_for(arch, tensors, forward):
                 v.copy_(MOMENTUM * v + (1 - MOMENTUM) * stat)
         for name in net.names:
             flat = net.p[name].detach().numpy().ravel()
-            stride = SUBSAMPLE_STRIDE if flat.size > SUBSAMPLE_OVER else 1
+            stride = subsample_stride(flat.size)
             out.append((f"{arch}/after/{name}", stride, flat[::stride]))
         probs_infer = torch.softmax(forward(net, x, False), dim=1)
     out.append((f"{arch}/probs_infer", 1, probs_infer.numpy().ravel()))
@@ -271,7 +275,8 @@ def records_for(arch, tensors, forward):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     records = records_for("baseline", baseline_tensors(), baseline_forward)
-    records += records_for("cnn", cnn_tensors(), cnn_forward)
+    records += records_for("cnn", cnn_tensors(16), cnn_forward)
+    records += records_for("cnn_wide", cnn_tensors(32), cnn_forward)
     path = os.path.join(here, "model_refs.bin")
     with open(path, "wb") as f:
         f.write(b"ECGMREF1")

@@ -1,7 +1,7 @@
 /*
  * train_bench - training throughput of the built-in models on synthetic data.
  *
- *   build/tools/train_bench [--arch cnn|baseline] [--rows 254000] [--epochs 1]
+ *   build/tools/train_bench [--arch cnn|cnn_wide|baseline] [--rows 254000] [--epochs 1]
  *                           [--batch 2048] [--threads 2] [--seed 1]
  *
  * Generates `rows` synthetic beats (5 classes, a class-dependent bump plus
