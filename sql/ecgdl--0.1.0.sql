@@ -237,7 +237,9 @@ GRANT SELECT ON ecgdl.report, ecgdl.confusion TO PUBLIC;
 -- Tables are <prefix>_trainval, _test, _train, _val, _train_<method>; models
 -- are <prefix>_<arch>_<method>.  replace => true drops them first (but
 -- the split tables when reuse_split => true, which keeps an existing split:
--- a long study can then run one method per call, each its own transaction).
+-- a long study can then run one method per call, each its own transaction;
+-- without replace it also keeps an existing <prefix>_train_<method>, so that
+-- another architecture can be added to a finished study).
 CREATE FUNCTION ecg_study(source regclass, prefix text DEFAULT 'study',
                           epochs int DEFAULT 100, batch_size int DEFAULT 2048,
                           patience int DEFAULT 15, seed int DEFAULT 42,
@@ -318,11 +320,15 @@ BEGIN
             train_table := t_train;
         ELSE
             train_table := pg_catalog.format('%s_train_%s', prefix, method);
-            t0 := pg_catalog.clock_timestamp();
-            EXECUTE pg_catalog.format('SELECT %secg_oversample(%L::pg_catalog.regclass, %L, %L, 5, %s)', f,
-                                      t_train, train_table, method, seed);
-            RAISE NOTICE 'study %: % oversampling took % s', prefix, method,
-                pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) t0), 1);
+            IF reusing AND pg_catalog.to_regclass(pg_catalog.quote_ident(train_table)) IS NOT NULL THEN
+                RAISE NOTICE 'study %: reusing the oversampled table %', prefix, train_table;
+            ELSE
+                t0 := pg_catalog.clock_timestamp();
+                EXECUTE pg_catalog.format('SELECT %secg_oversample(%L::pg_catalog.regclass, %L, %L, 5, %s)', f,
+                                          t_train, train_table, method, seed);
+                RAISE NOTICE 'study %: % oversampling took % s', prefix, method,
+                    pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) t0), 1);
+            END IF;
         END IF;
         FOREACH arch IN ARRAY archs LOOP
             model_name := pg_catalog.format('%s_%s_%s', prefix, arch, method);

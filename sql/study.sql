@@ -20,6 +20,17 @@ SELECT model FROM ecg_study('tr_beats', 'mini', epochs => 1, batch_size => 64, s
                             replace => true, reuse_split => true);
 SELECT 'mini_test'::regclass::oid = :test_oid AS same_test_table,
        'mini_train_random'::regclass::oid <> :random_oid AS new_random_table;
+-- without replace, a kept split also keeps the method's table: adding an
+-- architecture to a finished study trains on the very same rows
+SELECT 'mini_train_random'::regclass::oid AS random_oid \gset
+DELETE FROM ecgdl.models WHERE name = 'mini_cnn_random';
+SELECT model FROM ecg_study('tr_beats', 'mini', epochs => 1, batch_size => 64, seed => 3,
+                            methods => ARRAY['random'], archs => ARRAY['cnn'], reuse_split => true);
+SELECT 'mini_train_random'::regclass::oid = :random_oid AS same_random_table,
+       (SELECT training_table FROM ecgdl.models WHERE name = 'mini_cnn_random') AS cnn_trained_on;
+-- and a model of that name is still an error without replace
+SELECT regress_error($$SELECT * FROM ecg_study('tr_beats', 'mini', epochs => 1, batch_size => 64, seed => 3,
+                     methods => ARRAY['random'], archs => ARRAY['cnn'], reuse_split => true)$$);
 -- bad input
 SELECT regress_error($$SELECT * FROM ecg_study('tr_beats', 'Mini Study')$$);
 SELECT regress_error($$SELECT * FROM ecg_study('tr_beats', 'mini2', methods => ARRAY['mixup'])$$);
