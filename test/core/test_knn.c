@@ -136,6 +136,39 @@ clustered_rows(rng_state *r, int64_t n, int dim)
 	return x;
 }
 
+/*
+ * n rows of SHELL_DIM values on a thin shell: centre 1000, a random direction
+ * at radius 1 +- 1e-4, so every row is nearly equidistant from the centre;
+ * row 0 is a far point (all 1e4) that drags the mean and the norms up.
+ */
+#define SHELL_DIM 16
+
+static float *
+thin_shell_rows(uint64_t seed, int64_t n)
+{
+	rng_state	r;
+	float	   *pts = malloc(sizeof(float) * n * SHELL_DIM);
+
+	rng_seed(&r, seed);
+	for (int64_t i = 0; i < n; i++)
+	{
+		double		v[SHELL_DIM],
+					norm = 0;
+
+		for (int j = 0; j < SHELL_DIM; j++)
+		{
+			v[j] = rng_normal(&r);
+			norm += v[j] * v[j];
+		}
+		norm = sqrt(norm);
+		for (int j = 0; j < SHELL_DIM; j++)
+			pts[i * SHELL_DIM + j] = (float) (1000.0 + v[j] / norm * (1.0 + 1e-4 * rng_uniform(&r)));
+	}
+	for (int j = 0; j < SHELL_DIM; j++)
+		pts[j] = 1e4f;
+	return pts;
+}
+
 static void
 test_random_queries_match_naive(void)
 {
@@ -222,34 +255,14 @@ test_ties_break_by_index(void)
 static void
 test_near_ties_fall_back_to_exact(void)
 {
-	rng_state	r;
 	int64_t		n = 3000;
-	int			dim = 16;
-	float	   *pts = malloc(sizeof(float) * n * dim);
-	float		query[16];
+	int			dim = SHELL_DIM;
+	float	   *pts = thin_shell_rows(14, n);
+	float		query[SHELL_DIM];
 	knn_stats	stats;
 
-	rng_seed(&r, 14);
 	for (int j = 0; j < dim; j++)
 		query[j] = 1000.0f;
-	for (int64_t i = 0; i < n; i++)
-	{
-		/* a random direction, scaled to radius 1 +- 1e-4 */
-		double		v[16],
-					norm = 0;
-
-		for (int j = 0; j < dim; j++)
-		{
-			v[j] = rng_normal(&r);
-			norm += v[j] * v[j];
-		}
-		norm = sqrt(norm);
-		for (int j = 0; j < dim; j++)
-			pts[i * dim + j] = (float) (1000.0 + v[j] / norm * (1.0 + 1e-4 * rng_uniform(&r)));
-	}
-	/* one far point drags the mean and the norms up */
-	for (int j = 0; j < dim; j++)
-		pts[j] = 1e4f;
 	CHECK(compare_with_naive(pts, n, query, 1, dim, 5, NULL, &stats) == 0);
 	CHECK_MSG(stats.exact_fallbacks == 1, "%lld fallbacks", (long long) stats.exact_fallbacks);
 	free(pts);
@@ -496,31 +509,13 @@ test_tree_ties_and_duplicates(void)
 static void
 test_tree_near_ties(void)
 {
-	rng_state	r;
 	int64_t		n = 3000;
-	int			dim = 16;
-	float	   *pts = malloc(sizeof(float) * n * dim);
-	float		query[16];
+	int			dim = SHELL_DIM;
+	float	   *pts = thin_shell_rows(24, n);
+	float		query[SHELL_DIM];
 
-	rng_seed(&r, 24);
 	for (int j = 0; j < dim; j++)
 		query[j] = 1000.0f;
-	for (int64_t i = 0; i < n; i++)
-	{
-		double		v[16],
-					norm = 0;
-
-		for (int j = 0; j < dim; j++)
-		{
-			v[j] = rng_normal(&r);
-			norm += v[j] * v[j];
-		}
-		norm = sqrt(norm);
-		for (int j = 0; j < dim; j++)
-			pts[i * dim + j] = (float) (1000.0 + v[j] / norm * (1.0 + 1e-4 * rng_uniform(&r)));
-	}
-	for (int j = 0; j < dim; j++)
-		pts[j] = 1e4f;
 	CHECK(compare_method_with_naive(KNN_METHOD_TREE, pts, n, query, 1, dim, 5, NULL, NULL) == 0);
 	CHECK(compare_method_with_naive(KNN_METHOD_TREE, pts, n, pts, 500, dim, 5, NULL, NULL) == 0);
 	free(pts);
