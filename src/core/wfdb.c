@@ -1035,34 +1035,37 @@ put16le(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t) ((v >> 8) & 0xFF);
 }
 
-/* The range of values format `format` can store. */
-static void
-format_range(int format, int64_t *lo, int64_t *hi)
+int
+wfdb_format_sample_bits(int format)
 {
-	int			bits;
-
 	switch (format)
 	{
 		case 80:
-			bits = 8;
-			break;
+			return 8;
 		case 212:
-			bits = 12;
-			break;
+			return 12;
 		case 310:
 		case 311:
-			bits = 10;
-			break;
+			return 10;
+		case 16:
+		case 61:
+		case 160:
+			return 16;
 		case 24:
-			bits = 24;
-			break;
+			return 24;
 		case 32:
-			bits = 32;
-			break;
+			return 32;
 		default:
-			bits = 16;
-			break;
+			return 0;			/* format 8 (differences) or unknown */
 	}
+}
+
+/* The range of values format `format` can store (a fixed-width format). */
+static void
+format_range(int format, int64_t *lo, int64_t *hi)
+{
+	int			bits = wfdb_format_sample_bits(format);
+
 	*lo = -((int64_t) 1 << (bits - 1));
 	*hi = ((int64_t) 1 << (bits - 1)) - 1;
 }

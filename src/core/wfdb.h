@@ -110,6 +110,13 @@ int			wfdb_signal_decode(const wfdb_header *h, int signal, const uint8_t *file, 
 int			wfdb_format_supported(int format);
 
 /*
+ * Bits per stored sample of a fixed-width format (80: 8, 212: 12, 310/311:
+ * 10, 16/61/160: 16, 24: 24, 32: 32); 0 for the difference format 8 and
+ * for unknown formats.
+ */
+int			wfdb_format_sample_bits(int format);
+
+/*
  * Encodes a sample stream (the samples of all signals of one file, frame by
  * frame, as wfdb_signal_decode expects them) in `format` (16, 24, 32, 61,
  * 80, 160, 212, 310 or 311; a partial last packed group is written as WFDB

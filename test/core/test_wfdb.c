@@ -277,6 +277,29 @@ random_samples(rng_state *rng, int format, int32_t *v, size_t n)
 
 /* Round trip: two or three interleaved signals (with samples per frame and a
  * prolog), every supported encodable format, odd lengths. */
+/* Sample widths, and the encoder's bounds that follow from them. */
+static void
+test_format_sample_bits(void)
+{
+	ecg_status	st;
+	uint8_t    *out = NULL;
+	size_t		len = 0;
+	int32_t		top212[1] = {2047},
+				over212[1] = {2048};
+
+	CHECK(wfdb_format_sample_bits(212) == 12 && wfdb_format_sample_bits(80) == 8);
+	CHECK(wfdb_format_sample_bits(310) == 10 && wfdb_format_sample_bits(311) == 10);
+	CHECK(wfdb_format_sample_bits(16) == 16 && wfdb_format_sample_bits(61) == 16);
+	CHECK(wfdb_format_sample_bits(160) == 16 && wfdb_format_sample_bits(24) == 24);
+	CHECK(wfdb_format_sample_bits(32) == 32);
+	CHECK(wfdb_format_sample_bits(8) == 0 && wfdb_format_sample_bits(999) == 0);
+	CHECK(wfdb_samples_encode(212, top212, 1, &out, &len, &st) == 0);
+	ecg_free(out);
+	out = NULL;
+	CHECK(wfdb_samples_encode(212, over212, 1, &out, &len, &st) != 0);
+	CHECK(st.kind == ECG_ERR_ARGUMENT && out == NULL);
+}
+
 static void
 test_encode_decode_round_trip(void)
 {
@@ -771,6 +794,7 @@ main(void)
 	RUN_TEST(test_header_errors);
 	RUN_TEST(test_decode_212_by_hand);
 	RUN_TEST(test_decode_other_formats_by_hand);
+	RUN_TEST(test_format_sample_bits);
 	RUN_TEST(test_encode_decode_round_trip);
 	RUN_TEST(test_decode_errors);
 	RUN_TEST(test_decode_skew);
