@@ -28,7 +28,11 @@ expect_second=$(run -c "SELECT md5(string_agg(ecg_predict_proba('second', signal
 
 # session A stays open across the replacement
 coproc A { psql -X -q -At -d "$db" 2>&1; }
-ask_a() { echo "$1" >&"${A[1]}"; read -r -t 60 answer <&"${A[0]}"; echo "$answer"; }
+# bash unsets A_PID and A as soon as the coprocess exits (which may be before
+# the last line here runs), so keep a copy of the pid and of both descriptors
+a_pid=$A_PID
+exec {a_in}>&"${A[1]}" {a_out}<&"${A[0]}"
+ask_a() { echo "$1" >&"$a_in"; read -r -t 60 answer <&"$a_out"; echo "$answer"; }
 
 check "session A classifies with the model as first stored" "$expect_first" "$(ask_a "$probe")"
 check "a second statement in A reuses the cached model" "$expect_first" "$(ask_a "$probe")"
@@ -37,8 +41,9 @@ check "after session B replaces it, A's next statement uses the new model" "$exp
 run -c "DELETE FROM ecgdl.models WHERE name = 'shared'" >/dev/null
 answer=$(ask_a "SELECT ecg_classify('shared', signal) FROM beats LIMIT 1;")
 case "$answer" in
-	*"does not exist"*) echo "ok - after session B drops it, A's next statement reports the model missing" ;;
-	*) echo "not ok - after session B drops it, A's next statement reports the model missing"; echo "  got: $answer" >&2 ;;
+	*"does not exist"*) ok "after session B drops it, A's next statement reports the model missing" ;;
+	*) not_ok "after session B drops it, A's next statement reports the model missing" "got: $answer" ;;
 esac
-echo '\q' >&"${A[1]}"
-wait "$A_PID" 2>/dev/null || true
+echo '\q' >&"$a_in"
+exec {a_in}>&-
+wait "$a_pid" 2>/dev/null || true
