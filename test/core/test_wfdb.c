@@ -275,8 +275,6 @@ random_samples(rng_state *rng, int format, int32_t *v, size_t n)
 	}
 }
 
-/* Round trip: two or three interleaved signals (with samples per frame and a
- * prolog), every supported encodable format, odd lengths. */
 /* Sample widths, and the encoder's bounds that follow from them. */
 static void
 test_format_sample_bits(void)
@@ -300,6 +298,8 @@ test_format_sample_bits(void)
 	CHECK(st.kind == ECG_ERR_ARGUMENT && out == NULL);
 }
 
+/* Round trip: two or three interleaved signals (with samples per frame and a
+ * prolog), every supported encodable format, odd lengths. */
 static void
 test_encode_decode_round_trip(void)
 {

@@ -11,7 +11,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # Creates the extension and three beat tables in $db: shapes (1,000 synthetic
 # beats of 5 classes, 80 % N), big (60,000: every shape rotated 60 ways, so
-# ADASYN on it takes well over ten seconds) and train_src (15,000 of them: a
+# ADASYN on it takes about 2.4 s on an idle 2-core machine) and train_src (15,000 of them: a
 # cnn epoch takes a few seconds).
 make_test_beats() {
 	run >/dev/null <<'SQL'

@@ -45,5 +45,5 @@ case "$answer" in
 	*) not_ok "after session B drops it, A's next statement reports the model missing" "got: $answer" ;;
 esac
 echo '\q' >&"$a_in"
-exec {a_in}>&-
+exec {a_in}>&- {a_out}<&-
 wait "$a_pid" 2>/dev/null || true
