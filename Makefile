@@ -7,14 +7,16 @@
 #   OPTFLAGS=""               build without -march=native (portable binaries)
 
 EXTENSION   = ecgdl
-EXTVERSION  = 0.1.0
+EXTVERSION  = 0.2.0
 MODULE_big  = ecgdl
 
 CORE_SRCS  := $(sort $(wildcard src/core/*.c))
 GLUE_SRCS  := $(sort $(wildcard src/*.c))
 OBJS        = $(GLUE_SRCS:.c=.o) $(CORE_SRCS:.c=.o)
 
-DATA        = sql/$(EXTENSION)--$(EXTVERSION).sql
+# 0.1.0 is the first release's script, kept as it shipped; every later version is
+# reached from it by the update scripts (CREATE EXTENSION runs the chain).
+DATA        = sql/$(EXTENSION)--0.1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql)
 
 # pg_regress suite: sql/<name>.sql against expected/<name>.out, in this order.
 REGRESS     = setup import_csv import_wfdb split oversample train classify study hardening realdata

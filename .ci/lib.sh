@@ -4,7 +4,9 @@
 # Sourced, not run.
 
 ECGDL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_BIN=/usr/lib/postgresql/15/bin
+# ECGDL_PG_BIN: another PostgreSQL 15 bin directory (a relocated copy of the
+# server, so that several work trees can build, install and test side by side).
+PG_BIN=${ECGDL_PG_BIN:-/usr/lib/postgresql/15/bin}
 export PATH="$PG_BIN:$PATH"
 
 log() { printf '== %s\n' "$*" >&2; }
@@ -28,10 +30,12 @@ ecgdl_install_packages() {
 
 ecgdl_build_install() {
 	log "building and installing the extension"
-	make -C "$ECGDL_ROOT" -s -j2 PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
-	make -C "$ECGDL_ROOT" -s install PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
+	make -C "$ECGDL_ROOT" -s -j2 PG_CONFIG="$PG_BIN/pg_config" >/dev/null
+	make -C "$ECGDL_ROOT" -s install PG_CONFIG="$PG_BIN/pg_config" >/dev/null
 	# bitcode an older build may have installed would be inlined by the JIT
-	rm -rf /usr/lib/postgresql/15/lib/bitcode/ecgdl /usr/lib/postgresql/15/lib/bitcode/ecgdl.index.bc 2>/dev/null || true
+	local libdir
+	libdir=$("$PG_BIN/pg_config" --pkglibdir)
+	rm -rf "$libdir/bitcode/ecgdl" "$libdir/bitcode/ecgdl.index.bc" 2>/dev/null || true
 }
 
 # The MIT-BIH records: $ECGDL_MITDB, then ../shared/data/mitdb beside the
