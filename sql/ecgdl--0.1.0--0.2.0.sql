@@ -5,3 +5,216 @@
 -- function, operator and type in a body is schema-qualified.
 
 \echo Use "ALTER EXTENSION ecgdl UPDATE TO '0.2.0'" to load this file. \quit
+
+-- == tables: new tables of ecgdl's own definition, typed internal calls, checks before work ==
+
+-- The checks of ecg_study's arguments that need ecg_train's own code (the
+-- architectures, the training arguments, the class weights, whether each
+-- model name may be used); ecg_study calls it before its first step.
+CREATE FUNCTION ecgdl.study_check(archs text[], epochs int, batch_size int, patience int, seed int,
+                                  class_weight text, models text[], replace boolean)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ecg_study_check'
+LANGUAGE C STABLE STRICT;
+
+COMMENT ON FUNCTION ecgdl.study_check(text[], int, int, int, int, text, text[], boolean) IS
+'Internal to ecg_study: errors as ecg_train would on a bad architecture or training argument, or on a model name that exists (without replace) or belongs to another role';
+
+-- ecg_study, as in 0.1.0, but:
+--  * every internal call passes every argument, each with its exact type
+--    (parameters of the declared types, casts on the constants), and is
+--    qualified with the extension's schema: an overload another role adds to
+--    a schema it may write (even the extension's own, when that is public)
+--    can never match better, nor take a call that relies on a default;
+--  * the tables are named with the schema they are created in (the first of
+--    the caller's search_path, as CREATE TABLE does), so that no look-alike
+--    elsewhere on the path is checked, reused or dropped;
+--  * everything is checked before the first step: the arguments (ecg_train's
+--    own checks through ecgdl.study_check), that every table name fits in 63
+--    bytes and that neither a table nor a model to be made exists (unless
+--    replace, or a kept split), so that nothing fails after hours of work.
+CREATE OR REPLACE FUNCTION ecg_study(source regclass, prefix text DEFAULT 'study',
+                                     epochs int DEFAULT 100, batch_size int DEFAULT 2048,
+                                     patience int DEFAULT 15, seed int DEFAULT 42,
+                                     split text DEFAULT 'stratified',
+                                     methods text[] DEFAULT ARRAY['none', 'random', 'smote', 'adasyn'],
+                                     archs text[] DEFAULT ARRAY['baseline', 'cnn'],
+                                     replace boolean DEFAULT false,
+                                     class_weight text DEFAULT 'none',
+                                     reuse_split boolean DEFAULT false)
+RETURNS SETOF ecgdl.report
+LANGUAGE plpgsql
+AS $study$
+-- Every type, operator, function and catalog below is qualified with
+-- pg_catalog: the body runs (and its variables are declared) with the
+-- caller's search_path, which may hold look-alike objects.
+DECLARE
+    ext_schema pg_catalog.text := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                        WHERE e.extname OPERATOR(pg_catalog.=) 'ecgdl');
+    target_schema pg_catalog.text := pg_catalog.current_schema();
+    t_trainval pg_catalog.text := pg_catalog.format('%s_trainval', prefix);
+    t_test pg_catalog.text := pg_catalog.format('%s_test', prefix);
+    t_train pg_catalog.text := pg_catalog.format('%s_train', prefix);
+    t_val pg_catalog.text := pg_catalog.format('%s_val', prefix);
+    study_tables pg_catalog.text[];
+    method pg_catalog.text;
+    arch pg_catalog.text;
+    t pg_catalog.text;
+    train_table pg_catalog.text;
+    model_name pg_catalog.text;
+    models pg_catalog.text[] := '{}';
+    longest pg_catalog.int4;
+    t0 pg_catalog.timestamptz;
+    reusing pg_catalog.bool;
+BEGIN
+    IF source IS NULL OR prefix IS NULL OR epochs IS NULL OR batch_size IS NULL OR patience IS NULL
+       OR seed IS NULL OR split IS NULL OR methods IS NULL OR archs IS NULL OR replace IS NULL
+       OR class_weight IS NULL OR reuse_split IS NULL OR pg_catalog.array_position(methods, NULL) IS NOT NULL
+       OR pg_catalog.array_position(archs, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'ecg_study arguments must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF prefix OPERATOR(pg_catalog.!~) '^[a-z_][a-z0-9_]*$' THEN
+        RAISE EXCEPTION 'invalid study prefix "%"', prefix USING ERRCODE = '22023',
+            HINT = 'Use lower-case letters, digits and underscores; tables and models are named after it.';
+    END IF;
+    IF NOT split OPERATOR(pg_catalog.=) ANY (ARRAY['stratified', 'random', 'inter-patient']) THEN
+        RAISE EXCEPTION 'unknown split method "%"', split USING ERRCODE = '22023',
+            HINT = 'Use ''stratified'', ''random'' or ''inter-patient''.';
+    END IF;
+    IF pg_catalog.cardinality(methods) OPERATOR(pg_catalog.=) 0
+       OR pg_catalog.cardinality(archs) OPERATOR(pg_catalog.=) 0 THEN
+        RAISE EXCEPTION 'ecg_study needs at least one method and one architecture' USING ERRCODE = '22023';
+    END IF;
+    FOREACH method IN ARRAY methods LOOP
+        IF NOT method OPERATOR(pg_catalog.=) ANY (ARRAY['none', 'random', 'smote', 'adasyn']) THEN
+            RAISE EXCEPTION 'unknown oversampling method "%"', method USING ERRCODE = '22023',
+                HINT = 'Use ''none'', ''random'', ''smote'' or ''adasyn''.';
+        END IF;
+        IF pg_catalog.array_position(methods, method, pg_catalog.array_position(methods, method) OPERATOR(pg_catalog.+) 1)
+           IS NOT NULL THEN
+            RAISE EXCEPTION 'oversampling method "%" is named twice', method USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    FOREACH arch IN ARRAY archs LOOP
+        IF pg_catalog.array_position(archs, arch, pg_catalog.array_position(archs, arch) OPERATOR(pg_catalog.+) 1)
+           IS NOT NULL THEN
+            RAISE EXCEPTION 'architecture "%" is named twice', arch USING ERRCODE = '22023';
+        END IF;
+        FOREACH method IN ARRAY methods LOOP
+            models := pg_catalog.array_append(models, pg_catalog.format('%s_%s_%s', prefix, arch, method));
+        END LOOP;
+    END LOOP;
+    IF target_schema IS NULL THEN
+        RAISE EXCEPTION 'no schema has been selected to create the study''s tables in' USING ERRCODE = '3F000',
+            HINT = 'Set search_path to a schema you may create tables in.';
+    END IF;
+
+    -- every table name the study may make fits in 63 bytes (PostgreSQL would
+    -- cut it, and two names could clash after the work)
+    study_tables := ARRAY[t_trainval, t_test, t_train, t_val];
+    longest := 9;   -- _trainval
+    FOREACH method IN ARRAY methods LOOP
+        IF method OPERATOR(pg_catalog.<>) 'none' THEN
+            study_tables := pg_catalog.array_append(study_tables, pg_catalog.format('%s_train_%s', prefix, method));
+            longest := GREATEST(longest, pg_catalog.octet_length(method) OPERATOR(pg_catalog.+) 7);
+        END IF;
+    END LOOP;
+    FOREACH t IN ARRAY study_tables LOOP
+        IF pg_catalog.octet_length(t) OPERATOR(pg_catalog.>) 63 THEN
+            RAISE EXCEPTION 'study table name "%" is too long', t USING ERRCODE = '42622',
+                DETAIL = pg_catalog.format('It has %s bytes; PostgreSQL names have at most 63.', pg_catalog.octet_length(t)),
+                HINT = pg_catalog.format('Use a prefix of at most %s characters for these methods.', 63 OPERATOR(pg_catalog.-) longest);
+        END IF;
+    END LOOP;
+
+    -- tables that would be made and exist already
+    reusing := reuse_split
+               AND pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, t_train)) IS NOT NULL
+               AND pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, t_val)) IS NOT NULL
+               AND pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, t_test)) IS NOT NULL;
+    -- (a kept split keeps its tables and the oversampled ones that exist)
+    IF NOT replace AND NOT reusing THEN
+        FOREACH t IN ARRAY study_tables LOOP
+            IF pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, t)) IS NOT NULL THEN
+                RAISE EXCEPTION 'relation "%" already exists', t USING ERRCODE = '42P07',
+                    HINT = 'Pass replace => true to replace the study''s tables and models, reuse_split => true to keep its split, or choose another prefix.';
+            END IF;
+        END LOOP;
+    END IF;
+
+    -- the training arguments and model names, with ecg_train's own checks
+    PERFORM ecgdl.study_check(archs, epochs, batch_size, patience, seed, class_weight, models, replace);
+
+    -- the work
+    IF replace AND NOT reusing THEN
+        EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %1$I.%2$I, %1$I.%3$I, %1$I.%4$I, %1$I.%5$I',
+                                  target_schema, t_trainval, t_test, t_train, t_val);
+    END IF;
+    IF replace THEN
+        FOREACH method IN ARRAY methods LOOP
+            EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %I.%I', target_schema,
+                                      pg_catalog.format('%s_train_%s', prefix, method));
+        END LOOP;
+    END IF;
+
+    IF reusing THEN
+        RAISE NOTICE 'study %: reusing the split tables %, %, %', prefix, t_train, t_val, t_test;
+    ELSE
+        RAISE NOTICE 'study %: splitting %', prefix, source;
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %I.ecg_split($1::pg_catalog.regclass, '
+                                  '$2::pg_catalog.text, $3::pg_catalog.text, $4::pg_catalog.float8, '
+                                  '$5::pg_catalog.int4, $6::pg_catalog.text)', ext_schema)
+            USING source, pg_catalog.format('%I.%I', target_schema, t_trainval),
+                  pg_catalog.format('%I.%I', target_schema, t_test), 0.2::pg_catalog.float8, seed, split;
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %I.ecg_split($1::pg_catalog.regclass, '
+                                  '$2::pg_catalog.text, $3::pg_catalog.text, $4::pg_catalog.float8, '
+                                  '$5::pg_catalog.int4, $6::pg_catalog.text)', ext_schema)
+            USING pg_catalog.format('%I.%I', target_schema, t_trainval)::pg_catalog.regclass,
+                  pg_catalog.format('%I.%I', target_schema, t_train),
+                  pg_catalog.format('%I.%I', target_schema, t_val), 0.3::pg_catalog.float8, seed,
+                  'stratified'::pg_catalog.text;
+    END IF;
+
+    FOREACH method IN ARRAY methods LOOP
+        IF method OPERATOR(pg_catalog.=) 'none' THEN
+            train_table := pg_catalog.format('%I.%I', target_schema, t_train);
+        ELSE
+            train_table := pg_catalog.format('%I.%I', target_schema, pg_catalog.format('%s_train_%s', prefix, method));
+            IF reusing AND pg_catalog.to_regclass(train_table) IS NOT NULL THEN
+                RAISE NOTICE 'study %: reusing the oversampled table %', prefix, train_table;
+            ELSE
+                t0 := pg_catalog.clock_timestamp();
+                EXECUTE pg_catalog.format('SELECT %I.ecg_oversample($1::pg_catalog.regclass, $2::pg_catalog.text, '
+                                          '$3::pg_catalog.text, $4::pg_catalog.int4, $5::pg_catalog.int4, '
+                                          '$6::pg_catalog.text)', ext_schema)
+                    USING pg_catalog.format('%I.%I', target_schema, t_train)::pg_catalog.regclass, train_table,
+                          method, 5::pg_catalog.int4, seed, 'auto'::pg_catalog.text;
+                RAISE NOTICE 'study %: % oversampling took % s', prefix, method,
+                    pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) t0), 1);
+            END IF;
+        END IF;
+        FOREACH arch IN ARRAY archs LOOP
+            model_name := pg_catalog.format('%s_%s_%s', prefix, arch, method);
+            RAISE NOTICE 'study %: training % on %', prefix, model_name, train_table;
+            EXECUTE pg_catalog.format('SELECT %I.ecg_train($1::pg_catalog.text, $2::pg_catalog.regclass, '
+                                      '$3::pg_catalog.text, $4::pg_catalog.regclass, $5::pg_catalog.int4, '
+                                      '$6::pg_catalog.int4, $7::pg_catalog.float8, $8::pg_catalog.int4, '
+                                      '$9::pg_catalog.int4, $10::pg_catalog.text, $11::pg_catalog.bool, '
+                                      '$12::pg_catalog.float8)', ext_schema)
+                USING model_name, train_table::pg_catalog.regclass, arch,
+                      pg_catalog.format('%I.%I', target_schema, t_val)::pg_catalog.regclass, epochs, batch_size,
+                      1e-3::pg_catalog.float8, patience, seed, class_weight, replace, 0.3::pg_catalog.float8;
+            EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %I.ecg_evaluate($1::pg_catalog.text, '
+                                      '$2::pg_catalog.regclass)', ext_schema)
+                USING model_name, pg_catalog.format('%I.%I', target_schema, t_test)::pg_catalog.regclass;
+        END LOOP;
+    END LOOP;
+    -- the report rows of this study: models <prefix>_<arch>_<method>
+    -- evaluated on <prefix>_test
+    RETURN QUERY SELECT r.* FROM ecgdl.report r
+        WHERE pg_catalog.starts_with(r.model, pg_catalog.format('%s_', prefix))
+          AND pg_catalog.split_part(r.test_table, '.', -1) OPERATOR(pg_catalog.=) t_test
+        ORDER BY r.architecture, pg_catalog.array_position(ARRAY['none', 'random', 'smote', 'adasyn'], r.oversampling);
+END
+$study$;

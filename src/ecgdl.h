@@ -86,6 +86,24 @@ Oid			beat_table_relid(BeatTableWriter *w);
  * signal real[]; record/sample/symbol optional); errors otherwise. */
 void		beat_table_check_layout(Oid relid, const char *role);
 
+/* Checks the optional columns a beat table may have (record text, sample
+ * bigint, symbol text, and the oversampling provenance synthetic boolean,
+ * base_id bigint, partner_id bigint, step real, method text): each is absent
+ * or of exactly that type; errors otherwise. */
+void		beat_table_check_optional_columns(Oid relid, const char *role);
+
+/* BEAT_TABLE_OVERSAMPLED when relid has a "synthetic" column. */
+BeatTableKind beat_table_kind_of(Oid relid);
+
+/* The columns of ecgdl's beat tables of a kind, in their order, comma
+ * separated ("id, record, sample, symbol, label, signal[, synthetic, ...]"). */
+char	   *beat_table_column_list(BeatTableKind kind);
+
+/* The same columns read from `source` (each qualified with `alias`, "" or
+ * "s."): a column the source lacks is NULL of its type.  Checks the source's
+ * layout, required and optional columns, first. */
+char	   *beat_table_select_list(Oid source, BeatTableKind kind, const char *alias);
+
 /* Reads the beat columns of a scanned row: id at column `col`, label at
  * col + 1 (read when label != NULL) and signal at col + 2 (read when signal
  * != NULL); errors name the row and `role`. */
@@ -115,6 +133,15 @@ BeatRows   *beat_rows_load(Oid relid, const char *role, bool with_signals, bool 
 
 /* real[] from floats */
 ArrayType  *ecgdl_floats_to_array(const float *values, int n);
+
+/* train.c -------------------------------------------------------------- */
+
+/* Checks what ecg_train checks of its arguments before any work (the
+ * architecture, epochs, batch size, learning rate, patience, class weights
+ * and validation fraction); errors as ecg_train would. */
+void		train_check_arguments(const char *arch, int32 epochs, int32 batch_size,
+								  double learning_rate, int32 patience, int32 seed,
+								  const char *class_weight, double validation_fraction);
 
 /* model_store.c -------------------------------------------------------- */
 

@@ -18,7 +18,6 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 
 #include "ecgdl.h"
 #include "knn.h"
@@ -70,30 +69,21 @@ parse_strategy(const char *text, int64 *targets)
 	return true;
 }
 
-/* "column" or "NULL::type" when the source lacks a column of that type. */
-static const char *
-optional_column(Oid relid, const char *name, Oid type, const char *type_name)
-{
-	AttrNumber	attnum = get_attnum(relid, name);
-
-	if (attnum != InvalidAttrNumber && get_atttype(relid, attnum) == type)
-		return quote_identifier(name);
-	return psprintf("NULL::pg_catalog.%s", type_name);
-}
-
+/*
+ * The source's rows, unchanged, into the new table (of ecgdl's own
+ * definition): a plain SELECT of the beat columns, which were checked to
+ * have exactly the built-in types.
+ */
 static void
-copy_source_rows(Oid source, BeatTableWriter *writer, const char *target_name)
+copy_source_rows(Oid source, const char *target_name)
 {
 	StringInfoData sql;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "INSERT INTO %s (id, record, sample, symbol, label, signal, synthetic) "
-					 "SELECT id, %s, %s, %s, label, signal, false FROM %s ORDER BY id",
-					 target_name,
-					 optional_column(source, "record", TEXTOID, "text"),
-					 optional_column(source, "sample", INT8OID, "int8"),
-					 optional_column(source, "symbol", TEXTOID, "text"),
+					 "INSERT INTO %s (%s, synthetic) SELECT %s, false FROM %s ORDER BY id",
+					 target_name, beat_table_column_list(BEAT_TABLE_PLAIN),
+					 beat_table_select_list(source, BEAT_TABLE_PLAIN, ""),
 					 ecgdl_relation_name(source));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -178,6 +168,8 @@ ecg_oversample(PG_FUNCTION_ARGS)
 	 * all new vectors */
 	params.want_vectors = false;
 	ecgdl_new_table_name(target);
+	beat_table_check_layout(source, "source table");
+	beat_table_check_optional_columns(source, "source table");
 
 	rows = beat_rows_load(source, "source table", true, false);
 
@@ -193,7 +185,7 @@ ecg_oversample(PG_FUNCTION_ARGS)
 						(long long) result.n_new, (long long) rows->ids[rows->n - 1]),
 				 errhint("Generated rows take the ids after the largest id; renumber the source table.")));
 	writer = beat_table_create(target, BEAT_TABLE_OVERSAMPLED);
-	copy_source_rows(source, writer, ecgdl_relation_name(beat_table_relid(writer)));
+	copy_source_rows(source, ecgdl_relation_name(beat_table_relid(writer)));
 	next_id = rows->ids[rows->n - 1] + 1;
 	signal = palloc(sizeof(float) * rows->signal_length);
 	for (int64 i = 0; i < result.n_new; i++)
