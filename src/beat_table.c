@@ -553,3 +553,16 @@ beat_rows_load(Oid relid, const char *role, bool with_signals, bool with_records
 				 errmsg("%s is empty", ls.role)));
 	return rows;
 }
+
+void
+beat_rows_check_unique_ids(const BeatRows *rows)
+{
+	/* rows come ordered by id: a duplicate sits next to its twin */
+	for (int64 i = 1; i < rows->n; i++)
+		if (rows->ids[i] == rows->ids[i - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("source table has duplicate ids"),
+					 errdetail("Id %lld appears more than once.", (long long) rows->ids[i]),
+					 errhint("Every row of a beat table needs its own id.")));
+}

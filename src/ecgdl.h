@@ -25,6 +25,7 @@
 /* GUCs (ecgdl.c) */
 extern int	ecgdl_max_memory_mb;
 extern int	ecgdl_threads;
+extern int	ecgdl_max_oversample_rows;
 
 /* pg_util.c ------------------------------------------------------------- */
 
@@ -130,6 +131,10 @@ typedef struct BeatRows
 /* Loads every row of a beat table ordered by id.  Errors on NULLs, labels
  * outside 0..4, wrong signal lengths, NaN/Inf samples, and an empty table. */
 BeatRows   *beat_rows_load(Oid relid, const char *role, bool with_signals, bool with_records);
+
+/* Errors (23505) when two loaded rows share an id, before any table is
+ * written. */
+void		beat_rows_check_unique_ids(const BeatRows *rows);
 
 /* real[] from floats */
 ArrayType  *ecgdl_floats_to_array(const float *values, int n);

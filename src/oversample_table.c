@@ -93,6 +93,41 @@ copy_source_rows(Oid source, const char *target_name)
 }
 
 /*
+ * Refuses, before any work, a strategy that would generate more rows than
+ * ecgdl.max_oversample_rows (invalid strategies are refused here too, as
+ * the oversampler itself would).
+ */
+static void
+check_rows_to_generate(const BeatRows *rows, const oversample_params *params)
+{
+	int64		counts[ECGDL_N_CLASSES];
+	int64		to_generate[ECGDL_N_CLASSES];
+	int64		total = 0;
+	ecg_status	st;
+	StringInfoData per_class;
+
+	if (oversample_count_classes(rows->labels, rows->n, ECGDL_N_CLASSES, counts, &st) != 0 ||
+		oversample_plan(counts, ECGDL_N_CLASSES, params->targets, to_generate, &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+	initStringInfo(&per_class);
+	for (int c = 0; c < ECGDL_N_CLASSES; c++)
+	{
+		total += to_generate[c];
+		appendStringInfo(&per_class, "%s%s %lld", c ? ", " : "", ecgdl_class_name(c),
+						 (long long) to_generate[c]);
+	}
+	if (total > ecgdl_max_oversample_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the sampling strategy would generate %lld rows, more than ecgdl.max_oversample_rows (%d)",
+						(long long) total, ecgdl_max_oversample_rows),
+				 errdetail("New rows per class: %s; the source table has %lld rows.", per_class.data,
+						   (long long) rows->n),
+				 errhint("Lower the class targets of the strategy, or have a superuser raise "
+						 "ecgdl.max_oversample_rows (ALTER ROLE ... SET sets it per role).")));
+}
+
+/*
  * Runs the oversampler with ecgdl.max_memory less the rows already loaded as
  * its limit, so that rows and work areas together fit the setting; the k-NN
  * runs ecgdl.threads workers of its own (ecg_set_thread_count).
@@ -172,6 +207,9 @@ ecg_oversample(PG_FUNCTION_ARGS)
 	beat_table_check_optional_columns(source, "source table");
 
 	rows = beat_rows_load(source, "source table", true, false);
+
+	beat_rows_check_unique_ids(rows);
+	check_rows_to_generate(rows, &params);
 
 	oversample_result_init(&result);
 	if (run_within_limit(rows, &params, &result, &st) != 0)

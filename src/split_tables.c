@@ -121,6 +121,7 @@ ecg_split(PG_FUNCTION_ARGS)
 	beat_table_check_layout(source_relid, "source table");
 	beat_table_check_optional_columns(source_relid, "source table");
 	rows = beat_rows_load(source_relid, "source table", false, strcmp(method, "inter-patient") == 0);
+	beat_rows_check_unique_ids(rows);
 	side = palloc_extended(rows->n, MCXT_ALLOC_HUGE);
 	if (strcmp(method, "stratified") == 0)
 	{
