@@ -117,10 +117,10 @@ check_magnitudes(const BeatRows *rows, const char *role)
 			if (!(fabsf(x[t]) <= NN_MAX_INPUT_MAGNITUDE))
 				ereport(ERROR,
 						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("signal of row id %lld of %s has a sample of magnitude %g",
-								(long long) rows->ids[i], role, (double) x[t]),
-						 errdetail("Sample %d is beyond %g, the largest magnitude ecgdl trains on.",
-								   t + 1, NN_MAX_INPUT_MAGNITUDE),
+						 errmsg("signal of row id %lld of %s has a sample beyond %g in magnitude",
+								(long long) rows->ids[i], role, NN_MAX_INPUT_MAGNITUDE),
+						 errdetail("Sample %d is %.7g; ecgdl trains on samples of magnitude up to %g.",
+								   t + 1, (double) x[t], NN_MAX_INPUT_MAGNITUDE),
 						 errhint("Scale the signals: ecgdl's imports give samples in [0, 1].")));
 	}
 }
@@ -316,7 +316,7 @@ ecg_train(PG_FUNCTION_ARGS)
 		check_table(val_relid, "validation table");
 
 	train_rows = beat_rows_load(train_relid, "training table", true, false);
-	check_magnitudes(train_rows, "training table");
+	check_magnitudes(train_rows, psprintf("training table \"%s\"", ecgdl_relation_name(train_relid)));
 	{
 		bool		seen[ECGDL_N_CLASSES] = {false};
 		int			n_seen = 0;
@@ -337,7 +337,7 @@ ecg_train(PG_FUNCTION_ARGS)
 	if (OidIsValid(val_relid))
 	{
 		val_rows = beat_rows_load(val_relid, "validation table", true, false);
-		check_magnitudes(val_rows, "validation table");
+		check_magnitudes(val_rows, psprintf("validation table \"%s\"", ecgdl_relation_name(val_relid)));
 		val_set = dataset_of(val_rows);
 	}
 	else
