@@ -80,6 +80,7 @@ beat_table_create(const char *target, BeatTableKind kind)
 
 	w->kind = kind;
 	w->qualified_name = quote_qualified_identifier(rv->schemaname, rv->relname);
+	/* the columns of beat_columns (below), in its order */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "CREATE TABLE %s ("
