@@ -32,3 +32,17 @@ ALTER TABLE big ADD PRIMARY KEY (id);
 CREATE TABLE train_src AS SELECT * FROM big WHERE id % 4 = 0;
 SQL
 }
+
+# sqlstate_as ROLE SQL: the SQLSTATE the statement ends with when ROLE runs it
+# in $db (00000: no error)
+sqlstate_as() {
+	psql -X -q -At -U "$1" -d "$db" 2>/dev/null <<SQL | tail -n 1
+SET client_min_messages = warning;
+$2;
+\\echo :LAST_ERROR_SQLSTATE
+SQL
+}
+# expect_as ROLE STATE NAME SQL
+expect_as() { check "$3" "$2" "$(sqlstate_as "$1" "$4")"; }
+# as_role ROLE psql-arguments...: output and errors of psql run as ROLE in $db
+as_role() { local role=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -U "$role" -d "$db" "$@" 2>&1; }
