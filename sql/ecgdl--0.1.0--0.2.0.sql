@@ -65,11 +65,14 @@ CREATE POLICY evaluations_delete ON ecgdl.evaluations FOR DELETE
 
 -- pg_dump keeps every model and evaluation, and the sequences of their ids
 -- (so that ids continue after a restore); CREATE EXTENSION in the dump makes
--- the tables, the dump's data fills them.
+-- the tables, the dump's data fills them.  pg_dump reads the sequences, so
+-- roles other than superusers need SELECT on them (it shows only the last id;
+-- nextval and setval need USAGE and UPDATE, granted to no one).
 SELECT pg_catalog.pg_extension_config_dump('ecgdl.models', '');
 SELECT pg_catalog.pg_extension_config_dump('ecgdl.evaluations', '');
 SELECT pg_catalog.pg_extension_config_dump('ecgdl.models_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ecgdl.evaluations_id_seq', '');
+GRANT SELECT ON SEQUENCE ecgdl.models_id_seq, ecgdl.evaluations_id_seq TO PUBLIC;
 
 -- The report never fails on a row: a figure is read only where per_class
 -- holds a JSON number at its place (strict path, errors silenced: NULL
