@@ -30,24 +30,11 @@ run >/dev/null <<SQL || { not_ok "set up the extension, beats, models and evalua
 SET client_min_messages = warning;
 CREATE EXTENSION ecgdl;
 GRANT CREATE ON SCHEMA public TO $carol;
-CREATE TABLE beats AS
-SELECT n::bigint AS id, (n % 5)::smallint AS label,
-       ARRAY(SELECT (0.3 + 0.5 * exp(-((s - 30 - 30 * (n % 5)) ^ 2) / 50.0) + 0.1 * sin(n * s))::real
-             FROM generate_series(1, 187) s) AS signal
-FROM generate_series(1, 150) n;
-ALTER TABLE beats ADD PRIMARY KEY (id);
-GRANT SELECT ON beats TO PUBLIC;
+$(beats_sql 150)
 SELECT ecg_train('su_model', 'beats', 'baseline', 'beats', epochs => 2, batch_size => 32, seed => 1);
 SELECT count(*) FROM ecg_evaluate('su_model', 'beats');
 SQL
-out=$(as_role "$carol" <<SQL
-SET client_min_messages = warning;
-SELECT ecg_train('carol_model', 'beats', 'cnn', 'beats', epochs => 1, batch_size => 32, seed => 2) > 0;
-SELECT count(*) FROM ecg_evaluate('carol_model', 'beats');
-SELECT count(*) FROM ecg_evaluate('su_model', 'beats');
-SQL
-)
-check "an ordinary role trains, evaluates its model and the superuser's" "t|8|8" "$(echo "$out" | paste -sd'|')"
+check "an ordinary role trains, evaluates its model and the superuser's" "t|8|8" "$(role_trains "$carol" carol_model su_model)"
 
 # what must survive, row for row
 models_sql="SELECT string_agg(concat_ws(':', id, name, owner, architecture, md5(weights), hyperparameters, history, best_epoch, created_at), '|' ORDER BY id) FROM ecgdl.models"

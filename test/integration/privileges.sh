@@ -26,18 +26,10 @@ drop_all() {
 cleanup() { drop_all; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-as() { local role=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -U "${p}_$role" -d "$db" "$@" 2>&1; }
+as() { local role=$1; shift; as_role "${p}_$role" "$@"; }
 su() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-# sqlstate ROLE SQL: the SQLSTATE the statement ends with (00000: no error)
-sqlstate() {
-	psql -X -q -At -U "${p}_$1" -d "$db" 2>/dev/null <<SQL | tail -n 1
-SET client_min_messages = warning;
-$2;
-\\echo :LAST_ERROR_SQLSTATE
-SQL
-}
-# expect ROLE STATE NAME SQL
-expect() { check "$3" "$2" "$(sqlstate "$1" "$4")"; }
+# expect ROLE STATE NAME SQL, ROLE without the prefix
+expect() { expect_as "${p}_$1" "$2" "$3" "$4"; }
 
 # 60 beats in the Kaggle CSV layout, 5 classes
 python3 - "$tmp/beats.csv" <<'PY'

@@ -33,12 +33,7 @@ run >/dev/null <<SQL || { not_ok "set up the extension, beats and models"; exit 
 SET client_min_messages = warning;
 CREATE EXTENSION ecgdl;
 GRANT CREATE ON SCHEMA public TO $alice, $bob;
-CREATE TABLE beats AS
-SELECT n::bigint AS id, (n % 5)::smallint AS label,
-       ARRAY(SELECT (0.3 + 0.5 * exp(-((s - 30 - 30 * (n % 5)) ^ 2) / 50.0) + 0.1 * sin(n * s))::real
-             FROM generate_series(1, 187) s) AS signal
-FROM generate_series(1, 100) n;
-GRANT SELECT ON beats TO PUBLIC;
+$(beats_sql 100)
 SELECT ecg_train('base_1', 'beats', 'baseline', 'beats', epochs => 1, batch_size => 32, seed => 1);
 SELECT ecg_train('base_2', 'beats', 'baseline', 'beats', epochs => 1, batch_size => 32, seed => 2);
 SQL

@@ -31,25 +31,13 @@ run >/dev/null <<SQL || { not_ok "set up ecgdl 0.1.0 with beats and a superuser'
 SET client_min_messages = warning;
 CREATE EXTENSION ecgdl VERSION '0.1.0';
 GRANT CREATE ON SCHEMA public TO $dave, "$eve", $gone;
-CREATE TABLE beats AS
-SELECT n::bigint AS id, (n % 5)::smallint AS label,
-       ARRAY(SELECT (0.3 + 0.5 * exp(-((s - 30 - 30 * (n % 5)) ^ 2) / 50.0) + 0.1 * sin(n * s))::real
-             FROM generate_series(1, 187) s) AS signal
-FROM generate_series(1, 150) n;
-GRANT SELECT ON beats TO PUBLIC;
+$(beats_sql 150)
 SELECT ecg_train('up_su', 'beats', 'baseline', 'beats', epochs => 2, batch_size => 32, seed => 1);
 SELECT count(*) FROM ecg_evaluate('up_su', 'beats');
 SQL
 check "CREATE EXTENSION ecgdl VERSION '0.1.0' installs 0.1.0" "0.1.0" \
 	"$(run -c "SELECT extversion FROM pg_extension WHERE extname = 'ecgdl'")"
-out=$(as_role "$dave" <<SQL
-SET client_min_messages = warning;
-SELECT ecg_train('up_dave', 'beats', 'cnn', 'beats', epochs => 1, batch_size => 32, seed => 2) > 0;
-SELECT count(*) FROM ecg_evaluate('up_dave', 'beats');
-SELECT count(*) FROM ecg_evaluate('up_su', 'beats');
-SQL
-)
-check "under 0.1.0 an ordinary role trains and evaluates" "t|8|8" "$(echo "$out" | paste -sd'|')"
+check "under 0.1.0 an ordinary role trains and evaluates" "t|8|8" "$(role_trains "$dave" up_dave up_su)"
 out=$(as_role "$eve" -c "SELECT ecg_model_import('up_eve', ecg_model_export('up_su')) > 0")
 out+="|$(as_role "$gone" -c "SELECT ecg_model_import('up_gone', ecg_model_export('up_dave')) > 0")"
 check "under 0.1.0 two more roles import models" "t|t" "$out"
