@@ -5,7 +5,8 @@
 #   forges an evaluation of another's model, stores a malformed one that
 #   breaks the report views, takes future ids with OVERRIDING SYSTEM VALUE so
 #   that others' next ecg_train/ecg_model_import/ecg_evaluate fail with 23505,
-#   or rewrites a stored model's row; owners still delete their rows;
+#   or rewrites a stored model's row; owners still delete their rows; a model
+#   another role stores while ecg_train runs is neither replaced nor taken;
 #   models belong to a role by OID: a renamed role keeps its models, a new role
 #   of the old name gets none of them.
 # Needs a running server (PGHOST/PGPORT/PGUSER of a superuser, set by .ci/test).
@@ -23,7 +24,8 @@ drop_all() {
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
 	for r in $roles; do psql -X -q -d postgres -c "DROP ROLE IF EXISTS $r" >/dev/null 2>&1; done
 }
-trap drop_all EXIT
+race_out=$(mktemp)
+trap 'drop_all; rm -f "$race_out"' EXIT
 
 drop_all
 psql -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null || { not_ok "create database $db"; exit 1; }
@@ -121,3 +123,38 @@ check "the renamed role may delete its model" "DELETE 1" \
 	"$(psql -X -U "$bobby" -d "$db" -c "DELETE FROM ecgdl.models WHERE name = 'bob_model2'" 2>&1)"
 check "the renamed role's replaced model holds the new weights" "t" \
 	"$(run -c "SELECT (SELECT weights FROM ecgdl.models WHERE name = 'bob_model') = (SELECT weights FROM ecgdl.models WHERE name = 'base_1')")"
+
+# --- the check before training and the write after it ----------------------------
+# ecg_train checks the name before it trains; another session may store a
+# model of that name in between.  Deterministic: a superuser session locks
+# the training table, alice's ecg_train passes its check and waits for the
+# lock, the superuser stores the model and commits, alice trains and writes.
+race() {	# race REPLACE: the SQLSTATE of alice's ecg_train(..., replace => REPLACE)
+	local model=race_$1 b_pid b_in b_out line a_pid waiting=0 i
+	coproc B { psql -X -q -At -d "$db" 2>&1; }
+	b_pid=$B_PID
+	exec {b_in}>&"${B[1]}" {b_out}<&"${B[0]}"
+	echo "BEGIN; LOCK TABLE beats IN ACCESS EXCLUSIVE MODE; SELECT 'locked';" >&"$b_in"
+	read -r -t 60 line <&"$b_out"
+	sqlstate_as "$alice" "SELECT ecg_train('$model', 'beats', 'baseline', epochs => 1, batch_size => 32, replace => $1)" \
+		>"$race_out" &
+	a_pid=$!
+	for i in $(seq 1 600); do
+		waiting=$(run -c "SELECT count(*) FROM pg_stat_activity WHERE usename = '$alice' AND wait_event_type = 'Lock'")
+		[ "$waiting" = 1 ] && break
+		sleep 0.1
+	done
+	echo "SELECT ecg_model_import('$model', ecg_model_export('base_2')) > 0; COMMIT; SELECT 'stored';" >&"$b_in"
+	read -r -t 60 line <&"$b_out"
+	read -r -t 60 line <&"$b_out"
+	wait "$a_pid"
+	echo '\q' >&"$b_in"
+	exec {b_in}>&- {b_out}<&-
+	wait "$b_pid" 2>/dev/null || true
+	echo "$waiting:$(cat "$race_out")"
+}
+check "a model stored by another role while alice's ecg_train ran is not replaced by it (42501)" "1:42501" "$(race true)"
+check "nor taken by it without replace (42710, not a unique violation)" "1:42710" "$(race false)"
+check "both models are the superuser's, with the weights he stored" "postgres:true|postgres:true" \
+	"$(run -c "SELECT string_agg(owner::text || ':' || (weights = (SELECT weights FROM ecgdl.models WHERE name = 'base_2'))::text, '|' ORDER BY name)
+	           FROM ecgdl.models WHERE name LIKE 'race\_%'")"
