@@ -158,3 +158,11 @@ check "nor taken by it without replace (42710, not a unique violation)" "1:42710
 check "both models are the superuser's, with the weights he stored" "postgres:true|postgres:true" \
 	"$(run -c "SELECT string_agg(owner::text || ':' || (weights = (SELECT weights FROM ecgdl.models WHERE name = 'base_2'))::text, '|' ORDER BY name)
 	           FROM ecgdl.models WHERE name LIKE 'race\_%'")"
+
+# an evaluation is stored only of a model the caller may read
+run -c "REVOKE SELECT ON ecgdl.models FROM PUBLIC" -c "GRANT SELECT ON ecgdl.models TO $alice" >/dev/null
+expect_as "$bobby" 42501 "a role that may not read ecgdl.models evaluates no model" \
+	"SELECT count(*) FROM ecg_evaluate('alice_model2', 'beats')"
+check "and stores no evaluation" "0" \
+	"$(run -c "SELECT count(*) FROM ecgdl.evaluations WHERE owner = '$bobby'::regrole")"
+run -c "GRANT SELECT ON ecgdl.models TO PUBLIC" >/dev/null
