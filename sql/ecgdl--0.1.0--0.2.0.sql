@@ -32,8 +32,8 @@ BEGIN
         EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM ecgdl.%I WHERE %s IS NULL', t, role_of)
             INTO orphans;
         IF orphans OPERATOR(pg_catalog.>) 0 THEN
-            RAISE WARNING '% rows of ecgdl.% belong to no existing role; they now belong to %',
-                orphans, t, fallback::pg_catalog.regrole;
+            RAISE WARNING 'ecgdl.%: % row(s) owned by a name that is no role any more now belong to %',
+                t, orphans, fallback::pg_catalog.regrole;
         END IF;
         EXECUTE pg_catalog.format('ALTER TABLE ecgdl.%I ALTER COLUMN owner DROP DEFAULT, '
                                   'ALTER COLUMN owner TYPE pg_catalog.regrole USING COALESCE(%s, %s::pg_catalog.regrole), '

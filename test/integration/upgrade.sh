@@ -54,7 +54,7 @@ run -c "ALTER EXTENSION ecgdl UPDATE" >"$tmp/update.out" 2>&1
 status=$?
 check "ALTER EXTENSION ecgdl UPDATE succeeds" "0" "$status"
 check "the dropped role's model goes to the tables' owner, with a WARNING" "1" \
-	"$(grep -c 'WARNING:  1 rows of ecgdl.models belong to no existing role; they now belong to postgres' "$tmp/update.out")"
+	"$(grep -c 'WARNING:  ecgdl.models: 1 row(s) owned by a name that is no role any more now belong to postgres' "$tmp/update.out")"
 check "the extension is at 0.2.0" "0.2.0" "$(run -c "SELECT extversion FROM pg_extension WHERE extname = 'ecgdl'")"
 check "owners are roles (regrole) in both tables" "regrole|regrole" \
 	"$(run -c "SELECT (SELECT pg_typeof(owner) FROM ecgdl.models LIMIT 1), (SELECT pg_typeof(owner) FROM ecgdl.evaluations LIMIT 1)" | tr -d ' ')"
