@@ -13,6 +13,7 @@
 #include "access/tupdesc.h"
 #include "executor/spi.h"
 #include "nodes/primnodes.h"
+#include "storage/itemptr.h"
 #include "utils/array.h"
 
 #include "ecg_core.h"
@@ -165,16 +166,41 @@ typedef struct ModelRecord
 	bytea	   *weights;
 } ModelRecord;
 
+/* An ecg_evaluate() run as ecgdl.evaluations stores it (JSON as text). */
+typedef struct EvaluationRecord
+{
+	int64		model_id;
+	const char *model_name;
+	const char *test_table;
+	int64		rows;
+	double		accuracy;
+	double		macro_f1;
+	const char *per_class;		/* JSON object */
+	const char *confusion;		/* bigint[] literal */
+} EvaluationRecord;
+
+/* The version of a model row: a replacement writes a new row version (a new
+ * ctid, and a new xmin unless in the same transaction). */
+typedef struct ModelVersion
+{
+	int64		id;
+	TransactionId xmin;
+	ItemPointerData ctid;
+} ModelVersion;
+
 /* Errors out when `name` exists and replace is false, or when it belongs to
  * a role the user is not a member of.  Called before long work. */
 void		model_store_check_name(const char *name, bool replace);
-/* Inserts or (replace) updates the model row; returns its id. */
+/* Inserts or (replace) updates the model row, owned by the user; returns its
+ * id.  Checks again, atomically, what model_store_check_name checked. */
 int64		model_store_save(const char *name, bool replace, const ModelRecord *rec);
+/* Stores an evaluation, owned by the user, of a model the user can read. */
+void		model_store_save_evaluation(const EvaluationRecord *rec);
 /* id and row version of a model; false when there is none. */
-bool		model_store_version(const char *name, int64 *id, TransactionId *xmin);
+bool		model_store_version(const char *name, ModelVersion *version);
 /* The weights blob of a model (copied into the current context) and its row
- * version; errors when there is no such model. */
-bytea	   *model_store_load(const char *name, int64 *id, TransactionId *xmin);
+ * version (when version is not NULL); errors when there is no such model. */
+bytea	   *model_store_load(const char *name, ModelVersion *version);
 
 /* Class map "N=1, S=10" / {"S": 10} into values[5] (unnamed classes keep
  * their value); errors with `what` in the message on bad text. */
