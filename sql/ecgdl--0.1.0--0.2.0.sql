@@ -256,25 +256,19 @@ BEGIN
 END
 $owners$;
 
--- Only ecgdl's functions write the two tables: direct INSERT and UPDATE are no
--- longer granted, so no role forges or reshapes an evaluation, dates one in
--- the future, takes ids ahead of the sequence (OVERRIDING SYSTEM VALUE), or
--- writes a model row that bypasses the blob's validation.  ecg_train,
--- ecg_model_import and ecg_evaluate check what the caller may do themselves
--- (replace only a model of a role the caller is a member of; evaluate only a
--- model the caller can read) and then insert as the tables' owner, owner set
--- to the caller (src/model_store.c).  Everyone reads both tables; members of
--- the owning role delete a model (its evaluations go with it), and an
--- evaluation is deleted by members of its owner or of its model's owner.
+-- Only ecgdl's functions write the two tables: no direct INSERT, UPDATE or
+-- DELETE is granted, so no role forges or reshapes an evaluation, dates one in
+-- the future, takes ids ahead of the sequence (OVERRIDING SYSTEM VALUE), writes
+-- a model row that bypasses the blob's validation, or locks a table against
+-- everyone's classification (LOCK TABLE in a strong mode needs a write
+-- privilege).  ecg_train, ecg_model_import, ecg_evaluate, ecg_model_drop and
+-- ecg_evaluations_drop check what the caller may do themselves (replace or
+-- drop only a model of a role the caller is a member of; evaluate only a model
+-- the caller can read; drop its own evaluations and those of its models) and
+-- then write as the tables' owner, owner set to the caller
+-- (src/model_store.c).  Everyone reads both tables.
 REVOKE ALL ON ecgdl.models, ecgdl.evaluations FROM PUBLIC;
-GRANT SELECT, DELETE ON ecgdl.models, ecgdl.evaluations TO PUBLIC;
-CREATE POLICY models_delete ON ecgdl.models FOR DELETE
-    USING (pg_catalog.pg_has_role(CURRENT_USER, owner::pg_catalog.oid, 'MEMBER'));
-CREATE POLICY evaluations_delete ON ecgdl.evaluations FOR DELETE
-    USING (pg_catalog.pg_has_role(CURRENT_USER, owner::pg_catalog.oid, 'MEMBER')
-           OR EXISTS (SELECT FROM ecgdl.models m
-                      WHERE m.id OPERATOR(pg_catalog.=) model_id
-                        AND pg_catalog.pg_has_role(CURRENT_USER, m.owner::pg_catalog.oid, 'MEMBER')));
+GRANT SELECT ON ecgdl.models, ecgdl.evaluations TO PUBLIC;
 
 -- pg_dump keeps every model and evaluation, and the sequences of their ids
 -- (so that ids continue after a restore); CREATE EXTENSION in the dump makes
@@ -317,3 +311,21 @@ SELECT DISTINCT ON (e.model_id, e.test_table)
        e.evaluated_at
 FROM ecgdl.evaluations e JOIN ecgdl.models m ON m.id OPERATOR(pg_catalog.=) e.model_id
 ORDER BY e.model_id, e.test_table, e.evaluated_at DESC, e.id DESC;
+
+-- == dropping models and evaluations (the tables take no direct writes) ==
+
+CREATE FUNCTION ecg_model_drop(name text, if_exists boolean DEFAULT false)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'ecg_model_drop'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_model_drop(text, boolean) IS
+'Drops a stored model (and its evaluations) of a role the caller is a member of; returns whether one was dropped';
+
+CREATE FUNCTION ecg_evaluations_drop(model text, test_table text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ecg_evaluations_drop'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_evaluations_drop(text, text) IS
+'Deletes the stored evaluations of a model (on one test table when given) that the caller may delete: its own, or all of a model it owns; returns how many';

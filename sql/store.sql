@@ -127,6 +127,26 @@ SELECT c.relname, string_agg(a.attname || ' ' || format_type(a.atttypid, a.attty
 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
 WHERE c.relnamespace = 'ecgdl'::regnamespace AND c.relkind = 'v' GROUP BY 1 ORDER BY 1;
 
-DELETE FROM ecgdl.models WHERE name IN ('st_a', 'st_b', 'st_m');
+-- 4. Dropping models and evaluations: only through ecgdl's functions -----------
+SELECT ecg_evaluations_drop('st_a', 'st_bad_1') AS dropped_one,
+       ecg_evaluations_drop('st_a') AS dropped_rest;
+SELECT count(*) AS left_of_st_a FROM ecgdl.evaluations e JOIN ecgdl.models m ON m.id = e.model_id
+WHERE m.name = 'st_a';
+SELECT regress_error($$SELECT ecg_evaluations_drop('st_nonesuch')$$) AS unknown_model,
+       regress_error($$SELECT ecg_evaluations_drop(NULL)$$) AS null_model,
+       regress_error($$SELECT ecg_model_drop(NULL)$$) AS null_name,
+       regress_error($$SELECT ecg_model_drop('st_a', NULL)$$) AS null_if_exists;
+CREATE ROLE regress_st_other;
+SET ROLE regress_st_other;
+SELECT regress_error($$SELECT ecg_model_drop('st_a')$$) AS not_the_owner,
+       regress_error($$DELETE FROM ecgdl.models WHERE name = 'st_a'$$) AS direct_delete,
+       regress_error($$LOCK TABLE ecgdl.models IN ACCESS EXCLUSIVE MODE$$) AS strong_lock,
+       ecg_evaluations_drop('st_b') AS others_evaluations;
+RESET ROLE;
+DROP ROLE regress_st_other;
+SELECT ecg_model_drop('st_a') AS dropped, ecg_model_drop('st_b') AS dropped_b,
+       ecg_model_drop('st_a', if_exists => true) AS again_if_exists,
+       regress_error($$SELECT ecg_model_drop('st_a')$$) AS again;
+DELETE FROM ecgdl.models WHERE name IN ('st_m');
 DROP TABLE st_beats, st_expect, st_seen;
 DROP FUNCTION st_fp(text);

@@ -25,6 +25,8 @@
 
 PG_FUNCTION_INFO_V1(ecg_model_export);
 PG_FUNCTION_INFO_V1(ecg_model_import);
+PG_FUNCTION_INFO_V1(ecg_model_drop);
+PG_FUNCTION_INFO_V1(ecg_evaluations_drop);
 
 /* id, xmin and ctid (columns 1-3 of a look-up) of a model row */
 static void
@@ -378,4 +380,117 @@ ecg_model_import(PG_FUNCTION_ARGS)
 	rec.training_seconds = -1;
 	rec.weights = PG_GETARG_BYTEA_P(1);
 	PG_RETURN_INT64(model_store_save(name, replace, &rec));
+}
+
+/*
+ * ecg_model_drop(name text, if_exists boolean DEFAULT false) -> boolean
+ *
+ * From 0.2.0 on no role but the tables' owner holds a write privilege on
+ * ecgdl.models (a role that may DELETE could also LOCK the table and stall
+ * every classification): members of a model's owning role drop it here.  Its
+ * evaluations go with it (ON DELETE CASCADE).  Returns whether a model was
+ * dropped; a missing model is an error unless if_exists.
+ */
+Datum
+ecg_model_drop(PG_FUNCTION_ARGS)
+{
+	Oid			argtypes[2] = {TEXTOID, OIDOID};
+	Datum		args[2];
+	char	   *name;
+	bool		if_exists;
+	bool		dropped;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ecg_model_drop arguments must not be NULL")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if_exists = PG_GETARG_BOOL(1);
+	args[0] = CStringGetTextDatum(name);
+	args[1] = ObjectIdGetDatum(GetUserId());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (execute_as_table_owner(store_relid("models"),
+							   "DELETE FROM ecgdl.models AS m WHERE m.name OPERATOR(pg_catalog.=) $1 "
+							   "AND pg_catalog.pg_has_role($2, m.owner::pg_catalog.oid, 'MEMBER')",
+							   2, argtypes, args, NULL) != SPI_OK_DELETE)
+		elog(ERROR, "could not drop model \"%s\"", name);
+	dropped = SPI_processed > 0;
+	if (!dropped)
+	{
+		/* not there, or not the caller's: say which (read_only false: a
+		 * fresh snapshot, which sees drops earlier in the same statement) */
+		if (SPI_execute_with_args("SELECT owner::pg_catalog.text FROM ecgdl.models "
+								  "WHERE name OPERATOR(pg_catalog.=) $1",
+								  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not look up model \"%s\"", name);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to drop model \"%s\"", name),
+					 errdetail("The model belongs to role %s.",
+							   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+					 errhint("Only members of the owning role may replace or drop a model.")));
+		if (!if_exists)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("model \"%s\" does not exist", name),
+					 errhint("Trained models are listed in ecgdl.models; pass if_exists => true to ignore a missing one.")));
+	}
+	SPI_finish();
+	PG_RETURN_BOOL(dropped);
+}
+
+/*
+ * ecg_evaluations_drop(model text, test_table text DEFAULT NULL) -> bigint
+ *
+ * Deletes the stored evaluations of a model (on one test table, as written in
+ * ecgdl.evaluations.test_table, when given) that the caller may delete: its
+ * own, and every one of a model the caller owns.  Returns how many.
+ */
+Datum
+ecg_evaluations_drop(PG_FUNCTION_ARGS)
+{
+	Oid			argtypes[3] = {TEXTOID, OIDOID, TEXTOID};
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	char	   *name;
+	uint64		n;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model must not be NULL")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	args[0] = CStringGetTextDatum(name);
+	args[1] = ObjectIdGetDatum(GetUserId());
+	if (PG_ARGISNULL(1))
+	{
+		args[2] = (Datum) 0;
+		nulls[2] = 'n';
+	}
+	else
+		args[2] = PG_GETARG_DATUM(1);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT FROM ecgdl.models WHERE name OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up model \"%s\"", name);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", name),
+				 errhint("Trained models are listed in ecgdl.models.")));
+	if (execute_as_table_owner(store_relid("evaluations"),
+							   "DELETE FROM ecgdl.evaluations AS e USING ecgdl.models AS m "
+							   "WHERE m.id OPERATOR(pg_catalog.=) e.model_id "
+							   "AND m.name OPERATOR(pg_catalog.=) $1 "
+							   "AND ($3 IS NULL OR e.test_table OPERATOR(pg_catalog.=) $3) "
+							   "AND (pg_catalog.pg_has_role($2, e.owner::pg_catalog.oid, 'MEMBER') "
+							   "OR pg_catalog.pg_has_role($2, m.owner::pg_catalog.oid, 'MEMBER'))",
+							   3, argtypes, args, nulls) != SPI_OK_DELETE)
+		elog(ERROR, "could not drop the evaluations of model \"%s\"", name);
+	n = SPI_processed;
+	SPI_finish();
+	PG_RETURN_INT64((int64) n);
 }

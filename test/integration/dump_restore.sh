@@ -85,7 +85,7 @@ check "after the restore ecg_train and ecg_evaluate get the next ids" "$next_mod
 	"$(echo "$out" | paste -sd'|')"
 check "after the restore the ordinary role replaces her restored model" "t" \
 	"$(as_role "$carol" -c "SELECT ecg_model_import('carol_model', ecg_model_export('carol_after'), replace => true) > 0")"
-check "after the restore the ordinary role deletes her restored model" "DELETE 1" \
-	"$(psql -X -U "$carol" -d "$dst" -c "DELETE FROM ecgdl.models WHERE name = 'carol_model'" 2>&1)"
-check "and may not delete the superuser's" "DELETE 0" \
-	"$(psql -X -U "$carol" -d "$dst" -c "DELETE FROM ecgdl.models WHERE name = 'su_model'" 2>&1)"
+check "after the restore the ordinary role drops her restored model" "t" \
+	"$(psql -X -q -At -U "$carol" -d "$dst" -c "SELECT ecg_model_drop('carol_model')" 2>&1)"
+check "and may not drop the superuser's" "ERROR:  permission denied to drop model \"su_model\"" \
+	"$(psql -X -q -At -U "$carol" -d "$dst" -c "SELECT ecg_model_drop('su_model')" 2>&1 | head -n 1)"

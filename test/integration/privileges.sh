@@ -106,12 +106,14 @@ expect bob 42501 "bob may not replace alice's model by importing" \
 	"SELECT ecg_model_import('alice_model', ecg_model_export('bob_model'), replace => true)"
 expect bob 42710 "bob may not take alice's model name without replace" \
 	"SELECT ecg_train('alice_model', 'bob_beats', 'baseline', epochs => 1)"
-check "bob's DELETE of alice's model touches no row; UPDATE is granted to no one" \
-	"DELETE 0|ERROR:  permission denied for table models" \
+expect bob 42501 "bob may not drop alice's model" "SELECT ecg_model_drop('alice_model')"
+check "no one but the tables' owner deletes, updates or locks ecgdl.models directly" \
+	"ERROR:  permission denied for table models|ERROR:  permission denied for table models|BEGIN|ERROR:  permission denied for table models" \
 	"$(psql -X -U "${p}_bob" -d "$db" -c "DELETE FROM ecgdl.models WHERE name = 'alice_model'" \
-		-c "UPDATE ecgdl.models SET weights = '\\x00' WHERE name = 'alice_model'" 2>&1 | paste -sd'|')"
-check "bob's DELETE of alice's evaluations touches no row" "DELETE 0" \
-	"$(psql -X -U "${p}_bob" -d "$db" -c "DELETE FROM ecgdl.evaluations WHERE owner = '${p}_alice'::regrole" 2>&1)"
+		-c "UPDATE ecgdl.models SET weights = '\\x00' WHERE name = 'alice_model'" \
+		-c "BEGIN" -c "LOCK TABLE ecgdl.models IN ACCESS EXCLUSIVE MODE" 2>&1 | paste -sd'|')"
+check "bob's ecg_evaluations_drop of alice's model drops his own evaluation, not hers" "1|1" \
+	"$(as bob -c "SELECT ecg_evaluations_drop('alice_model')")|$(su -c "SELECT count(*) FROM ecgdl.evaluations WHERE model_name = 'alice_model'")"
 expect bob 42501 "bob may not hand his model to alice" \
 	"UPDATE ecgdl.models SET owner = '${p}_alice' WHERE name = 'bob_model'"
 expect bob 42501 "bob may not forge a model row owned by alice" \
@@ -139,8 +141,7 @@ check "no table or model of bob's failed calls exists" "0|0" \
 # carol, a member of alice's role
 check "carol (member of alice's role) may replace alice's model" "t" \
 	"$(as carol -c "SELECT ecg_model_import('alice_model', ecg_model_export('bob_model'), replace => true) > 0")"
-check "carol may delete alice's model" "DELETE 1" \
-	"$(psql -X -U "${p}_carol" -d "$db" -c "DELETE FROM ecgdl.models WHERE name = 'alice_model'" 2>&1)"
+check "carol may drop alice's model" "t" "$(as carol -c "SELECT ecg_model_drop('alice_model')")"
 check "deleting the model deletes its evaluations" "0" \
 	"$(su -c "SELECT count(*) FROM ecgdl.evaluations WHERE model_name = 'alice_model'")"
 

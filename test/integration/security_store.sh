@@ -96,13 +96,20 @@ out=$(as_role "$bob" -c "SELECT count(*) FROM ecg_evaluate('alice_model', 'beats
 check "bob's ecg_evaluate of alice's model is stored under bob, dated by the server" "8|$bob|t" \
 	"$(echo "$out" | paste -sd'|')"
 # deleting: owners of the evaluation or of the model; nobody else
-check "bob may not delete alice's evaluations" "DELETE 0" \
-	"$(psql -X -U "$bob" -d "$db" -c "DELETE FROM ecgdl.evaluations WHERE owner = '$alice'::regrole" 2>&1)"
-check "alice (owner of the model) may delete bob's evaluation of her model" "DELETE 1" \
-	"$(psql -X -U "$alice" -d "$db" -c "DELETE FROM ecgdl.evaluations WHERE model_name = 'alice_model' AND owner = '$bob'::regrole" 2>&1)"
+check "no direct DELETE or strong lock of the evaluations table" \
+	"ERROR:  permission denied for table evaluations|BEGIN|ERROR:  permission denied for table evaluations" \
+	"$(psql -X -U "$bob" -d "$db" -c "DELETE FROM ecgdl.evaluations WHERE owner = '$alice'::regrole" \
+		-c "BEGIN" -c "LOCK TABLE ecgdl.evaluations IN SHARE ROW EXCLUSIVE MODE" 2>&1 | paste -sd'|')"
+hers=$(run -c "SELECT count(*) FROM ecgdl.evaluations WHERE model_name = 'alice_model' AND owner = '$alice'::regrole")
+check "bob's ecg_evaluations_drop of alice's model drops his evaluation, none of her $hers" "1|$hers" \
+	"$(as_role "$bob" -c "BEGIN" -c "SELECT ecg_evaluations_drop('alice_model')" \
+		-c "SELECT count(*) FROM ecgdl.evaluations WHERE model_name = 'alice_model' AND owner = '$alice'::regrole" \
+		-c "ROLLBACK" | paste -sd'|')"
+check "alice (owner of the model) drops every evaluation of it, her $hers and bob's" "$((hers + 1))|0" \
+	"$(as_role "$alice" -c "SELECT ecg_evaluations_drop('alice_model')")|$(run -c "SELECT count(*) FROM ecgdl.evaluations WHERE model_name = 'alice_model' AND owner = '$bob'::regrole")"
 out=$(as_role "$bob" -c "SELECT count(*) FROM ecg_evaluate('bob_model', 'beats')")
-check "bob may delete his own evaluations" "DELETE 1" \
-	"$(psql -X -U "$bob" -d "$db" -c "DELETE FROM ecgdl.evaluations WHERE owner = '$bob'::regrole" 2>&1)"
+check "bob may drop his own evaluations" "1" \
+	"$(as_role "$bob" -c "SELECT ecg_evaluations_drop('bob_model', (SELECT test_table FROM ecgdl.evaluations WHERE model_name = 'bob_model' LIMIT 1))")"
 check "no forged row exists" "0|0" \
 	"$(run -c "SELECT (SELECT count(*) FROM ecgdl.models WHERE name = 'bob_future'),
 	                  (SELECT count(*) FROM ecgdl.evaluations WHERE NOT per_class ? 'macro avg')")"
@@ -117,10 +124,9 @@ check "the renamed role may replace its model" "t" \
 psql -X -q -d postgres -c "CREATE ROLE $bob LOGIN" >/dev/null
 expect_as "$bob" 42501 "a new role of the old name may not replace the renamed role's model" \
 	"SELECT ecg_model_import('bob_model2', ecg_model_export('base_1'), replace => true)"
-check "a new role of the old name may not delete the renamed role's model" "DELETE 0" \
-	"$(psql -X -U "$bob" -d "$db" -c "DELETE FROM ecgdl.models WHERE name = 'bob_model2'" 2>&1)"
-check "the renamed role may delete its model" "DELETE 1" \
-	"$(psql -X -U "$bobby" -d "$db" -c "DELETE FROM ecgdl.models WHERE name = 'bob_model2'" 2>&1)"
+expect_as "$bob" 42501 "a new role of the old name may not drop the renamed role's model" \
+	"SELECT ecg_model_drop('bob_model2')"
+check "the renamed role may drop its model" "t" "$(as_role "$bobby" -c "SELECT ecg_model_drop('bob_model2')")"
 check "the renamed role's replaced model holds the new weights" "t" \
 	"$(run -c "SELECT (SELECT weights FROM ecgdl.models WHERE name = 'bob_model') = (SELECT weights FROM ecgdl.models WHERE name = 'base_1')")"
 

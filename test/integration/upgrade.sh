@@ -94,8 +94,9 @@ SQL
 check "0.2.0: the renamed role replaces its old model, evaluates and trains" "t|8|t|$dave2" "$(echo "$out" | paste -sd'|')"
 check "0.2.0: the replaced model classifies as the model it was replaced with" "${before[up_su]}" \
 	"$(run -c "$(fingerprint up_dave)")"
-check "0.2.0: the renamed role deletes its old model" "DELETE 1" \
-	"$(psql -X -U "$dave2" -d "$db" -c "DELETE FROM ecgdl.models WHERE name = 'up_dave'" 2>&1)"
-check "0.2.0: the quoted role may not delete the superuser's model, but her own" "DELETE 0|DELETE 1" \
-	"$(psql -X -U "$eve" -d "$db" -c "DELETE FROM ecgdl.models WHERE name = 'up_su'" \
-		-c "DELETE FROM ecgdl.models WHERE name = 'up_eve'" 2>&1 | paste -sd'|')"
+check "0.2.0: the renamed role drops its old model" "t" \
+	"$(as_role "$dave2" -c "SELECT ecg_model_drop('up_dave')")"
+check "0.2.0: the quoted role may not drop the superuser's model, but her own" "42501|t" \
+	"$(sqlstate_as "$eve" "SELECT ecg_model_drop('up_su')")|$(as_role "$eve" -c "SELECT ecg_model_drop('up_eve')")"
+check "0.2.0: no direct DELETE on the models table" "ERROR:  permission denied for table models" \
+	"$(psql -X -U "$eve" -d "$db" -c "DELETE FROM ecgdl.models WHERE name = 'up_su'" 2>&1)"
