@@ -28,14 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crc32.h"
+#include "fuzz_blob.h"
 #include "fuzz_util.h"
 #include "model_blob.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define LENGTH_OFFSET 12
-#define HEADER_BYTES 16
 #define BATCH_BEATS 5
 
 static nn_pool *pool;			/* two threads, kept for the whole run */
@@ -130,15 +128,6 @@ run_model(nn_model *model)
 	free(batch);
 }
 
-static void
-put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t) v;
-	p[1] = (uint8_t) (v >> 8);
-	p[2] = (uint8_t) (v >> 16);
-	p[3] = (uint8_t) (v >> 24);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -146,7 +135,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ecg_status	st;
 	nn_model   *model;
 
-	if (size < HEADER_BYTES + 4 || size > UINT32_MAX)
+	if (size < FUZZ_BLOB_MIN_BYTES || size > UINT32_MAX)
 		return 0;
 	if (pool == NULL)
 	{
@@ -156,8 +145,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	blob = malloc(size);
 	FUZZ_ASSERT(blob != NULL);
 	memcpy(blob, data, size);
-	put_le32(blob + LENGTH_OFFSET, (uint32_t) size);
-	put_le32(blob + size - 4, crc32_compute(blob, size - 4));
+	fuzz_blob_fix_envelope(blob, size);
 
 	ecg_status_clear(&st);
 	model = model_blob_decode(blob, size, NULL, &st);
