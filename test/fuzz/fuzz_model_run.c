@@ -13,8 +13,8 @@
  * A decoded model must have the shape the server feeds and reads (200 x 1 in,
  * 5 classes out, a bounded workspace), and then runs on deterministic beats
  * held in buffers of exactly the size the server supplies:
- *  - per row, like ecg_classify / ecg_predict_proba: one beat of 187 samples
- *    and one of the input length, in a workspace of one row;
+ *  - per row, like ecg_classify / ecg_predict_proba: each of 5 beats of 187
+ *    samples, and one of the input length (200), in a workspace of one row;
  *  - in a batch, like ecg_classify_table / ecg_evaluate: 5 beats of 187
  *    samples through a 2-row workspace (chunks of 2, 2, 1) on a 2-thread pool,
  *    and through the default workspace single-threaded.
