@@ -478,8 +478,7 @@ nn_workspace_load_input(const nn_model *model, nn_workspace *ws, const nn_input 
 						const uint32_t *rows, size_t n, ecg_status *st)
 {
 	size_t		row_values = (size_t) model->input_length * (size_t) model->input_channels;
-	size_t		copy,
-				beat_values;
+	size_t		copy;
 
 	if (ws->model != model)
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "the workspace was made for another model than \"%s\"",
@@ -495,9 +494,8 @@ nn_workspace_load_input(const nn_model *model, nn_workspace *ws, const nn_input 
 	if (n > ws->batch)
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "%zu beats exceed the workspace's batch of %zu rows",
 						n, ws->batch);
-	/* in->length * channels <= row_values, so this product cannot overflow */
+	/* the values of one beat; <= row_values, so the product cannot overflow */
 	copy = in->length * in->channels;
-	beat_values = copy;
 	for (size_t r = 0; r < n; r++)
 	{
 		size_t		src = rows ? rows[r] : r;
@@ -505,7 +503,7 @@ nn_workspace_load_input(const nn_model *model, nn_workspace *ws, const nn_input 
 
 		if (src >= in->n_beats)
 			return ecg_fail(st, ECG_ERR_ARGUMENT, "beat %zu requested, %zu supplied", src, in->n_beats);
-		memcpy(dst, in->values + src * beat_values, copy * sizeof(float));
+		memcpy(dst, in->values + src * copy, copy * sizeof(float));
 		memset(dst + copy, 0, (row_values - copy) * sizeof(float));
 	}
 	return 0;
