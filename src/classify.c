@@ -99,6 +99,7 @@ load_model(CachedModel *entry, bytea *blob)
 				 errmsg("model \"%s\" is not a valid ecgdl model: %s", entry->name, st.message),
 				 st.detail[0] ? errdetail("%s", st.detail) : 0,
 				 errhint("Train it again, or import an intact blob with ecg_model_import(..., replace => true).")));
+	ecgdl_check_model_memory(model, entry->name);
 	ws = nn_workspace_create(model, 1, 0, &st);
 	if (ws == NULL)
 		ecgdl_report_status(&st, ERRCODE_OUT_OF_MEMORY, NULL);

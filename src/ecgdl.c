@@ -74,11 +74,12 @@ _PG_init(void)
 
 	DefineCustomIntVariable("ecgdl.max_memory",
 							"Largest working memory one ecgdl call may allocate for its data and models.",
-							"Training, oversampling and neighbour searches estimate their memory first "
-							"and refuse work above this limit.",
+							"Training, oversampling, neighbour searches and models estimate their memory "
+							"first and refuse work above this limit.  Only superusers may change it "
+							"(ALTER ROLE ... SET gives a role its own value).",
 							&ecgdl_max_memory_mb,
 							4096, 16, INT_MAX / 2,
-							PGC_USERSET, GUC_UNIT_MB,
+							PGC_SUSET, GUC_UNIT_MB,
 							NULL, assign_max_memory, NULL);
 	DefineCustomIntVariable("ecgdl.threads",
 							"Worker threads ecgdl uses for numerical work in one backend.",

@@ -202,6 +202,14 @@ bool		model_store_version(const char *name, ModelVersion *version);
  * version (when version is not NULL); errors when there is no such model. */
 bytea	   *model_store_load(const char *name, ModelVersion *version);
 
+/* model_check.c -------------------------------------------------------- */
+
+struct nn_model;
+
+/* Errors out (54000, the bytes needed and the limit in the detail) when
+ * running `model` would exceed ecgdl.max_memory. */
+void		ecgdl_check_model_memory(const struct nn_model *model, const char *name);
+
 /* Class map "N=1, S=10" / {"S": 10} into values[5] (unnamed classes keep
  * their value); errors with `what` in the message on bad text. */
 void		ecgdl_parse_class_map(const char *text, double *values, const char *what);

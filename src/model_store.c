@@ -13,6 +13,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -369,6 +370,10 @@ ecg_model_import(PG_FUNCTION_ARGS)
 				 errmsg("not a valid ecgdl model: %s", st.message),
 				 st.detail[0] ? errdetail("%s", st.detail) : 0,
 				 errhint("Models come from ecg_model_export(); the format is described in the README.")));
+	ecgdl_check_model_memory(model, name);
+	/* the decoder checked that the metadata is UTF-8; in the database's
+	 * encoding it becomes a JSON string (22021/22P05 if not representable) */
+	metadata = pg_any_to_server(metadata, (int) strlen(metadata), PG_UTF8);
 	initStringInfo(&hyper);
 	appendStringInfoString(&hyper, "{\"imported\": true, \"metadata\": ");
 	escape_json(&hyper, metadata);

@@ -6,12 +6,12 @@
  */
 #include "knn.h"
 #include "knn_internal.h"
+#include "ecg_thread.h"
 
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -564,16 +564,10 @@ knn_run_parallel(void *(*fn) (void *), void **args, int n)
 {
 	pthread_t	threads[KNN_MAX_THREADS];
 	bool		started[KNN_MAX_THREADS] = {false};
-	sigset_t	all,
-				saved;
 
-	/* workers inherit a fully blocked signal mask: the server's signal
-	 * handlers must run on the calling thread only */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	/* workers start with every signal blocked (ecg_thread.h) */
 	for (int t = 1; t < n; t++)
-		started[t] = pthread_create(&threads[t], NULL, fn, args[t]) == 0;
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+		started[t] = ecg_thread_start(&threads[t], fn, args[t]) == 0;
 	fn(args[0]);
 	for (int t = 1; t < n; t++)
 	{

@@ -424,6 +424,58 @@ read_tensor_data(blob_reader *r, nn_model *model)
 	return 0;
 }
 
+/*
+ * Length of the longest valid UTF-8 prefix of text[0..len): well-formed
+ * sequences only (RFC 3629) - no overlong forms, no surrogates, nothing above
+ * U+10FFFF.  len when all of it is valid.
+ */
+static size_t
+valid_utf8_prefix(const uint8_t *text, size_t len)
+{
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		uint8_t		b = text[i];
+		size_t		extra;
+		uint8_t		lo = 0x80,
+					hi = 0xBF;	/* allowed range of the second byte */
+
+		if (b < 0x80)
+		{
+			i++;
+			continue;
+		}
+		if (b >= 0xC2 && b <= 0xDF)
+			extra = 1;
+		else if (b >= 0xE0 && b <= 0xEF)
+		{
+			extra = 2;
+			if (b == 0xE0)
+				lo = 0xA0;		/* overlong below U+0800 */
+			else if (b == 0xED)
+				hi = 0x9F;		/* surrogates U+D800..U+DFFF */
+		}
+		else if (b >= 0xF0 && b <= 0xF4)
+		{
+			extra = 3;
+			if (b == 0xF0)
+				lo = 0x90;		/* overlong below U+10000 */
+			else if (b == 0xF4)
+				hi = 0x8F;		/* above U+10FFFF */
+		}
+		else
+			return i;			/* continuation byte, C0, C1 or F5..FF */
+		if (extra > len - i - 1 || text[i + 1] < lo || text[i + 1] > hi)
+			return i;
+		for (size_t k = 2; k <= extra; k++)
+			if (text[i + k] < 0x80 || text[i + k] > 0xBF)
+				return i;
+		i += extra + 1;
+	}
+	return len;
+}
+
 static int
 read_metadata(blob_reader *r, char **metadata)
 {
@@ -446,6 +498,13 @@ read_metadata(blob_reader *r, char **metadata)
 
 		return bad_blob(r->st, nul, "NUL byte in the metadata", "metadata is text without NUL bytes");
 	}
+	{
+		size_t		valid = valid_utf8_prefix(r->buf + r->pos, len);
+
+		if (valid < len)
+			return bad_blob(r->st, r->pos + valid, "invalid UTF-8 in the metadata",
+							"metadata is UTF-8 text");
+	}
 	if (metadata != NULL)
 	{
 		*metadata = ecg_alloc((size_t) len + 1);
@@ -465,6 +524,38 @@ read_metadata(blob_reader *r, char **metadata)
 			*metadata = NULL;
 		}
 		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A well-formed graph must also be one ecgdl can run: the shape the
+ * classification code feeds and reads (nn_model.h), and a bounded workspace.
+ */
+static int
+check_contract(const nn_model *model, ecg_status *st)
+{
+	size_t		workspace;
+
+	if (model->input_length != NN_INPUT_LENGTH || model->input_channels != NN_INPUT_CHANNELS)
+	{
+		ecg_fail(st, ECG_ERR_FORMAT, "invalid model blob: input of %d samples x %d channels (offset 48)",
+				 model->input_length, model->input_channels);
+		return ecg_fail_detail(st, "ecgdl models take beats of %d samples x %d channel",
+							   NN_INPUT_LENGTH, NN_INPUT_CHANNELS);
+	}
+	if (model->n_classes != NN_N_CLASSES)
+	{
+		ecg_fail(st, ECG_ERR_FORMAT, "invalid model blob: %d classes (offset 56)", model->n_classes);
+		return ecg_fail_detail(st, "ecgdl models score the %d AAMI classes", NN_N_CLASSES);
+	}
+	workspace = nn_workspace_bytes(model, NN_INFERENCE_BATCH, 0);
+	if (workspace == 0 || workspace > MODEL_BLOB_MAX_WORKSPACE)
+	{
+		ecg_fail(st, ECG_ERR_FORMAT, "invalid model blob: the layer graph needs %zu bytes of activations for %d rows (offset 64)",
+				 workspace, NN_INFERENCE_BATCH);
+		return ecg_fail_detail(st, "at most %d bytes are allowed (the built-in architectures need at most about 11 MB)",
+							   MODEL_BLOB_MAX_WORKSPACE);
 	}
 	return 0;
 }
@@ -520,6 +611,8 @@ model_blob_decode(const uint8_t *blob, size_t len, char **metadata, ecg_status *
 				 model->n_classes);
 		goto fail;
 	}
+	if (check_contract(model, st) != 0)
+		goto fail;
 	if (read_tensor_table(&r, model) != 0 || read_tensor_data(&r, model) != 0 ||
 		read_metadata(&r, metadata) != 0)
 		goto fail;

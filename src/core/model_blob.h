@@ -10,9 +10,9 @@
  *   12      4       total length of the blob in bytes, CRC included
  *   16      32      architecture name: printable ASCII, NUL-padded (at least
  *                   one NUL; every byte after the first NUL is NUL)
- *   48      4       input length (200 for the built-in models)
- *   52      4       input channels (1)
- *   56      4       number of classes (5)
+ *   48      4       input length (must be 200, NN_INPUT_LENGTH)
+ *   52      4       input channels (must be 1)
+ *   56      4       number of classes (must be 5)
  *   60      4       n_nodes (1..64)
  *   64      24 * n_nodes  the layer graph, one record per node, in order:
  *                     op (u32: 1 input, 2 conv1d, 3 dense, 4 batchnorm,
@@ -28,8 +28,9 @@
  *                   (conv kernel [kernel][in][out], dense kernel [in][out]);
  *                   batch-norm moving mean and variance included
  *   .       4       metadata length m (0..1 MiB)
- *   .       m       metadata: free text (UTF-8, no NUL), e.g. training
- *                   history; written by the caller, opaque to the format
+ *   .       m       metadata: free text (valid UTF-8, no NUL), e.g.
+ *                   training history; written by the caller, otherwise
+ *                   opaque to the format
  *   len-4   4       CRC-32 (IEEE, as zlib's crc32) of every byte before it
  *
  * The tensor table must list exactly the tensors the graph implies, in the
@@ -40,9 +41,14 @@
  * Decoding validates everything before use - length, magic, version, length
  * field, checksum, every count and size (overflow-checked), the graph
  * (nn_arch_validate), the tensor table against the graph, finite weights and
- * non-negative moving variances, metadata without NUL, no trailing bytes -
- * and never reads outside the buffer.  Any defect is ECG_ERR_FORMAT with the
- * byte offset (or node / tensor) in the message.
+ * non-negative moving variances, metadata of valid UTF-8 without NUL, no
+ * trailing bytes - and never reads outside the buffer.  A well-formed graph
+ * must also be runnable by ecgdl: input 200 samples x 1 channel and 5 classes
+ * (what the classification code feeds and reads, nn_model.h), and an
+ * inference workspace for NN_INFERENCE_BATCH rows of at most
+ * MODEL_BLOB_MAX_WORKSPACE bytes (a tiny blob must not demand huge
+ * activations).  Any defect is ECG_ERR_FORMAT with the byte offset (or node
+ * / tensor) in the message.
  */
 #ifndef ECG_MODEL_BLOB_H
 #define ECG_MODEL_BLOB_H
@@ -56,6 +62,10 @@
 #define MODEL_BLOB_MAGIC "ECGDLMDL"
 #define MODEL_BLOB_VERSION 1
 #define MODEL_BLOB_MAX_METADATA (1024 * 1024)
+/* Largest inference workspace a decoded model may need for a batch of
+ * NN_INFERENCE_BATCH rows (activations and kernel scratch): about 6 times what
+ * the widest built-in architecture, cnn_wide, needs. */
+#define MODEL_BLOB_MAX_WORKSPACE (64 * 1024 * 1024)
 
 /*
  * Bytes the blob of `model` with metadata_len bytes of metadata needs; 0 when

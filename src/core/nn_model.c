@@ -54,12 +54,12 @@ build_baseline(nn_arch *a)
 {
 	int			x;
 
-	x = add_node(a, NN_OP_INPUT, -1, -1, 1, 200, 0);
+	x = add_node(a, NN_OP_INPUT, -1, -1, NN_INPUT_CHANNELS, NN_INPUT_LENGTH, 0);
 	x = add_node(a, NN_OP_FLATTEN, x, -1, 0, 0, 0);
 	x = add_node(a, NN_OP_DENSE, x, -1, 128, 0, 0);
 	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
 	x = add_node(a, NN_OP_DROPOUT, x, -1, 0, 0, 0.2f);
-	add_node(a, NN_OP_DENSE, x, -1, 5, 0, 0);
+	add_node(a, NN_OP_DENSE, x, -1, NN_N_CLASSES, 0, 0);
 }
 
 /* Conv1D(filters, kernel 4, 'same') */
@@ -93,7 +93,7 @@ build_residual_cnn(nn_arch *a, int filters)
 	int			x,
 				shortcut;
 
-	x = add_node(a, NN_OP_INPUT, -1, -1, 1, 200, 0);
+	x = add_node(a, NN_OP_INPUT, -1, -1, NN_INPUT_CHANNELS, NN_INPUT_LENGTH, 0);
 	x = conv4(a, x, filters);
 	x = add_node(a, NN_OP_BATCHNORM, x, -1, 0, 0, 0);
 	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
@@ -119,7 +119,7 @@ build_residual_cnn(nn_arch *a, int filters)
 	x = add_node(a, NN_OP_BATCHNORM, x, -1, 0, 0, 0);
 	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
 	x = add_node(a, NN_OP_FLATTEN, x, -1, 0, 0, 0);
-	add_node(a, NN_OP_DENSE, x, -1, 5, 0, 0);
+	add_node(a, NN_OP_DENSE, x, -1, NN_N_CLASSES, 0, 0);
 }
 
 /* The study's deep CNN: 16 filters. */

@@ -38,6 +38,21 @@
 #include "rng.h"
 
 #define NN_BEAT_LENGTH 187		/* samples per beat as imported */
+
+/*
+ * What ecgdl's models take and give: beats of one channel (one lead),
+ * zero-padded to NN_INPUT_LENGTH samples, scored for the NN_N_CLASSES AAMI
+ * classes.  The built-in architectures have this shape, and a model blob of
+ * any other shape is refused when decoded (model_blob.h), because the
+ * classification code feeds exactly these inputs and reads these outputs.
+ */
+#define NN_INPUT_LENGTH 200
+#define NN_INPUT_CHANNELS 1
+#define NN_N_CLASSES 5
+
+/* Rows the batch inference paths (nn_model_predict without a workspace, the
+ * server's table functions) run through the network at once. */
+#define NN_INFERENCE_BATCH 128
 #define NN_MAX_NODES 64
 #define NN_ARCH_NAME_MAX 32		/* including the terminating NUL */
 #define NN_TENSOR_NAME_MAX 48	/* including the terminating NUL */
@@ -178,13 +193,29 @@ nn_workspace *nn_workspace_create(const nn_model *model, size_t max_batch, int t
 void		nn_workspace_free(nn_workspace *ws);
 
 /*
- * Copies n beats (rows of beat_length floats, beat_length <= input length) into
- * the workspace's input buffer, zero-padding each to the model input length.
- * rows == NULL takes beats 0..n-1, otherwise beats rows[0..n-1] (a gather for
- * shuffled minibatches).
+ * Input beats as the caller holds them: n_beats rows of length x channels
+ * floats (channels-last, like the activations).  This, not the model, says
+ * how many floats may be read from values.
  */
-void		nn_workspace_load_input(const nn_model *model, nn_workspace *ws, const float *beats,
-									size_t beat_length, const uint32_t *rows, size_t n);
+typedef struct nn_input
+{
+	const float *values;
+	size_t		n_beats;
+	size_t		length;			/* samples per beat */
+	size_t		channels;		/* values per sample */
+} nn_input;
+
+/*
+ * Copies n beats of `in` into the workspace's input buffer, zero-padding each
+ * to the model input length.  rows == NULL takes beats 0..n-1, otherwise beats
+ * rows[0..n-1] (a gather for shuffled minibatches).  Reads nothing outside
+ * in->values[in->n_beats * in->length * in->channels]: fails with
+ * ECG_ERR_ARGUMENT when the beats do not fit the model (other channel count,
+ * longer than its input, none), n exceeds the workspace's batch, a row is out
+ * of range, or ws was made for another model.
+ */
+int			nn_workspace_load_input(const nn_model *model, nn_workspace *ws, const nn_input *in,
+									const uint32_t *rows, size_t n, ecg_status *st);
 
 /*
  * Forward pass over the n rows loaded in ws (n <= the workspace's batch).
@@ -225,15 +256,31 @@ void		nn_backward(nn_model *model, nn_workspace *ws, const int *labels,
 						const float *sample_weight, size_t n, nn_pool *pool);
 
 /*
- * Inference for n beats of beat_length samples (any n; processed in chunks
- * of the workspace size): probs[n][n_classes].  ws may be NULL (a workspace
- * of up to 256 rows is made and freed here).  Calls ecg_check_interrupts()
- * between chunks.  Fails with ECG_ERR_DATA (naming the beat) when a
- * probability is not finite: finite weights so large that activations
- * overflow float.
+ * Inference for n beats of beat_length samples of one channel (beats holds
+ * n * beat_length floats; any n, processed in chunks of the workspace size):
+ * probs[n][n_classes].  ws may be NULL (a workspace of up to
+ * NN_INFERENCE_BATCH rows is made and freed here), otherwise one made for
+ * this model.  Calls ecg_check_interrupts() between chunks.  Fails with
+ * ECG_ERR_ARGUMENT when the beats do not fit the model (nn_workspace_load_input)
+ * and with ECG_ERR_DATA (naming the beat) when a probability is not finite:
+ * finite weights so large that activations overflow float.
  */
 int			nn_model_predict(nn_model *model, nn_workspace *ws, const float *beats,
 							 size_t beat_length, size_t n, float *probs, nn_pool *pool,
 							 ecg_status *st);
+
+/*
+ * Bytes running a model for inference takes in one process: its parameter,
+ * gradient and state arrays, a one-row workspace (the per-row functions keep
+ * one with a cached model) and a workspace of NN_INFERENCE_BATCH rows (batch
+ * inference).  0 on overflow.
+ */
+size_t		nn_model_inference_bytes(const nn_model *model);
+
+/*
+ * Fails with ECG_ERR_LIMIT (the bytes needed and the limit in the detail)
+ * when nn_model_inference_bytes exceeds the memory limit (ecg_core.h).
+ */
+int			nn_model_check_inference_memory(const nn_model *model, ecg_status *st);
 
 #endif

@@ -34,7 +34,7 @@
 
 #define MAX_SLOTS (NN_MAX_NODES + 4)
 #define ARENA_ALIGN 64
-#define DEFAULT_PREDICT_BATCH 256
+#define DEFAULT_PREDICT_BATCH NN_INFERENCE_BATCH
 #define MAX_BATCH ((size_t) 1 << 24)
 
 typedef enum step_kind
@@ -61,6 +61,7 @@ typedef struct nn_step
 
 struct nn_workspace
 {
+	const nn_model *model;		/* the model the buffers are laid out for */
 	size_t		batch;			/* rows the buffers hold */
 	int			training;		/* gradients and saved state present */
 	int			n_steps;
@@ -447,6 +448,7 @@ nn_workspace_create(const nn_model *model, size_t max_batch, int training, ecg_s
 	}
 	base = (char *) ws->arena + (ARENA_ALIGN - (uintptr_t) ws->arena % ARENA_ALIGN) % ARENA_ALIGN;
 	bind_workspace(model, ws, base, offsets);
+	ws->model = model;
 	return ws;
 }
 
@@ -471,24 +473,40 @@ nn_workspace_batch(const nn_workspace *ws)
 	return ws->batch;
 }
 
-void
-nn_workspace_load_input(const nn_model *model, nn_workspace *ws, const float *beats,
-						size_t beat_length, const uint32_t *rows, size_t n)
+int
+nn_workspace_load_input(const nn_model *model, nn_workspace *ws, const nn_input *in,
+						const uint32_t *rows, size_t n, ecg_status *st)
 {
-	size_t		channels = (size_t) model->input_channels;
-	size_t		row_values = (size_t) model->input_length * channels;
-	size_t		copy = beat_length * channels;
+	size_t		row_values = (size_t) model->input_length * (size_t) model->input_channels;
+	size_t		copy;
 
-	if (copy > row_values)
-		copy = row_values;
+	if (ws->model != model)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "the workspace was made for another model than \"%s\"",
+						model->arch.name);
+	if (in->channels != (size_t) model->input_channels || in->length == 0 ||
+		in->length > (size_t) model->input_length)
+	{
+		ecg_fail(st, ECG_ERR_ARGUMENT, "beats of %zu samples x %zu channels do not fit model \"%s\"",
+				 in->length, in->channels, model->arch.name);
+		return ecg_fail_detail(st, "the model takes up to %d samples x %d channels",
+							   model->input_length, model->input_channels);
+	}
+	if (n > ws->batch)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "%zu beats exceed the workspace's batch of %zu rows",
+						n, ws->batch);
+	/* the values of one beat; <= row_values, so the product cannot overflow */
+	copy = in->length * in->channels;
 	for (size_t r = 0; r < n; r++)
 	{
 		size_t		src = rows ? rows[r] : r;
 		float	   *dst = ws->act[0] + r * row_values;
 
-		memcpy(dst, beats + src * beat_length * channels, copy * sizeof(float));
+		if (src >= in->n_beats)
+			return ecg_fail(st, ECG_ERR_ARGUMENT, "beat %zu requested, %zu supplied", src, in->n_beats);
+		memcpy(dst, in->values + src * copy, copy * sizeof(float));
 		memset(dst + copy, 0, (row_values - copy) * sizeof(float));
 	}
+	return 0;
 }
 
 /* Forward ----------------------------------------------------------------------- */
@@ -924,12 +942,19 @@ nn_model_predict(nn_model *model, nn_workspace *ws, const float *beats, size_t b
 	nn_workspace *own = NULL;
 	size_t		classes = (size_t) model->n_classes;
 	size_t		bad;
+	nn_input	in = {beats, n, beat_length, 1};
 
 	if (beat_length == 0 || beat_length > (size_t) model->input_length)
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "beats of %zu samples do not fit the model input of %d",
 						beat_length, model->input_length);
+	if (model->input_channels != 1)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "model \"%s\" takes %d input channels, the beats have one",
+						model->arch.name, model->input_channels);
 	if (n == 0)
 		return 0;
+	if (ws != NULL && ws->model != model)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "the workspace was made for another model than \"%s\"",
+						model->arch.name);
 	if (ws == NULL)
 	{
 		own = nn_workspace_create(model, n < DEFAULT_PREDICT_BATCH ? n : DEFAULT_PREDICT_BATCH, 0, st);
@@ -941,8 +966,13 @@ nn_model_predict(nn_model *model, nn_workspace *ws, const float *beats, size_t b
 	{
 		size_t		rows = n - start < ws->batch ? n - start : ws->batch;
 
-		nn_workspace_load_input(model, ws, beats + start * beat_length * (size_t) model->input_channels,
-								beat_length, NULL, rows);
+		in.values = beats + start * beat_length;
+		in.n_beats = rows;
+		if (nn_workspace_load_input(model, ws, &in, NULL, rows, st) != 0)
+		{
+			nn_workspace_free(own);
+			return -1;
+		}
 		nn_forward(model, ws, rows, 0, NULL, pool);
 		memcpy(probs + start * classes, ws->probs, rows * classes * sizeof(float));
 		/* finite weights can still overflow float on the way (a corrupt or
@@ -959,5 +989,38 @@ nn_model_predict(nn_model *model, nn_workspace *ws, const float *beats, size_t b
 		ecg_check_interrupts();
 	}
 	nn_workspace_free(own);
+	return 0;
+}
+
+/* Memory ------------------------------------------------------------------------- */
+
+size_t
+nn_model_inference_bytes(const nn_model *model)
+{
+	size_t		one = nn_workspace_bytes(model, 1, 0);
+	size_t		batch = nn_workspace_bytes(model, NN_INFERENCE_BATCH, 0);
+	/* params and grads are n_params floats each, state n_state (+1 each) */
+	size_t		arrays = (2 * (model->n_params + 1) + model->n_state + 1) * sizeof(float);
+
+	if (one == 0 || batch == 0 || one > SIZE_MAX / 4 || batch > SIZE_MAX / 4 || arrays > SIZE_MAX / 4)
+		return 0;
+	return sizeof(nn_model) + arrays + one + batch;
+}
+
+int
+nn_model_check_inference_memory(const nn_model *model, ecg_status *st)
+{
+	size_t		need = nn_model_inference_bytes(model);
+	size_t		limit = ecg_memory_limit();
+
+	if (need == 0 || (limit != 0 && need > limit))
+	{
+		ecg_fail(st, ECG_ERR_LIMIT, "model \"%s\" needs more memory than the limit allows",
+				 model->arch.name);
+		if (need == 0)
+			return ecg_fail_detail(st, "its workspace size overflows; the limit is %zu bytes", limit);
+		return ecg_fail_detail(st, "running it takes %zu bytes (parameters, a workspace of one row and one of %d rows); the limit is %zu bytes",
+							   need, NN_INFERENCE_BATCH, limit);
+	}
 	return 0;
 }

@@ -6,8 +6,13 @@
  * then by sleeping on a condition variable), claim tasks from a shared
  * counter until none is left and count themselves out through `pending`.  The last worker out wakes the
  * caller, which may itself be spinning or sleeping.
+ *
+ * Workers start with every signal blocked (ecg_thread.h): only the creating
+ * thread - the server backend - handles signals.
  */
 #include "nn_threads.h"
+
+#include "ecg_thread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -153,7 +158,7 @@ nn_pool_create(int n_threads, ecg_status *st)
 
 		w->pool = pool;
 		w->index = i + 1;
-		rc = pthread_create(&w->thread, NULL, worker_main, w);
+		rc = ecg_thread_start(&w->thread, worker_main, w);
 		if (rc != 0)
 		{
 			nn_pool_destroy(pool);

@@ -71,6 +71,9 @@ check_config(const nn_model *m, const nn_train_config *c, ecg_status *st)
 	if (c->beat_length < 1 || c->beat_length > (size_t) m->input_length)
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "rows of %zu samples do not fit the model input of %d",
 						c->beat_length, m->input_length);
+	if (m->input_channels != 1)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "rows of one channel do not fit a model of %d input channels",
+						m->input_channels);
 	if (c->class_weighting == NN_CLASS_WEIGHT_EXPLICIT)
 		for (int k = 0; k < m->n_classes; k++)
 			if (!(c->class_weights[k] >= 0 && isfinite(c->class_weights[k])))
@@ -287,14 +290,15 @@ trainer_setup(trainer *t, const nn_dataset *train, const nn_dataset *validation,
 /* One epoch --------------------------------------------------------------------- */
 
 /* Trains one pass over the shuffled rows; fills loss and accuracy. */
-static void
-train_epoch(trainer *t, nn_epoch_stats *e)
+static int
+train_epoch(trainer *t, nn_epoch_stats *e, ecg_status *st)
 {
 	nn_model   *m = t->model;
 	size_t		batch = nn_workspace_batch(t->ws);
 	double		loss_sum = 0;
 	size_t		correct_sum = 0;
 	int			weighted = t->config->class_weighting != NN_CLASS_WEIGHT_NONE;
+	nn_input	in = {t->train_data->beats, t->train_data->n, t->config->beat_length, 1};
 
 	rng_shuffle_u32(&t->shuffle_rng, t->train_rows, t->n_train);
 	for (size_t start = 0; start < t->n_train; start += batch)
@@ -309,7 +313,8 @@ train_epoch(trainer *t, nn_epoch_stats *e)
 			t->batch_labels[i] = t->train_data->labels[rows[i]];
 			t->batch_weights[i] = t->class_weights[t->batch_labels[i]];
 		}
-		nn_workspace_load_input(m, t->ws, t->train_data->beats, t->config->beat_length, rows, nb);
+		if (nn_workspace_load_input(m, t->ws, &in, rows, nb, st) != 0)
+			return -1;
 		loss = nn_forward_loss(m, t->ws, nb, 1, &t->dropout_rng, t->batch_labels,
 							   weighted ? t->batch_weights : NULL, t->pool, &correct);
 		nn_backward(m, t->ws, t->batch_labels, weighted ? t->batch_weights : NULL, nb, t->pool);
@@ -320,22 +325,24 @@ train_epoch(trainer *t, nn_epoch_stats *e)
 	}
 	e->loss = loss_sum / (double) t->n_train;
 	e->accuracy = (double) correct_sum / (double) t->n_train;
+	return 0;
 }
 
 /* Mean loss and accuracy over the validation rows, inference mode, unweighted. */
-static void
-validate(trainer *t, nn_epoch_stats *e)
+static int
+validate(trainer *t, nn_epoch_stats *e, ecg_status *st)
 {
 	nn_model   *m = t->model;
 	size_t		batch = nn_workspace_batch(t->ws);
 	double		loss_sum = 0;
 	size_t		correct_sum = 0;
+	nn_input	in = {t->val_data->beats, t->val_data->n, t->config->beat_length, 1};
 
 	if (t->n_val == 0)
 	{
 		e->val_loss = NAN;
 		e->val_accuracy = NAN;
-		return;
+		return 0;
 	}
 	for (size_t start = 0; start < t->n_val; start += batch)
 	{
@@ -345,7 +352,8 @@ validate(trainer *t, nn_epoch_stats *e)
 
 		for (size_t i = 0; i < nb; i++)
 			t->batch_labels[i] = t->val_data->labels[rows[i]];
-		nn_workspace_load_input(m, t->ws, t->val_data->beats, t->config->beat_length, rows, nb);
+		if (nn_workspace_load_input(m, t->ws, &in, rows, nb, st) != 0)
+			return -1;
 		loss_sum += nn_forward_loss(m, t->ws, nb, 0, NULL, t->batch_labels, NULL, t->pool,
 									&correct) * (double) nb;
 		correct_sum += correct;
@@ -353,6 +361,7 @@ validate(trainer *t, nn_epoch_stats *e)
 	}
 	e->val_loss = loss_sum / (double) t->n_val;
 	e->val_accuracy = (double) correct_sum / (double) t->n_val;
+	return 0;
 }
 
 /* Monitors ------------------------------------------------------------------------ */
@@ -457,9 +466,11 @@ nn_train_run(nn_model *model, const nn_dataset *train, const nn_dataset *validat
 
 		e->epoch = epoch;
 		e->lr = t.adam.lr;
-		train_epoch(&t, e);
+		if (train_epoch(&t, e, st) != 0)
+			goto done;
 		train_seconds += now_seconds() - start;
-		validate(&t, e);
+		if (validate(&t, e, st) != 0)
+			goto done;
 		e->seconds = now_seconds() - start;
 		result->epochs_run = epoch;
 		/* a non-finite loss poisons every later step (and would leave a

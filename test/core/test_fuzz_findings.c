@@ -95,7 +95,7 @@ test_csv_long_field_overflowing_is_refused(void)
 	free(field);
 }
 
-/* input [2 x 1] -> flatten -> dense 2, every weight `w` */
+/* input [200 x 1] -> flatten -> dense 5, every weight `w` */
 static nn_model *
 dense_model(float w)
 {
@@ -105,9 +105,9 @@ dense_model(float w)
 
 	memset(&a, 0, sizeof(a));
 	strcpy(a.name, "huge");
-	a.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 1, 2, 0};
+	a.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 1, 200, 0};
 	a.nodes[1] = (nn_node) {NN_OP_FLATTEN, {0, -1}, 0, 0, 0};
-	a.nodes[2] = (nn_node) {NN_OP_DENSE, {1, -1}, 2, 0, 0};
+	a.nodes[2] = (nn_node) {NN_OP_DENSE, {1, -1}, 5, 0, 0};
 	a.n_nodes = 3;
 	m = nn_model_create_from_arch(&a, &st);
 	if (m != NULL)
@@ -125,7 +125,7 @@ test_predict_refuses_overflowing_model(void)
 	size_t		blob_len = 0;
 	ecg_status	st;
 	float		beats[2 * 2] = {0.5f, 0.25f, 3.0f, 3.0f};	/* beat 1 overflows */
-	float		probs[2 * 2];
+	float		probs[2 * 5];
 
 	CHECK(m != NULL);
 	if (m == NULL)
@@ -137,10 +137,11 @@ test_predict_refuses_overflowing_model(void)
 	CHECK(decoded != NULL);
 	if (decoded != NULL)
 	{
-		/* beat 0 alone: 0.75 * 1e38 + 1e38 is finite, equal logits */
+		/* beats of 2 samples, zero-padded to 200; beat 0 alone: 0.75 * 1e38 +
+		 * 1e38 is finite, equal logits */
 		CHECK(nn_model_predict(decoded, NULL, beats, 2, 1, probs, NULL, &st) == 0);
-		CHECK_CLOSE(probs[0], 0.5, 1e-6);
-		CHECK_CLOSE(probs[1], 0.5, 1e-6);
+		for (int c = 0; c < 5; c++)
+			CHECK_CLOSE(probs[c], 0.2, 1e-6);
 		/* beat 1: 6 * 1e38 overflows to infinity, softmax gives NaN */
 		CHECK(nn_model_predict(decoded, NULL, beats, 2, 2, probs, NULL, &st) == -1);
 		CHECK(st.kind == ECG_ERR_DATA);

@@ -11,7 +11,8 @@
 #include "model_blob.h"
 #include "rng.h"
 
-/* A small model using conv, batch norm, relu, dropout, flatten and dense. */
+/* A small model using conv, batch norm, relu, dropout, flatten and dense, of
+ * the shape ecgdl runs (200 x 1 in, 5 classes out). */
 static nn_model *
 small_model(uint64_t seed)
 {
@@ -21,13 +22,13 @@ small_model(uint64_t seed)
 
 	memset(&a, 0, sizeof(a));
 	strcpy(a.name, "small");
-	a.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 1, 6, 0};
+	a.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 1, 200, 0};
 	a.nodes[1] = (nn_node) {NN_OP_CONV1D, {0, -1}, 2, 2, 0};
 	a.nodes[2] = (nn_node) {NN_OP_BATCHNORM, {1, -1}, 0, 0, 0};
 	a.nodes[3] = (nn_node) {NN_OP_RELU, {2, -1}, 0, 0, 0};
 	a.nodes[4] = (nn_node) {NN_OP_DROPOUT, {3, -1}, 0, 0, 0.5f};
 	a.nodes[5] = (nn_node) {NN_OP_FLATTEN, {4, -1}, 0, 0, 0};
-	a.nodes[6] = (nn_node) {NN_OP_DENSE, {5, -1}, 3, 0, 0};
+	a.nodes[6] = (nn_node) {NN_OP_DENSE, {5, -1}, 5, 0, 0};
 	a.n_nodes = 7;
 	m = nn_model_create_from_arch(&a, &st);
 	if (m != NULL)
@@ -376,6 +377,221 @@ test_encode_refuses_non_finite_weights(void)
 	nn_model_free(m);
 }
 
+/* A blob of the graph nodes[0..n) (a valid graph, any shape; every weight
+ * 0.01, moving variances 1), with the given metadata. */
+static uint8_t *
+crafted_blob(const nn_node *nodes, int n, const char *metadata, size_t *len)
+{
+	nn_arch		a;
+	ecg_status	st;
+	nn_model   *m;
+	uint8_t    *blob = NULL;
+
+	memset(&a, 0, sizeof(a));
+	strcpy(a.name, "crafted");
+	memcpy(a.nodes, nodes, sizeof(nn_node) * (size_t) n);
+	a.n_nodes = n;
+	m = nn_model_create_from_arch(&a, &st);
+	CHECK_MSG(m != NULL, "crafted graph invalid: %s", st.message);
+	if (m == NULL)
+		return NULL;
+	for (size_t i = 0; i < m->n_params; i++)
+		m->params[i] = 0.01f;
+	for (size_t i = 0; i < m->n_state; i++)
+		m->state[i] = 1.0f;
+	CHECK(model_blob_encode(m, metadata, &blob, len, &st) == 0);
+	nn_model_free(m);
+	return blob;
+}
+
+/* Decoding the blob of nodes[0..n) fails with a format error containing
+ * `fragment`; the blob itself (length field, checksum) is valid. */
+static void
+expect_graph_refused(const nn_node *nodes, int n, const char *fragment)
+{
+	size_t		len = 0;
+	uint8_t    *blob = crafted_blob(nodes, n, "x", &len);
+	ecg_status	st;
+	nn_model   *m;
+
+	if (blob == NULL)
+		return;
+	ecg_status_clear(&st);
+	m = model_blob_decode(blob, len, NULL, &st);
+	CHECK_MSG(m == NULL, "crafted blob (%zu bytes) accepted, expected \"%s\"", len, fragment);
+	CHECK_MSG(st.kind == ECG_ERR_FORMAT && strstr(st.message, fragment) != NULL,
+			  "kind %d, message \"%s\" lacks \"%s\"", st.kind, st.message, fragment);
+	nn_model_free(m);
+	ecg_free(blob);
+}
+
+/*
+ * Issue 10, finding 1: a blob whose graph is valid but not of the shape the
+ * classification code feeds (one channel of 187 or 200 samples) and reads (5
+ * probabilities) decoded, and running it read past the caller's beats.  Every
+ * such shape is now refused when the blob is decoded.
+ */
+static void
+test_shapes_ecgdl_cannot_run_are_refused(void)
+{
+	/* input(200 x 16) -> dense(5): crashed ecg_classify_table */
+	nn_node		channels16[] = {
+		{NN_OP_INPUT, {-1, -1}, 16, 200, 0},
+		{NN_OP_FLATTEN, {0, -1}, 0, 0, 0},
+		{NN_OP_DENSE, {1, -1}, 5, 0, 0}};
+	/* 200 x 4096 channels, reduced by a 1x1 conv: crashed ecg_predict_proba */
+	nn_node		channels4096[] = {
+		{NN_OP_INPUT, {-1, -1}, 4096, 200, 0},
+		{NN_OP_CONV1D, {0, -1}, 1, 1, 0},
+		{NN_OP_FLATTEN, {1, -1}, 0, 0, 0},
+		{NN_OP_DENSE, {2, -1}, 5, 0, 0}};
+	nn_node		long_input[] = {
+		{NN_OP_INPUT, {-1, -1}, 1, 1000, 0},
+		{NN_OP_MAXPOOL, {0, -1}, 0, 2, 0},
+		{NN_OP_MAXPOOL, {1, -1}, 0, 2, 0},
+		{NN_OP_FLATTEN, {2, -1}, 0, 0, 0},
+		{NN_OP_DENSE, {3, -1}, 5, 0, 0}};
+	nn_node		beat_input[] = {	/* 187: what the glue pads from, not to */
+		{NN_OP_INPUT, {-1, -1}, 1, 187, 0},
+		{NN_OP_FLATTEN, {0, -1}, 0, 0, 0},
+		{NN_OP_DENSE, {1, -1}, 5, 0, 0}};
+	nn_node		short_input[] = {
+		{NN_OP_INPUT, {-1, -1}, 1, 1, 0},
+		{NN_OP_DENSE, {0, -1}, 5, 0, 0}};
+	nn_node		seven_classes[] = {
+		{NN_OP_INPUT, {-1, -1}, 1, 200, 0},
+		{NN_OP_FLATTEN, {0, -1}, 0, 0, 0},
+		{NN_OP_DENSE, {1, -1}, 7, 0, 0}};
+	nn_node		two_classes[] = {
+		{NN_OP_INPUT, {-1, -1}, 1, 200, 0},
+		{NN_OP_DENSE, {0, -1}, 2, 0, 0}};
+	nn_node		fits[] = {
+		{NN_OP_INPUT, {-1, -1}, 1, 200, 0},
+		{NN_OP_DENSE, {0, -1}, 5, 0, 0}};
+	size_t		len;
+	uint8_t    *blob;
+	ecg_status	st;
+	nn_model   *m;
+
+	expect_graph_refused(channels16, 3, "200 samples x 16 channels");
+	expect_graph_refused(channels4096, 4, "200 samples x 4096 channels");
+	expect_graph_refused(long_input, 5, "1000 samples x 1 channels");
+	expect_graph_refused(beat_input, 3, "187 samples");
+	expect_graph_refused(short_input, 2, "1 samples");
+	expect_graph_refused(seven_classes, 3, "7 classes");
+	expect_graph_refused(two_classes, 2, "2 classes");
+	/* the same kind of graph with the right shape decodes */
+	blob = crafted_blob(fits, 2, NULL, &len);
+	m = blob ? model_blob_decode(blob, len, NULL, &st) : NULL;
+	CHECK_MSG(m != NULL, "%s", blob ? st.message : "no blob");
+	nn_model_free(m);
+	ecg_free(blob);
+}
+
+/*
+ * Issue 10, finding 7: a tiny blob could demand a huge workspace (weights are
+ * bounded by the blob's size, activations were not).  A 1x1 conv to 4096
+ * channels has 8192 weights (32 KB) but 200 x 4096 activations per row.
+ */
+static void
+test_huge_workspace_is_refused(void)
+{
+	nn_node		wide[] = {
+		{NN_OP_INPUT, {-1, -1}, 1, 200, 0},
+		{NN_OP_CONV1D, {0, -1}, 4096, 1, 0},
+		{NN_OP_CONV1D, {1, -1}, 1, 1, 0},
+		{NN_OP_FLATTEN, {2, -1}, 0, 0, 0},
+		{NN_OP_DENSE, {3, -1}, 5, 0, 0}};
+	/* 128 filters: about 40 MB for 128 rows, under the bound */
+	nn_node		medium[] = {
+		{NN_OP_INPUT, {-1, -1}, 1, 200, 0},
+		{NN_OP_CONV1D, {0, -1}, 128, 1, 0},
+		{NN_OP_CONV1D, {1, -1}, 1, 1, 0},
+		{NN_OP_FLATTEN, {2, -1}, 0, 0, 0},
+		{NN_OP_DENSE, {3, -1}, 5, 0, 0}};
+	size_t		len;
+	uint8_t    *blob;
+	ecg_status	st;
+	nn_model   *m;
+
+	blob = crafted_blob(wide, 5, NULL, &len);
+	CHECK(blob != NULL && len < 64 * 1024);
+	ecg_free(blob);
+	expect_graph_refused(wide, 5, "bytes of activations");
+	blob = crafted_blob(medium, 5, NULL, &len);
+	m = blob ? model_blob_decode(blob, len, NULL, &st) : NULL;
+	CHECK_MSG(m != NULL, "%s", blob ? st.message : "no blob");
+	if (m != NULL)
+	{
+		size_t		need = nn_model_inference_bytes(m);
+
+		CHECK_MSG(need > 16u << 20 && need < MODEL_BLOB_MAX_WORKSPACE + (4u << 20), "%zu", need);
+		/* the memory limit refuses it with the figures */
+		ecg_set_memory_limit(16u << 20);
+		CHECK(nn_model_check_inference_memory(m, &st) == -1 && st.kind == ECG_ERR_LIMIT);
+		CHECK_MSG(strstr(st.detail, "limit is 16777216 bytes") != NULL, "%s", st.detail);
+		ecg_set_memory_limit(0);
+		CHECK(nn_model_check_inference_memory(m, &st) == 0);
+	}
+	nn_model_free(m);
+	ecg_free(blob);
+	/* the built-in architectures fit the smallest limit the server allows */
+	ecg_set_memory_limit(16u << 20);
+	for (int k = 0; k < 3; k++)
+	{
+		const char *archs[] = {"baseline", "cnn", "cnn_wide"};
+
+		m = nn_model_create(archs[k], &st);
+		CHECK_MSG(m != NULL && nn_model_check_inference_memory(m, &st) == 0, "%s: %s", archs[k],
+				  st.message);
+		nn_model_free(m);
+	}
+	ecg_set_memory_limit(0);
+}
+
+/* Issue 10, finding 10: the metadata must be valid UTF-8 (it becomes jsonb). */
+static void
+test_metadata_must_be_utf8(void)
+{
+	static const char *const bad[] = {
+		"\x80",					/* lone continuation byte */
+		"ok \xC3",				/* truncated at the end */
+		"\xC0\xAF",				/* overlong '/' */
+		"\xE0\x80\xAF",			/* overlong, three bytes */
+		"\xED\xA0\x80",			/* a surrogate */
+		"\xF4\x90\x80\x80",		/* above U+10FFFF */
+		"\xF8\x88\x80\x80\x80",	/* five-byte form */
+		"a\xE2\x82z",			/* cut short by ASCII */
+		"\xFF",
+	};
+	const char *good = "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF";
+	nn_model   *m = small_model(6);
+	ecg_status	st;
+	uint8_t    *blob;
+	size_t		len;
+	char	   *meta = NULL;
+	nn_model   *back;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		CHECK(model_blob_encode(m, bad[i], &blob, &len, &st) == 0);
+		back = model_blob_decode(blob, len, &meta, &st);
+		CHECK_MSG(back == NULL && st.kind == ECG_ERR_FORMAT && strstr(st.message, "UTF-8") != NULL,
+				  "metadata %zu: %s", i, back ? "accepted" : st.message);
+		CHECK(meta == NULL);
+		nn_model_free(back);
+		ecg_free(blob);
+	}
+	CHECK(model_blob_encode(m, good, &blob, &len, &st) == 0);
+	back = model_blob_decode(blob, len, &meta, &st);
+	CHECK_MSG(back != NULL, "%s", st.message);
+	CHECK(meta != NULL && strcmp(meta, good) == 0);
+	ecg_free(meta);
+	nn_model_free(back);
+	ecg_free(blob);
+	nn_model_free(m);
+}
+
 int
 main(void)
 {
@@ -388,5 +604,8 @@ main(void)
 	RUN_TEST(test_forged_blobs_are_rejected);
 	RUN_TEST(test_random_forgeries_fail_cleanly);
 	RUN_TEST(test_encode_refuses_non_finite_weights);
+	RUN_TEST(test_shapes_ecgdl_cannot_run_are_refused);
+	RUN_TEST(test_huge_workspace_is_refused);
+	RUN_TEST(test_metadata_must_be_utf8);
 	UNIT_EXIT();
 }

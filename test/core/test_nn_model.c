@@ -271,7 +271,11 @@ check_one_step(const char *arch)
 		nn_model_free(m);
 		return;
 	}
-	nn_workspace_load_input(m, ws, rx->values, NN_BEAT_LENGTH, NULL, 8);
+	{
+		nn_input	in = {rx->values, 8, NN_BEAT_LENGTH, 1};
+
+		CHECK(nn_workspace_load_input(m, ws, &in, NULL, 8, &st) == 0);
+	}
 	loss = nn_forward_loss(m, ws, 8, 1, NULL, labels, rw->values, NULL, NULL);
 	CHECK_MSG(close_rel(loss, rloss->values[0], 1e-4, 1e-6), "%s loss %.9g, reference %.9g", arch,
 			  loss, (double) rloss->values[0]);
@@ -605,8 +609,10 @@ tiny_loss(nn_model *m, nn_workspace *ws, const float *x, const int *labels, cons
 		  size_t n, const rng_state *mask_rng)
 {
 	rng_state	r = *mask_rng;	/* the same dropout masks every time */
+	nn_input	in = {x, n, 9, 2};	/* two channels */
+	ecg_status	st;
 
-	nn_workspace_load_input(m, ws, x, 9, NULL, n);
+	CHECK(nn_workspace_load_input(m, ws, &in, NULL, n, &st) == 0);
 	return nn_forward_loss(m, ws, n, 1, &r, labels, w, NULL, NULL);
 }
 
@@ -744,9 +750,10 @@ one_step(nn_model *m, nn_pool *pool, const float *beats, const int *labels, size
 	ecg_status	st;
 	nn_workspace *ws = nn_workspace_create(m, n, 1, &st);
 	rng_state	r;
+	nn_input	in = {beats, n, NN_BEAT_LENGTH, 1};
 
 	rng_seed(&r, 77);
-	nn_workspace_load_input(m, ws, beats, NN_BEAT_LENGTH, NULL, n);
+	CHECK(nn_workspace_load_input(m, ws, &in, NULL, n, &st) == 0);
 	nn_forward_loss(m, ws, n, 1, &r, labels, NULL, pool, NULL);
 	nn_backward(m, ws, labels, NULL, n, pool);
 	memcpy(grads_out, m->grads, m->n_params * sizeof(float));
@@ -820,6 +827,107 @@ test_workspace_respects_memory_limit(void)
 	nn_model_free(m);
 }
 
+/*
+ * Issue 10, finding 1: the input loader read length x channels floats per row
+ * whatever the caller held, so a 16-channel model fed one-channel beats read
+ * far past them.  It now reads only what the caller says it supplied and
+ * refuses beats that do not fit the model.
+ */
+static void
+test_input_reads_only_what_is_supplied(void)
+{
+	nn_arch		a;
+	ecg_status	st;
+	nn_model   *wide,
+			   *cnn = nn_model_create("cnn", &st),
+			   *other = nn_model_create("cnn", &st);
+	nn_workspace *ws = NULL,
+			   *ws_other = NULL;
+	/* exact-size heap buffers, so a memory checker would see any over-read */
+	float	   *beat = calloc(NN_BEAT_LENGTH, sizeof(float));
+	float	   *padded = calloc(NN_INPUT_LENGTH, sizeof(float));
+	float	   *beats2 = calloc(2 * NN_BEAT_LENGTH, sizeof(float));
+	float		p1[5],
+				p2[5];
+	uint32_t	rows[2] = {1, 2};
+	nn_input	in = {beats2, 2, NN_BEAT_LENGTH, 1};
+
+	memset(&a, 0, sizeof(a));
+	strcpy(a.name, "wide_input");
+	a.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 16, NN_INPUT_LENGTH, 0};
+	a.nodes[1] = (nn_node) {NN_OP_FLATTEN, {0, -1}, 0, 0, 0};
+	a.nodes[2] = (nn_node) {NN_OP_DENSE, {1, -1}, 5, 0, 0};
+	a.n_nodes = 3;
+	wide = nn_model_create_from_arch(&a, &st);
+	CHECK(wide != NULL && cnn != NULL && other != NULL && beat && padded && beats2);
+	if (!(wide && cnn && other && beat && padded && beats2))
+		goto done;
+	nn_model_init(cnn, 5);
+	nn_model_init(wide, 5);
+	for (int i = 0; i < NN_BEAT_LENGTH; i++)
+		padded[i] = beat[i] = 0.5f + 0.3f * sinf(0.1f * (float) i);
+
+	/* one-channel beats into a 16-channel model: refused before any read */
+	CHECK(nn_model_predict(wide, NULL, beat, NN_BEAT_LENGTH, 1, p1, NULL, &st) == -1);
+	CHECK_MSG(st.kind == ECG_ERR_ARGUMENT && strstr(st.message, "16 input channels") != NULL, "%s",
+			  st.message);
+	ws = nn_workspace_create(wide, 1, 0, &st);
+	CHECK(ws != NULL);
+	if (ws != NULL)
+	{
+		nn_input	one = {beat, 1, NN_BEAT_LENGTH, 1};
+
+		CHECK(nn_workspace_load_input(wide, ws, &one, NULL, 1, &st) == -1);
+		CHECK_MSG(strstr(st.detail, "200 samples x 16 channels") != NULL, "%s", st.detail);
+		nn_workspace_free(ws);
+	}
+
+	/* the right beats: 187 samples are zero-padded, the same as 200 given */
+	CHECK(nn_model_predict(cnn, NULL, beat, NN_BEAT_LENGTH, 1, p1, NULL, &st) == 0);
+	CHECK(nn_model_predict(cnn, NULL, padded, NN_INPUT_LENGTH, 1, p2, NULL, &st) == 0);
+	CHECK(memcmp(p1, p2, sizeof(p1)) == 0);
+	CHECK(nn_model_predict(cnn, NULL, beat, NN_INPUT_LENGTH + 1, 1, p1, NULL, &st) == -1);
+
+	ws = nn_workspace_create(cnn, 2, 0, &st);
+	ws_other = nn_workspace_create(other, 2, 0, &st);
+	CHECK(ws != NULL && ws_other != NULL);
+	if (ws == NULL || ws_other == NULL)
+		goto done;
+	CHECK(nn_workspace_load_input(cnn, ws, &in, NULL, 2, &st) == 0);
+	/* a row beyond the supplied beats */
+	CHECK(nn_workspace_load_input(cnn, ws, &in, rows, 2, &st) == -1 && st.kind == ECG_ERR_ARGUMENT);
+	CHECK_MSG(strstr(st.message, "beat 2 requested, 2 supplied") != NULL, "%s", st.message);
+	/* more rows than the workspace holds, more than supplied */
+	CHECK(nn_workspace_load_input(cnn, ws, &in, NULL, 3, &st) == -1);
+	in.n_beats = 1;
+	CHECK(nn_workspace_load_input(cnn, ws, &in, NULL, 2, &st) == -1);
+	in.n_beats = 2;
+	/* beats longer than the input, empty beats, two channels */
+	in.length = NN_INPUT_LENGTH + 1;
+	CHECK(nn_workspace_load_input(cnn, ws, &in, NULL, 1, &st) == -1);
+	in.length = 0;
+	CHECK(nn_workspace_load_input(cnn, ws, &in, NULL, 1, &st) == -1);
+	in.length = NN_BEAT_LENGTH / 2;
+	in.channels = 2;
+	CHECK(nn_workspace_load_input(cnn, ws, &in, NULL, 1, &st) == -1);
+	in.length = NN_BEAT_LENGTH;
+	in.channels = 1;
+	/* a workspace laid out for another model */
+	CHECK(nn_workspace_load_input(cnn, ws_other, &in, NULL, 1, &st) == -1);
+	CHECK_MSG(strstr(st.message, "another model") != NULL, "%s", st.message);
+	CHECK(nn_model_predict(cnn, ws_other, beat, NN_BEAT_LENGTH, 1, p1, NULL, &st) == -1);
+
+done:
+	nn_workspace_free(ws);
+	nn_workspace_free(ws_other);
+	nn_model_free(wide);
+	nn_model_free(cnn);
+	nn_model_free(other);
+	free(beat);
+	free(padded);
+	free(beats2);
+}
+
 int
 main(void)
 {
@@ -834,5 +942,6 @@ main(void)
 	RUN_TEST(test_predict_any_batch);
 	RUN_TEST(test_thread_count_does_not_change_results);
 	RUN_TEST(test_workspace_respects_memory_limit);
+	RUN_TEST(test_input_reads_only_what_is_supplied);
 	UNIT_EXIT();
 }

@@ -278,7 +278,9 @@ test_early_stopping_restores_best_weights(void)
 	{
 		size_t		nb = 100 - s < (size_t) c.batch_size ? 100 - s : (size_t) c.batch_size;
 
-		nn_workspace_load_input(m, ws, val.beats + s * NN_BEAT_LENGTH, NN_BEAT_LENGTH, NULL, nb);
+		nn_input	in = {val.beats + s * NN_BEAT_LENGTH, nb, NN_BEAT_LENGTH, 1};
+
+		CHECK(nn_workspace_load_input(m, ws, &in, NULL, nb, &st) == 0);
 		loss += nn_forward_loss(m, ws, nb, 0, NULL, val.labels + s, NULL, NULL, NULL) * (double) nb;
 	}
 	CHECK_CLOSE(loss / 100, r.history[best - 1].val_loss, 1e-9);

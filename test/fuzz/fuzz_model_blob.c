@@ -14,14 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crc32.h"
+#include "fuzz_blob.h"
 #include "fuzz_util.h"
 #include "model_blob.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define LENGTH_OFFSET 12
-#define HEADER_BYTES 16
 
 static void
 run_model(nn_model *model)
@@ -76,28 +74,18 @@ decode_and_run(const uint8_t *blob, size_t size)
 	nn_model_free(model);
 }
 
-static void
-put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t) v;
-	p[1] = (uint8_t) (v >> 8);
-	p[2] = (uint8_t) (v >> 16);
-	p[3] = (uint8_t) (v >> 24);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t    *fixed;
 
 	decode_and_run(data, size);
-	if (size < HEADER_BYTES + 4 || size > UINT32_MAX)
+	if (size < FUZZ_BLOB_MIN_BYTES || size > UINT32_MAX)
 		return 0;
 	fixed = malloc(size);
 	FUZZ_ASSERT(fixed != NULL);
 	memcpy(fixed, data, size);
-	put_le32(fixed + LENGTH_OFFSET, (uint32_t) size);
-	put_le32(fixed + size - 4, crc32_compute(fixed, size - 4));
+	fuzz_blob_fix_envelope(fixed, size);
 	decode_and_run(fixed, size);
 	free(fixed);
 	return 0;

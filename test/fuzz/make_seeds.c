@@ -67,8 +67,10 @@ synthetic_samples(int32_t *v, size_t n, int32_t amplitude)
 
 /* model blobs ------------------------------------------------------------- */
 
+/* Writes the blob of `arch` (weights from seed 42) as seed `name` of the
+ * model_run target and, when also_decode_only, of the model_blob target. */
 static void
-seed_model(const char *name, const nn_arch *arch, const char *metadata)
+seed_model(const char *name, const nn_arch *arch, const char *metadata, int also_decode_only)
 {
 	ecg_status	st;
 	nn_model   *m = nn_model_create_from_arch(arch, &st);
@@ -80,33 +82,50 @@ seed_model(const char *name, const nn_arch *arch, const char *metadata)
 	nn_model_init(m, 42);
 	if (model_blob_encode(m, metadata, &blob, &len, &st) != 0)
 		die(name, &st);
-	write_seed("model_blob", name, blob, len, NULL, 0);
+	if (also_decode_only)
+		write_seed("model_blob", name, blob, len, NULL, 0);
+	write_seed("model_run", name, blob, len, NULL, 0);
 	ecg_free(blob);
 	nn_model_free(m);
 }
 
+/*
+ * Model blobs of the shape ecgdl runs (200 samples x 1 channel in, 5 classes
+ * out; other shapes are refused when decoded): small graphs using each
+ * operation for both model targets, and every built-in architecture (50 to
+ * 200 KB each) for model_run, which runs what it decodes.
+ */
 static void
 seeds_model_blob(void)
 {
 	nn_arch		a;
+	ecg_status	st;
+	static const char *const builtins[] = {"baseline", "cnn", "cnn_wide"};
+
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+	{
+		if (nn_arch_builtin(builtins[i], &a, &st) != 0)
+			die(builtins[i], &st);
+		seed_model(builtins[i], &a, "{\"epochs\": 1}", 0);
+	}
 
 	/* conv, batch norm, relu, dropout, flatten, dense */
 	memset(&a, 0, sizeof(a));
 	strcpy(a.name, "small");
-	a.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 1, 6, 0};
+	a.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 1, 200, 0};
 	a.nodes[1] = (nn_node) {NN_OP_CONV1D, {0, -1}, 2, 2, 0};
 	a.nodes[2] = (nn_node) {NN_OP_BATCHNORM, {1, -1}, 0, 0, 0};
 	a.nodes[3] = (nn_node) {NN_OP_RELU, {2, -1}, 0, 0, 0};
 	a.nodes[4] = (nn_node) {NN_OP_DROPOUT, {3, -1}, 0, 0, 0.5f};
 	a.nodes[5] = (nn_node) {NN_OP_FLATTEN, {4, -1}, 0, 0, 0};
-	a.nodes[6] = (nn_node) {NN_OP_DENSE, {5, -1}, 3, 0, 0};
+	a.nodes[6] = (nn_node) {NN_OP_DENSE, {5, -1}, 5, 0, 0};
 	a.n_nodes = 7;
-	seed_model("conv_dense", &a, "epochs=1");
+	seed_model("conv_dense", &a, "epochs=1", 1);
 
 	/* a residual block with max pooling */
 	memset(&a, 0, sizeof(a));
 	strcpy(a.name, "residual");
-	a.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 1, 8, 0};
+	a.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 1, 200, 0};
 	a.nodes[1] = (nn_node) {NN_OP_CONV1D, {0, -1}, 2, 3, 0};
 	a.nodes[2] = (nn_node) {NN_OP_RELU, {1, -1}, 0, 0, 0};
 	a.nodes[3] = (nn_node) {NN_OP_CONV1D, {2, -1}, 2, 3, 0};
@@ -115,16 +134,16 @@ seeds_model_blob(void)
 	a.nodes[6] = (nn_node) {NN_OP_FLATTEN, {5, -1}, 0, 0, 0};
 	a.nodes[7] = (nn_node) {NN_OP_DENSE, {6, -1}, 5, 0, 0};
 	a.n_nodes = 8;
-	seed_model("residual", &a, NULL);
+	seed_model("residual", &a, NULL, 1);
 
 	/* the smallest model: input straight into a dense layer */
 	memset(&a, 0, sizeof(a));
 	strcpy(a.name, "tiny");
-	a.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 1, 2, 0};
+	a.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 1, 200, 0};
 	a.nodes[1] = (nn_node) {NN_OP_FLATTEN, {0, -1}, 0, 0, 0};
-	a.nodes[2] = (nn_node) {NN_OP_DENSE, {1, -1}, 2, 0, 0};
+	a.nodes[2] = (nn_node) {NN_OP_DENSE, {1, -1}, 5, 0, 0};
 	a.n_nodes = 3;
-	seed_model("tiny", &a, "");
+	seed_model("tiny", &a, "", 1);
 }
 
 /* WFDB header (+ NUL + signal file) --------------------------------------- */
