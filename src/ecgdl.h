@@ -58,6 +58,56 @@ void		ecgdl_scan(const char *sql, int block_rows, ecgdl_block_fn fn, void *arg);
 /* Class names N, S, V, F, Q */
 const char *ecgdl_class_name(int label);
 
+/* import.c ------------------------------------------------------------ */
+
+struct wfdb_header;
+struct wfdb_signal_spec;
+
+/* directory + "/" + name */
+char	   *ecgdl_join_path(const char *directory, const char *name);
+/* Record names from a text[] argument (NULL: the directory's RECORDS file). */
+List	   *ecgdl_record_names(const char *directory, ArrayType *records_arg);
+/* Reads and parses <directory>/<name>.hea; errors name the record. */
+void		ecgdl_read_wfdb_header(const char *directory, const char *name,
+								   struct wfdb_header *out);
+/* The bytes of a lead's signal file, after checking its name is plain. */
+char	   *ecgdl_read_signal_file(const char *directory, const char *record,
+								   const struct wfdb_signal_spec *spec, size_t *len);
+
+/* signal_reader.c ------------------------------------------------------ */
+
+/* One lead of one record in a signal table. */
+typedef struct SignalStream
+{
+	char	   *record;
+	char	   *lead;
+} SignalStream;
+
+/* What a reader of a signal table does with each stream: begin (its rate,
+ * before the first chunk), chunk (every chunk in order; x points into memory
+ * freed after a few chunks; the consumer's own allocations must be made in
+ * an explicit context), end (rate and length of the whole stream). */
+typedef struct SignalConsumer
+{
+	void		(*begin) (const SignalStream *s, double fs, void *arg);
+	void		(*chunk) (const SignalStream *s, int64 start, const float *x, int64 n, void *arg);
+	void		(*end) (const SignalStream *s, double fs, int64 n_samples, void *arg);
+	void	   *arg;
+} SignalConsumer;
+
+/* Errors unless relid has the columns of a signal table. */
+void		signal_table_check_layout(Oid relid, const char *role);
+/* Every (record, lead) of a signal table, ordered by record and lead (C
+ * collation); errors on NULL names and on an empty table. */
+List	   *signal_table_streams(Oid relid, const char *role);
+/* One stream per record: the lead named `lead`, else the record's first lead
+ * by name (with a NOTICE). */
+List	   *signal_streams_pick_lead(List *streams, const char *lead);
+/* Streams every chunk of the given streams in start_sample order, checking
+ * continuity (errors name role, record, lead and sample). */
+void		signal_read_streams(Oid relid, const char *role, List *streams,
+								const SignalConsumer *consumer);
+
 /* beat_table.c ---------------------------------------------------------- */
 
 typedef struct BeatTableWriter BeatTableWriter;
