@@ -44,6 +44,7 @@ struct BeatTableWriter
 	int			n_pending;
 	int64		n_written;
 	MemoryContext batch_context;
+	double		fs;				/* BEAT_TABLE_SIGNALS: the current record's rate */
 };
 
 ArrayType *
@@ -78,13 +79,15 @@ beat_table_create(const char *target, BeatTableKind kind)
 					 "record pg_catalog.text, "
 					 "sample pg_catalog.int8, "
 					 "symbol pg_catalog.text, "
-					 "label pg_catalog.int2 NOT NULL CHECK (label OPERATOR(pg_catalog.>=) 0 "
+					 "label pg_catalog.int2 %sCHECK (label OPERATOR(pg_catalog.>=) 0 "
 					 "AND label OPERATOR(pg_catalog.<=) 4), "
 					 "signal pg_catalog.float4[] NOT NULL%s)",
 					 w->qualified_name,
+					 kind == BEAT_TABLE_SIGNALS ? "" : "NOT NULL ",
 					 kind == BEAT_TABLE_OVERSAMPLED ?
 					 ", synthetic pg_catalog.bool NOT NULL, base_id pg_catalog.int8, "
-					 "partner_id pg_catalog.int8, step pg_catalog.float4, method pg_catalog.text" : "");
+					 "partner_id pg_catalog.int8, step pg_catalog.float4, method pg_catalog.text" :
+					 kind == BEAT_TABLE_SIGNALS ? ", fs pg_catalog.float8 NOT NULL" : "");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
@@ -143,7 +146,7 @@ set_common(TupleTableSlot *slot, int64 id, int label, const float *signal, int n
 	slot->tts_values[0] = Int64GetDatum(id);
 	slot->tts_isnull[0] = false;
 	slot->tts_values[4] = Int16GetDatum((int16) label);
-	slot->tts_isnull[4] = false;
+	slot->tts_isnull[4] = label < 0;	/* unlabelled (BEAT_TABLE_SIGNALS only) */
 	slot->tts_values[5] = PointerGetDatum(ecgdl_floats_to_array(signal, n_samples));
 	slot->tts_isnull[5] = false;
 }
@@ -176,6 +179,11 @@ beat_table_add(BeatTableWriter *w, int64 id, const char *record, int64 sample,
 		slot->tts_values[6] = BoolGetDatum(false);
 		slot->tts_isnull[6] = false;
 	}
+	else if (w->kind == BEAT_TABLE_SIGNALS)
+	{
+		slot->tts_values[6] = Float8GetDatum(w->fs);
+		slot->tts_isnull[6] = false;
+	}
 	MemoryContextSwitchTo(old);
 	store_slot(w, slot);
 }
@@ -202,6 +210,13 @@ beat_table_add_synthetic(BeatTableWriter *w, int64 id, int label, const float *s
 	slot->tts_isnull[10] = false;
 	MemoryContextSwitchTo(old);
 	store_slot(w, slot);
+}
+
+void
+beat_table_set_fs(BeatTableWriter *w, double fs)
+{
+	Assert(w->kind == BEAT_TABLE_SIGNALS);
+	w->fs = fs;
 }
 
 Oid
@@ -342,7 +357,10 @@ beat_row_read(HeapTuple tuple, TupleDesc desc, int col, const char *role, int64 
 					(errcode(isnull ? ERRCODE_NULL_VALUE_NOT_ALLOWED : ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("label of %s is %s", what, isnull ? "NULL" : "out of range"),
 					 isnull ? 0 : errdetail("Labels must be 0..4 (N, S, V, F, Q); found %d.",
-											DatumGetInt16(d))));
+											DatumGetInt16(d)),
+					 isnull ? errhint("This needs labelled beats. Beats cut at detected positions have no "
+									  "label: classify them with ecg_classify_table, or cut them at "
+									  "reference annotations to evaluate or train.") : 0));
 		*label = DatumGetInt16(d);
 	}
 	if (signal != NULL)

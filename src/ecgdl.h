@@ -108,6 +108,44 @@ List	   *signal_streams_pick_lead(List *streams, const char *lead);
 void		signal_read_streams(Oid relid, const char *role, List *streams,
 								const SignalConsumer *consumer);
 
+/* annotation_table.c --------------------------------------------------- */
+
+typedef struct AnnotationWriter AnnotationWriter;
+
+/* Creates `target` (id, record, sample, symbol, subtype, label, fs) and opens
+ * it for bulk insertion; ids are 1, 2, ... in order of addition.  symbol
+ * NULL, subtype < 0 and label < 0 are stored as NULL.  The primary key is
+ * added by annotation_table_finish, which returns the rows written. */
+AnnotationWriter *annotation_table_create(const char *target);
+void		annotation_table_add(AnnotationWriter *w, const char *record, int64 sample,
+								 const char *symbol, int subtype, int label, double fs);
+int64		annotation_table_finish(AnnotationWriter *w);
+
+/* The annotations of one record as a scan hands them over (in sample order):
+ * ann[i].sample, .symbol ("" with has_symbol[i] false for NULL) and
+ * .subtype; labels[i] (-1 for NULL); fs (0 when the table has none). */
+typedef struct AnnotationRecord
+{
+	char	   *record;
+	double		fs;
+	int64		n;
+	struct wfdb_annotation *ann;
+	int		   *labels;
+	bool	   *has_symbol;
+} AnnotationRecord;
+
+typedef void (*annotation_record_fn) (const AnnotationRecord *rec, void *arg);
+
+/* The query that reads an annotation table for annotation_scan (columns
+ * record, sample, symbol, subtype, label, fs; missing optional ones NULL),
+ * after checking its layout (fs required when need_fs). */
+char	   *annotation_table_query(Oid relid, const char *role, bool need_fs);
+/* Runs such a query (ordered by record, then sample) and calls fn once per
+ * record with all its rows (beats_only: only rows whose symbol is NULL or a
+ * beat symbol); the rows are freed after the call.  Errors name `role`. */
+void		annotation_scan(const char *sql, const char *role, bool beats_only,
+							annotation_record_fn fn, void *arg);
+
 /* beat_table.c ---------------------------------------------------------- */
 
 typedef struct BeatTableWriter BeatTableWriter;
@@ -116,7 +154,8 @@ typedef struct BeatTableWriter BeatTableWriter;
 typedef enum BeatTableKind
 {
 	BEAT_TABLE_PLAIN,
-	BEAT_TABLE_OVERSAMPLED
+	BEAT_TABLE_OVERSAMPLED,
+	BEAT_TABLE_SIGNALS			/* label may be NULL (label < 0), plus fs float8 */
 } BeatTableKind;
 
 /* Creates `target` with the beat layout (id, record, sample, symbol,
@@ -130,6 +169,8 @@ void		beat_table_add_synthetic(BeatTableWriter *w, int64 id, int label, const fl
 									 int n_samples, int64 base_id, int64 partner_id, float step,
 									 const char *method);
 int64		beat_table_finish(BeatTableWriter *w);
+/* BEAT_TABLE_SIGNALS: the sampling rate stored with the rows added next. */
+void		beat_table_set_fs(BeatTableWriter *w, double fs);
 Oid			beat_table_relid(BeatTableWriter *w);
 
 /* Checks that relid has the beat layout (id bigint, label smallint,

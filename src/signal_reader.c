@@ -60,8 +60,8 @@ signal_table_streams(Oid relid, const char *role)
 	signal_table_check_layout(relid, role);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT record::pg_catalog.text, lead::pg_catalog.text FROM %s "
-					 "GROUP BY 1, 2 ORDER BY 1 COLLATE \"C\", 2 COLLATE \"C\"",
+					 "SELECT r, l FROM (SELECT record::pg_catalog.text AS r, lead::pg_catalog.text AS l "
+					 "FROM %s GROUP BY 1, 2) s ORDER BY r COLLATE \"C\", l COLLATE \"C\"",
 					 ecgdl_relation_name(relid));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
