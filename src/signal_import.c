@@ -170,12 +170,15 @@ ecg_import_wfdb_signals(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 	}
 
+	/* outside SPI's memory, which SPI_finish frees */
+	lead_context = AllocSetContextCreate(CurrentMemoryContext, "ecgdl lead", ALLOCSET_DEFAULT_SIZES);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "CREATE TABLE %s (record pg_catalog.text NOT NULL, lead pg_catalog.text NOT NULL, "
 					 "fs pg_catalog.float8 NOT NULL, start_sample pg_catalog.int8 NOT NULL, "
-					 "samples pg_catalog.float4[] NOT NULL, PRIMARY KEY (record, lead, start_sample))",
-					 qualified);
+					 "samples pg_catalog.float4[] NOT NULL, PRIMARY KEY (record, lead, start_sample)); "
+					 "ALTER TABLE %s ALTER COLUMN samples SET STORAGE EXTERNAL",
+					 qualified, qualified);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
@@ -187,7 +190,6 @@ ecg_import_wfdb_signals(PG_FUNCTION_ARGS)
 	if (insert == NULL)
 		elog(ERROR, "could not prepare the insert into %s", qualified);
 
-	lead_context = AllocSetContextCreate(CurrentMemoryContext, "ecgdl lead", ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, names)
 	{
 		const char *record = lfirst(lc);
