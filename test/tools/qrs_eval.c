@@ -119,6 +119,7 @@ typedef struct record_data
 	float	   *x;
 	size_t		n;
 	int64_t    *ref;
+	char	   *ref_symbol;		/* symbol of each reference beat */
 	size_t		n_ref;
 	qrs_interval *excluded;
 	size_t		n_excluded;
@@ -129,6 +130,7 @@ record_release(record_data *r)
 {
 	free(r->x);
 	free(r->ref);
+	free(r->ref_symbol);
 	ecg_free(r->excluded);
 	memset(r, 0, sizeof(*r));
 }
@@ -216,11 +218,15 @@ load_record(const char *dir, const char *name, const options *opt, record_data *
 	if (wfdb_annotations_parse(atr, len, &ann, &n_ann, &st) != 0)
 		goto fail;
 	r->ref = malloc((n_ann ? n_ann : 1) * sizeof(int64_t));
-	if (r->ref == NULL)
+	r->ref_symbol = malloc(n_ann + 1);
+	if (r->ref == NULL || r->ref_symbol == NULL)
 		goto out;
 	for (size_t i = 0; i < n_ann; i++)
 		if (qrs_is_beat_symbol(ann[i].symbol))
+		{
+			r->ref_symbol[r->n_ref] = ann[i].symbol[0];
 			r->ref[r->n_ref++] = ann[i].sample;
+		}
 	if (qrs_excluded_intervals(ann, n_ann, qrs_window_samples(opt->window_ms, r->fs),
 							   &r->excluded, &r->n_excluded, &st) != 0)
 		goto fail;
@@ -301,7 +307,8 @@ list_errors(const char *name, const record_data *r, const beat_list *b, int64_t 
 				best = dd;
 		}
 		if (best > w && r->ref[i] >= start)
-			printf("  %s FN at %lld (%.3f s)\n", name, (long long) r->ref[i], r->ref[i] / r->fs);
+			printf("  %s FN at %lld (%.3f s) %c\n", name, (long long) r->ref[i], r->ref[i] / r->fs,
+				   r->ref_symbol[i]);
 	}
 	j = 0;
 	for (size_t k = 0; k < b->n; k++)
@@ -324,6 +331,34 @@ list_errors(const char *name, const record_data *r, const beat_list *b, int64_t 
 				ex = 1;
 		if (best > w && !ex && b->pos[k] >= start)
 			printf("  %s FP at %lld (%.3f s)\n", name, (long long) b->pos[k], b->pos[k] / r->fs);
+	}
+}
+
+/* Offsets (detection - reference) of the detections nearest to each
+ * reference beat when within the window: sum, sum of squares, count. */
+static void
+offset_stats(const record_data *r, const beat_list *b, int64_t w, double *sum, double *sum2,
+			 int64_t *count)
+{
+	size_t		j = 0;
+
+	for (size_t i = 0; i < r->n_ref; i++)
+	{
+		int64_t		best = INT64_MAX;
+
+		while (j + 1 < b->n && b->pos[j + 1] <= r->ref[i])
+			j++;
+		for (size_t k = j; k < b->n && k <= j + 1; k++)
+			if (llabs(b->pos[k] - r->ref[i]) < llabs(best))
+				best = b->pos[k] - r->ref[i];
+		if (best != INT64_MAX && llabs(best) <= w)
+		{
+			double		ms = 1000.0 * (double) best / r->fs;
+
+			*sum += ms;
+			*sum2 += ms * ms;
+			(*count)++;
+		}
 	}
 }
 
@@ -363,6 +398,9 @@ main(int argc, char **argv)
 	beat_list	beats = {NULL, 0, 0},
 				other = {NULL, 0, 0};
 	char	   *list_text = NULL;
+	double		off_sum = 0.0,
+				off_sum2 = 0.0;
+	int64_t		off_n = 0;
 
 	for (; a < argc && strncmp(argv[a], "--", 2) == 0; a++)
 	{
@@ -480,6 +518,7 @@ main(int argc, char **argv)
 		gross_all.fp += all.fp;
 		gross_ref_bxb += ref_bxb;
 		gross_ref_all += all.tp + all.fn;
+		offset_stats(&r, &beats, w, &off_sum, &off_sum2, &off_n);
 		if (opt.list)
 			list_errors(names[i], &r, &beats, w, start);
 		if (opt.invariance)
@@ -512,6 +551,14 @@ main(int argc, char **argv)
 		   total_seconds > 0 ? (double) total_samples / total_seconds : 0.0,
 		   total_seconds > 0 ? total_signal_seconds / total_seconds : 0.0,
 		   opt.invariance ? "; chunk-size invariance checked (1, 7, whole)" : "");
+	if (off_n > 0)
+	{
+		double		mean = off_sum / (double) off_n;
+
+		printf("# R-peak position: detection - reference over %lld matched beats: mean %.1f ms, "
+			   "SD %.1f ms\n", (long long) off_n, mean,
+			   sqrt(fmax(0.0, off_sum2 / (double) off_n - mean * mean)));
+	}
 	free(beats.pos);
 	free(other.pos);
 	if (list_text != NULL)
