@@ -47,8 +47,8 @@
 #define RR_COUNT	8
 
 /* Tuning, in seconds or as ratios. */
-#define HP_HZ			5.0
-#define LP_HZ			15.0
+#define HP_HZ			8.0
+#define LP_HZ			20.0
 #define SMOOTH_HZ		20.0	/* low-pass for the R-peak position */
 #define DIFF_S			0.010	/* difference step */
 #define MWI_S			0.100	/* moving-window integration */

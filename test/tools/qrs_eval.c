@@ -42,6 +42,9 @@ typedef struct options
 	int			invariance;
 	int			list;
 	double		window_ms;
+	const char *noise;			/* DIR/RECORD of a noise record, or NULL */
+	double		snr_db;
+	int			signal_only;	/* load no annotations (noise records) */
 } options;
 
 /* Beats collected by the detector's callback. */
@@ -209,6 +212,11 @@ load_record(const char *dir, const char *name, const options *opt, record_data *
 		}
 	}
 
+	if (opt->signal_only)
+	{
+		rc = 0;
+		goto out;
+	}
 	snprintf(path, sizeof(path), "%s/%s.atr", dir, name);
 	if ((atr = slurp(path, &len)) == NULL)
 	{
@@ -246,6 +254,81 @@ out:
 	if (rc != 0)
 		record_release(r);
 	return rc;
+}
+
+/*
+ * --noise: adds signal `sig` (or its first signal) of a noise record, such
+ * as the Noise Stress Test Database's "em" (electrode motion), the way nst
+ * lays it out: from 5 minutes on, 2 minutes of noise then 2 minutes clean,
+ * and so on.  The noise is scaled for the SNR: signal power = (mean
+ * peak-to-peak QRS amplitude)^2 / 8, the amplitude taken within 50 ms of
+ * each reference beat; noise power = the variance of the noise signal.
+ */
+static int
+add_noise(record_data *r, const options *opt, int sig)
+{
+	char		dir[4096];
+	const char *slash = strrchr(opt->noise, '/');
+	record_data nr;
+	options		nopt = *opt;
+	double		pp = 0.0,
+				mean = 0.0,
+				var = 0.0,
+				scale;
+	int64_t		half = (int64_t) (0.05 * r->fs),
+				count = 0;
+	int64_t		learn = qrs_learning_samples(r->fs),
+				period = (int64_t) (120.0 * r->fs);
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int) (slash - opt->noise), opt->noise);
+	nopt.noise = NULL;
+	nopt.signal = sig;
+	nopt.signal_only = 1;
+	if (load_record(dir, slash ? slash + 1 : opt->noise, &nopt, &nr) != 0)
+	{
+		nopt.signal = 0;
+		if (load_record(dir, slash ? slash + 1 : opt->noise, &nopt, &nr) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < r->n_ref; i++)
+	{
+		int64_t		lo = r->ref[i] - half,
+					hi = r->ref[i] + half;
+		float		mn,
+					mx;
+
+		if (lo < 0 || hi >= (int64_t) r->n)
+			continue;
+		mn = mx = r->x[lo];
+		for (int64_t k = lo; k <= hi; k++)
+		{
+			mn = r->x[k] < mn ? r->x[k] : mn;
+			mx = r->x[k] > mx ? r->x[k] : mx;
+		}
+		pp += mx - mn;
+		count++;
+	}
+	for (size_t k = 0; k < nr.n; k++)
+		mean += nr.x[k];
+	mean /= (double) (nr.n ? nr.n : 1);
+	for (size_t k = 0; k < nr.n; k++)
+		var += (nr.x[k] - mean) * (nr.x[k] - mean);
+	var /= (double) (nr.n ? nr.n : 1);
+	if (count == 0 || var <= 0)
+	{
+		record_release(&nr);
+		return -1;
+	}
+	pp /= (double) count;
+	scale = sqrt(pp * pp / 8.0 / pow(10.0, opt->snr_db / 10.0) / var);
+	for (int64_t k = learn; k < (int64_t) r->n && k < (int64_t) nr.n; k++)
+		if (((k - learn) / period) % 2 == 0)
+			r->x[k] += (float) (scale * (nr.x[k] - mean));
+	record_release(&nr);
+	return 0;
 }
 
 /* Detects feeding `chunk` samples at a time (0 = all at once). */
@@ -381,7 +464,7 @@ usage(const char *prog)
 int
 main(int argc, char **argv)
 {
-	options		opt = {-1, 60.0, 0, 0, 150.0};
+	options		opt = {-1, 60.0, 0, 0, 150.0, NULL, 12.0, 0};
 	int			a = 1;
 	const char *dir;
 	char	  **names = NULL;
@@ -410,6 +493,10 @@ main(int argc, char **argv)
 			opt.chunk_seconds = atof(argv[++a]);
 		else if (strcmp(argv[a], "--window") == 0 && a + 1 < argc)
 			opt.window_ms = atof(argv[++a]);
+		else if (strcmp(argv[a], "--noise") == 0 && a + 1 < argc)
+			opt.noise = argv[++a];
+		else if (strcmp(argv[a], "--snr") == 0 && a + 1 < argc)
+			opt.snr_db = atof(argv[++a]);
 		else if (strcmp(argv[a], "--invariance") == 0)
 			opt.invariance = 1;
 		else if (strcmp(argv[a], "--list") == 0)
@@ -477,6 +564,13 @@ main(int argc, char **argv)
 		if (load_record(dir, names[i], &opt, &r) != 0)
 		{
 			failures++;
+			continue;
+		}
+		if (opt.noise != NULL && add_noise(&r, &opt, opt.signal >= 0 ? opt.signal : 0) != 0)
+		{
+			fprintf(stderr, "%s: cannot add noise from %s\n", names[i], opt.noise);
+			failures++;
+			record_release(&r);
 			continue;
 		}
 		records++;
