@@ -47,8 +47,8 @@
 #define RR_COUNT	8
 
 /* Tuning, in seconds or as ratios. */
-#define HP_HZ			5.0
-#define LP_HZ			15.0
+#define HP_HZ			8.0
+#define LP_HZ			20.0
 #define SMOOTH_HZ		20.0	/* low-pass for the R-peak position */
 #define DIFF_S			0.010	/* difference step */
 #define MWI_S			0.100	/* moving-window integration */
@@ -56,19 +56,75 @@
 #define LEARN_S			2.0
 #define TWAVE_S			0.360
 #define TWAVE_SLOPE		0.5
-#define TH_COEF			0.3
-#define SEARCHBACK_RR	1.66
-#define SEARCHBACK_TH	0.5
+#define TH_COEF			0.2
+#define SEARCHBACK_RR	1.3
+#define SEARCHBACK_TH	0.3
 #define LEVEL_WEIGHT	0.125
 #define LEVEL_WEIGHT_SB 0.25
+#define LEVEL_MODE		0
+#define REF_BASE		2
+#define SB_SLOPE		0.0
+#define RECOVER_S		3.0
 #define SPK_CAP			3.0		/* a QRS peak counts at most SPK_CAP * SPK */
 #define RR_INIT_S		1.0
 #define RR_MIN_S		0.2
 #define RR_MAX_S		3.0
-#define REFINE_HALF_S	0.075	/* half width of the R-peak search window */
+#define REFINE_PRE_S	0.05	/* R-peak search window: before the energy window */
+#define REFINE_POST_S	0.0	/* ... and after it */
 #define BP_DELAY_S		0.030	/* approximate group delay of the band-pass */
 #define SMOOTH_DELAY_S	0.011	/* group delay of the 20 Hz low-pass (DC) */
 #define RING_S			1.0		/* history kept for slopes and R peaks */
+
+
+#ifdef QRS_TUNE
+#include <stdlib.h>
+static double tune(const char *n, double v) { const char *e = getenv(n); return e ? atof(e) : v; }
+#define T_HP_HZ tune("HP_HZ", HP_HZ)
+#define T_LP_HZ tune("LP_HZ", LP_HZ)
+#define T_SMOOTH_HZ tune("SMOOTH_HZ", SMOOTH_HZ)
+#define T_DIFF_S tune("DIFF_S", DIFF_S)
+#define T_MWI_S tune("MWI_S", MWI_S)
+#define T_PEAK_RADIUS_S tune("PEAK_RADIUS_S", PEAK_RADIUS_S)
+#define T_LEARN_S tune("LEARN_S", LEARN_S)
+#define T_TWAVE_S tune("TWAVE_S", TWAVE_S)
+#define T_TWAVE_SLOPE tune("TWAVE_SLOPE", TWAVE_SLOPE)
+#define T_TH_COEF tune("TH_COEF", TH_COEF)
+#define T_SEARCHBACK_RR tune("SEARCHBACK_RR", SEARCHBACK_RR)
+#define T_SEARCHBACK_TH tune("SEARCHBACK_TH", SEARCHBACK_TH)
+#define T_LEVEL_WEIGHT tune("LEVEL_WEIGHT", LEVEL_WEIGHT)
+#define T_LEVEL_WEIGHT_SB tune("LEVEL_WEIGHT_SB", LEVEL_WEIGHT_SB)
+#define T_SPK_CAP tune("SPK_CAP", SPK_CAP)
+#define T_LEVEL_MODE tune("LEVEL_MODE", LEVEL_MODE)
+#define T_REF_BASE tune("REF_BASE", REF_BASE)
+#define T_SB_SLOPE tune("SB_SLOPE", SB_SLOPE)
+#define T_RECOVER_S tune("RECOVER_S", RECOVER_S)
+#define T_REFINE_PRE_S tune("REFINE_PRE_S", REFINE_PRE_S)
+#define T_REFINE_POST_S tune("REFINE_POST_S", REFINE_POST_S)
+#define T_BP_DELAY_S tune("BP_DELAY_S", BP_DELAY_S)
+#else
+#define T_HP_HZ HP_HZ
+#define T_LP_HZ LP_HZ
+#define T_SMOOTH_HZ SMOOTH_HZ
+#define T_DIFF_S DIFF_S
+#define T_MWI_S MWI_S
+#define T_PEAK_RADIUS_S PEAK_RADIUS_S
+#define T_LEARN_S LEARN_S
+#define T_TWAVE_S TWAVE_S
+#define T_TWAVE_SLOPE TWAVE_SLOPE
+#define T_TH_COEF TH_COEF
+#define T_SEARCHBACK_RR SEARCHBACK_RR
+#define T_SEARCHBACK_TH SEARCHBACK_TH
+#define T_LEVEL_WEIGHT LEVEL_WEIGHT
+#define T_LEVEL_WEIGHT_SB LEVEL_WEIGHT_SB
+#define T_SPK_CAP SPK_CAP
+#define T_LEVEL_MODE LEVEL_MODE
+#define T_REF_BASE REF_BASE
+#define T_SB_SLOPE SB_SLOPE
+#define T_RECOVER_S RECOVER_S
+#define T_REFINE_PRE_S REFINE_PRE_S
+#define T_REFINE_POST_S REFINE_POST_S
+#define T_BP_DELAY_S BP_DELAY_S
+#endif
 
 typedef struct biquad
 {
@@ -101,7 +157,9 @@ struct qrs_detector
 	int64_t		rr_init,
 				rr_min,
 				rr_max;
-	int64_t		refine_half;
+	int64_t		recover;
+	int64_t		refine_pre,
+				refine_post;
 	int64_t		bp_delay;
 	int64_t		smooth_delay;
 
@@ -131,9 +189,16 @@ struct qrs_detector
 	int			learning;
 	double		spk,
 				npk;
+	double		qv[RR_COUNT],	/* last QRS and noise peak values (median levels) */
+				nv[RR_COUNT];
+	int			qv_n,
+				qv_i,
+				nv_n,
+				nv_i;
 	int			have_last;
 	int64_t		last_qrs;
 	double		last_slope;
+	double		slope_level;	/* running mean of QRS slopes */
 	int64_t		rr[RR_COUNT];
 	int			rr_n,
 				rr_i;
@@ -216,16 +281,18 @@ qrs_detector_new(double fs, ecg_status *st)
 	}
 	memset(d, 0, sizeof(*d));
 	d->fs = fs;
-	d->diff = seconds_to_samples(DIFF_S, fs, 1);
-	d->mwi = seconds_to_samples(MWI_S, fs, 2);
-	d->radius = seconds_to_samples(PEAK_RADIUS_S, fs, 1);
-	d->learn = seconds_to_samples(LEARN_S, fs, 1);
-	d->twave = seconds_to_samples(TWAVE_S, fs, 1);
+	d->diff = seconds_to_samples(T_DIFF_S, fs, 1);
+	d->mwi = seconds_to_samples(T_MWI_S, fs, 2);
+	d->radius = seconds_to_samples(T_PEAK_RADIUS_S, fs, 1);
+	d->learn = seconds_to_samples(T_LEARN_S, fs, 1);
+	d->twave = seconds_to_samples(T_TWAVE_S, fs, 1);
 	d->rr_init = seconds_to_samples(RR_INIT_S, fs, 1);
 	d->rr_min = seconds_to_samples(RR_MIN_S, fs, 1);
 	d->rr_max = seconds_to_samples(RR_MAX_S, fs, 1);
-	d->refine_half = seconds_to_samples(REFINE_HALF_S, fs, 1);
-	d->bp_delay = seconds_to_samples(BP_DELAY_S, fs, 0);
+	d->recover = seconds_to_samples(T_RECOVER_S, fs, 1);
+	d->refine_pre = seconds_to_samples(T_REFINE_PRE_S, fs, 0);
+	d->refine_post = seconds_to_samples(T_REFINE_POST_S, fs, 0);
+	d->bp_delay = seconds_to_samples(T_BP_DELAY_S, fs, 0);
 	d->smooth_delay = seconds_to_samples(SMOOTH_DELAY_S, fs, 0);
 	while (ring < (size_t) (RING_S * fs) + 8)
 		ring <<= 1;
@@ -256,10 +323,10 @@ qrs_detector_reset(qrs_detector *d)
 {
 	if (d == NULL)
 		return;
-	biquad_highpass(&d->hp, HP_HZ, d->fs);
-	biquad_lowpass(&d->lp1, LP_HZ, d->fs);
-	biquad_lowpass(&d->lp2, LP_HZ, d->fs);
-	biquad_lowpass(&d->smooth, SMOOTH_HZ, d->fs);
+	biquad_highpass(&d->hp, T_HP_HZ, d->fs);
+	biquad_lowpass(&d->lp1, T_LP_HZ, d->fs);
+	biquad_lowpass(&d->lp2, T_LP_HZ, d->fs);
+	biquad_lowpass(&d->smooth, T_SMOOTH_HZ, d->fs);
 	memset(d->block, 0, d->block_size);
 	d->sq_index = 0;
 	d->n = 0;
@@ -271,9 +338,11 @@ qrs_detector_reset(qrs_detector *d)
 	d->list_n = 0;
 	d->learning = 1;
 	d->spk = d->npk = 0.0;
+	d->qv_n = d->qv_i = d->nv_n = d->nv_i = 0;
 	d->have_last = 0;
 	d->last_qrs = 0;
 	d->last_slope = 0.0;
+	d->slope_level = 0.0;
 	d->rr_n = d->rr_i = 0;
 	d->rr_mean = (double) d->rr_init;
 	d->deadline = INT64_MAX;
@@ -335,16 +404,41 @@ list_push(qrs_detector *d, const candidate *c)
 /* Decisions --------------------------------------------------------------- */
 
 static double
+median_of(const double *v, int n)
+{
+	double		s[RR_COUNT];
+
+	for (int i = 0; i < n; i++)
+	{
+		int			j = i;
+
+		for (; j > 0 && s[j - 1] > v[i]; j--)
+			s[j] = s[j - 1];
+		s[j] = v[i];
+	}
+	return n == 0 ? 0.0 : (n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]));
+}
+
+static void
+level_push(double *v, int *n, int *i, double x)
+{
+	v[*i] = x;
+	*i = (*i + 1) % RR_COUNT;
+	if (*n < RR_COUNT)
+		(*n)++;
+}
+
+static double
 threshold(const qrs_detector *d)
 {
-	return d->npk + TH_COEF * (d->spk - d->npk);
+	return d->npk + T_TH_COEF * (d->spk - d->npk);
 }
 
 static int
 is_twave(const qrs_detector *d, const candidate *c)
 {
 	return d->have_last && c->pos - d->last_qrs < d->twave &&
-		c->slope < TWAVE_SLOPE * d->last_slope;
+		c->slope < T_TWAVE_SLOPE * d->last_slope;
 }
 
 static int
@@ -353,9 +447,15 @@ accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, voi
 {
 	double		v = c->value;
 
-	if (d->spk > 0 && v > SPK_CAP * d->spk)
-		v = SPK_CAP * d->spk;
-	d->spk += weight * (v - d->spk);
+	if (d->spk > 0 && v > T_SPK_CAP * d->spk)
+		v = T_SPK_CAP * d->spk;
+	if (T_LEVEL_MODE)
+	{
+		level_push(d->qv, &d->qv_n, &d->qv_i, v);
+		d->spk = median_of(d->qv, d->qv_n);
+	}
+	else
+		d->spk += weight * (v - d->spk);
 	if (d->have_last)
 	{
 		int64_t		rr = c->pos - d->last_qrs;
@@ -377,7 +477,9 @@ accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, voi
 	d->have_last = 1;
 	d->last_qrs = c->pos;
 	d->last_slope = c->slope;
-	d->deadline = c->pos + (int64_t) floor(SEARCHBACK_RR * d->rr_mean);
+	d->slope_level = d->slope_level > 0 ? d->slope_level + T_LEVEL_WEIGHT * (c->slope - d->slope_level)
+		: c->slope;
+	d->deadline = c->pos + (int64_t) floor(T_SEARCHBACK_RR * d->rr_mean);
 	if (c->r > d->last_emitted)
 	{
 		d->last_emitted = c->r;
@@ -388,19 +490,36 @@ accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, voi
 }
 
 /* Decides one candidate after the learning period. */
+#ifdef QRS_TRACE
+#include <stdio.h>
+#define TRACE(...) fprintf(stderr, __VA_ARGS__)
+#else
+#define TRACE(...) ((void) 0)
+#endif
+
 static int
 decide(qrs_detector *d, const candidate *c, qrs_beat_fn emit, void *arg, ecg_status *st)
 {
+	TRACE("cand pos %lld r %lld v %.4g slope %.4g th %.4g spk %.4g npk %.4g last %lld lslope %.4g -> %s\n",
+		  (long long) c->pos, (long long) c->r, c->value, c->slope, threshold(d), d->spk, d->npk,
+		  (long long) d->last_qrs, d->last_slope,
+		  c->value > threshold(d) ? (is_twave(d, c) ? "TWAVE" : "QRS") : "noise");
 	if (c->value > threshold(d) && !is_twave(d, c))
 	{
 		d->list_n = 0;
-		return accept(d, c, LEVEL_WEIGHT, emit, arg, st);
+		return accept(d, c, T_LEVEL_WEIGHT, emit, arg, st);
 	}
-	d->npk += LEVEL_WEIGHT * (c->value - d->npk);
+	if (T_LEVEL_MODE)
+	{
+		level_push(d->nv, &d->nv_n, &d->nv_i, c->value);
+		d->npk = median_of(d->nv, d->nv_n);
+	}
+	else
+		d->npk += T_LEVEL_WEIGHT * (c->value - d->npk);
 	list_push(d, c);
 	/* a new candidate: the search-back may find something now */
 	if (d->deadline == INT64_MAX && d->have_last)
-		d->deadline = d->last_qrs + (int64_t) floor(SEARCHBACK_RR * d->rr_mean);
+		d->deadline = d->last_qrs + (int64_t) floor(T_SEARCHBACK_RR * d->rr_mean);
 	return 0;
 }
 
@@ -409,32 +528,42 @@ decide(qrs_detector *d, const candidate *c, qrs_beat_fn emit, void *arg, ecg_sta
  * above half the threshold becomes a QRS.
  */
 static int
-search_back(qrs_detector *d, qrs_beat_fn emit, void *arg, ecg_status *st)
+search_back(qrs_detector *d, int64_t horizon, qrs_beat_fn emit, void *arg, ecg_status *st)
 {
-	double		th = SEARCHBACK_TH * threshold(d);
+	double		th = T_SEARCHBACK_TH * threshold(d);
 	size_t		best = SIZE_MAX;
 
 	for (size_t i = 0; i < d->list_n; i++)
 	{
 		candidate  *c = list_at(d, i);
 
-		if (c->value > th && !is_twave(d, c) &&
+		if (c->value > th && !is_twave(d, c) && c->slope >= T_SB_SLOPE * d->slope_level &&
 			(best == SIZE_MAX || c->value > list_at(d, best)->value))
 			best = i;
 	}
 	if (best == SIZE_MAX)
 	{
-		/* nothing: the levels may be too high (amplitude dropped) */
-		d->spk *= 0.5;
-		d->npk *= 0.5;
+		/* nothing for long: the levels may be too high (amplitude dropped) */
+		if (horizon - d->last_qrs > d->recover)
+		{
+			d->spk *= 0.5;
+			d->npk *= 0.5;
+			for (int i = 0; i < RR_COUNT; i++)
+			{
+				d->qv[i] *= 0.5;
+				d->nv[i] *= 0.5;
+			}
+		}
 		d->deadline = INT64_MAX;
 		return 0;
 	}
 	{
 		candidate	c = *list_at(d, best);
 
+		TRACE("searchback picks %lld v %.4g\n", (long long) c.pos, c.value);
+
 		list_drop_front(d, best + 1);
-		return accept(d, &c, LEVEL_WEIGHT_SB, emit, arg, st);
+		return accept(d, &c, T_LEVEL_WEIGHT_SB, emit, arg, st);
 	}
 }
 
@@ -492,9 +621,9 @@ measure(const qrs_detector *d, candidate *c)
 	c->slope = slope;
 
 	/* R peak: where the smoothed signal is farthest from its local mean */
-	center = c->pos - d->mwi / 2 - d->diff / 2 - d->bp_delay + d->smooth_delay;
-	lo = center - d->refine_half;
-	hi = center + d->refine_half;
+	center = c->pos - d->bp_delay + d->smooth_delay;
+	lo = center - d->mwi - d->diff - d->refine_pre;
+	hi = center + d->refine_post;
 	if (lo < oldest)
 		lo = oldest;
 	if (hi > d->n - 1)
@@ -504,9 +633,16 @@ measure(const qrs_detector *d, candidate *c)
 		c->r = c->pos;
 		return;
 	}
-	for (int64_t k = lo; k <= hi; k++)
-		mean += d->sm_ring[k & d->ring_mask];
-	mean /= (double) (hi - lo + 1);
+	if (T_REF_BASE == 0)
+	{
+		for (int64_t k = lo; k <= hi; k++)
+			mean += d->sm_ring[k & d->ring_mask];
+		mean /= (double) (hi - lo + 1);
+	}
+	else if (T_REF_BASE == 1)
+		mean = d->sm_ring[lo & d->ring_mask];
+	else
+		mean = 0.5 * (d->sm_ring[lo & d->ring_mask] + d->sm_ring[hi & d->ring_mask]);
 	r = lo;
 	for (int64_t k = lo; k <= hi; k++)
 	{
@@ -615,7 +751,7 @@ qrs_detector_feed(qrs_detector *d, const float *x, size_t n, qrs_beat_fn emit, v
 		}
 		else if (t - d->radius > d->deadline)
 		{
-			if (search_back(d, emit, arg, st) != 0)
+			if (search_back(d, t - d->radius - 1, emit, arg, st) != 0)
 				return -1;
 		}
 	}
@@ -641,7 +777,7 @@ qrs_detector_finish(qrs_detector *d, qrs_beat_fn emit, void *arg, ecg_status *st
 	{
 		size_t		before = d->list_n;
 
-		if (search_back(d, emit, arg, st) != 0)
+		if (search_back(d, d->n, emit, arg, st) != 0)
 			return -1;
 		if (d->list_n == before)
 			break;

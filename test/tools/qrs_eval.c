@@ -42,6 +42,9 @@ typedef struct options
 	int			invariance;
 	int			list;
 	double		window_ms;
+	const char *noise;			/* DIR/RECORD of a noise record, or NULL */
+	double		snr_db;
+	int			signal_only;	/* load no annotations (noise records) */
 } options;
 
 /* Beats collected by the detector's callback. */
@@ -119,6 +122,7 @@ typedef struct record_data
 	float	   *x;
 	size_t		n;
 	int64_t    *ref;
+	char	   *ref_symbol;		/* symbol of each reference beat */
 	size_t		n_ref;
 	qrs_interval *excluded;
 	size_t		n_excluded;
@@ -129,6 +133,7 @@ record_release(record_data *r)
 {
 	free(r->x);
 	free(r->ref);
+	free(r->ref_symbol);
 	ecg_free(r->excluded);
 	memset(r, 0, sizeof(*r));
 }
@@ -207,6 +212,11 @@ load_record(const char *dir, const char *name, const options *opt, record_data *
 		}
 	}
 
+	if (opt->signal_only)
+	{
+		rc = 0;
+		goto out;
+	}
 	snprintf(path, sizeof(path), "%s/%s.atr", dir, name);
 	if ((atr = slurp(path, &len)) == NULL)
 	{
@@ -216,11 +226,15 @@ load_record(const char *dir, const char *name, const options *opt, record_data *
 	if (wfdb_annotations_parse(atr, len, &ann, &n_ann, &st) != 0)
 		goto fail;
 	r->ref = malloc((n_ann ? n_ann : 1) * sizeof(int64_t));
-	if (r->ref == NULL)
+	r->ref_symbol = malloc(n_ann + 1);
+	if (r->ref == NULL || r->ref_symbol == NULL)
 		goto out;
 	for (size_t i = 0; i < n_ann; i++)
 		if (qrs_is_beat_symbol(ann[i].symbol))
+		{
+			r->ref_symbol[r->n_ref] = ann[i].symbol[0];
 			r->ref[r->n_ref++] = ann[i].sample;
+		}
 	if (qrs_excluded_intervals(ann, n_ann, qrs_window_samples(opt->window_ms, r->fs),
 							   &r->excluded, &r->n_excluded, &st) != 0)
 		goto fail;
@@ -240,6 +254,81 @@ out:
 	if (rc != 0)
 		record_release(r);
 	return rc;
+}
+
+/*
+ * --noise: adds signal `sig` (or its first signal) of a noise record, such
+ * as the Noise Stress Test Database's "em" (electrode motion), the way nst
+ * lays it out: from 5 minutes on, 2 minutes of noise then 2 minutes clean,
+ * and so on.  The noise is scaled for the SNR: signal power = (mean
+ * peak-to-peak QRS amplitude)^2 / 8, the amplitude taken within 50 ms of
+ * each reference beat; noise power = the variance of the noise signal.
+ */
+static int
+add_noise(record_data *r, const options *opt, int sig)
+{
+	char		dir[4096];
+	const char *slash = strrchr(opt->noise, '/');
+	record_data nr;
+	options		nopt = *opt;
+	double		pp = 0.0,
+				mean = 0.0,
+				var = 0.0,
+				scale;
+	int64_t		half = (int64_t) (0.05 * r->fs),
+				count = 0;
+	int64_t		learn = qrs_learning_samples(r->fs),
+				period = (int64_t) (120.0 * r->fs);
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int) (slash - opt->noise), opt->noise);
+	nopt.noise = NULL;
+	nopt.signal = sig;
+	nopt.signal_only = 1;
+	if (load_record(dir, slash ? slash + 1 : opt->noise, &nopt, &nr) != 0)
+	{
+		nopt.signal = 0;
+		if (load_record(dir, slash ? slash + 1 : opt->noise, &nopt, &nr) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < r->n_ref; i++)
+	{
+		int64_t		lo = r->ref[i] - half,
+					hi = r->ref[i] + half;
+		float		mn,
+					mx;
+
+		if (lo < 0 || hi >= (int64_t) r->n)
+			continue;
+		mn = mx = r->x[lo];
+		for (int64_t k = lo; k <= hi; k++)
+		{
+			mn = r->x[k] < mn ? r->x[k] : mn;
+			mx = r->x[k] > mx ? r->x[k] : mx;
+		}
+		pp += mx - mn;
+		count++;
+	}
+	for (size_t k = 0; k < nr.n; k++)
+		mean += nr.x[k];
+	mean /= (double) (nr.n ? nr.n : 1);
+	for (size_t k = 0; k < nr.n; k++)
+		var += (nr.x[k] - mean) * (nr.x[k] - mean);
+	var /= (double) (nr.n ? nr.n : 1);
+	if (count == 0 || var <= 0)
+	{
+		record_release(&nr);
+		return -1;
+	}
+	pp /= (double) count;
+	scale = sqrt(pp * pp / 8.0 / pow(10.0, opt->snr_db / 10.0) / var);
+	for (int64_t k = learn; k < (int64_t) r->n && k < (int64_t) nr.n; k++)
+		if (((k - learn) / period) % 2 == 0)
+			r->x[k] += (float) (scale * (nr.x[k] - mean));
+	record_release(&nr);
+	return 0;
 }
 
 /* Detects feeding `chunk` samples at a time (0 = all at once). */
@@ -301,7 +390,8 @@ list_errors(const char *name, const record_data *r, const beat_list *b, int64_t 
 				best = dd;
 		}
 		if (best > w && r->ref[i] >= start)
-			printf("  %s FN at %lld (%.3f s)\n", name, (long long) r->ref[i], r->ref[i] / r->fs);
+			printf("  %s FN at %lld (%.3f s) %c\n", name, (long long) r->ref[i], r->ref[i] / r->fs,
+				   r->ref_symbol[i]);
 	}
 	j = 0;
 	for (size_t k = 0; k < b->n; k++)
@@ -327,6 +417,34 @@ list_errors(const char *name, const record_data *r, const beat_list *b, int64_t 
 	}
 }
 
+/* Offsets (detection - reference) of the detections nearest to each
+ * reference beat when within the window: sum, sum of squares, count. */
+static void
+offset_stats(const record_data *r, const beat_list *b, int64_t w, double *sum, double *sum2,
+			 int64_t *count)
+{
+	size_t		j = 0;
+
+	for (size_t i = 0; i < r->n_ref; i++)
+	{
+		int64_t		best = INT64_MAX;
+
+		while (j + 1 < b->n && b->pos[j + 1] <= r->ref[i])
+			j++;
+		for (size_t k = j; k < b->n && k <= j + 1; k++)
+			if (llabs(b->pos[k] - r->ref[i]) < llabs(best))
+				best = b->pos[k] - r->ref[i];
+		if (best != INT64_MAX && llabs(best) <= w)
+		{
+			double		ms = 1000.0 * (double) best / r->fs;
+
+			*sum += ms;
+			*sum2 += ms * ms;
+			(*count)++;
+		}
+	}
+}
+
 static void
 print_counts(const qrs_match_counts *c, int64_t n_ref)
 {
@@ -346,7 +464,7 @@ usage(const char *prog)
 int
 main(int argc, char **argv)
 {
-	options		opt = {-1, 60.0, 0, 0, 150.0};
+	options		opt = {-1, 60.0, 0, 0, 150.0, NULL, 12.0, 0};
 	int			a = 1;
 	const char *dir;
 	char	  **names = NULL;
@@ -363,6 +481,9 @@ main(int argc, char **argv)
 	beat_list	beats = {NULL, 0, 0},
 				other = {NULL, 0, 0};
 	char	   *list_text = NULL;
+	double		off_sum = 0.0,
+				off_sum2 = 0.0;
+	int64_t		off_n = 0;
 
 	for (; a < argc && strncmp(argv[a], "--", 2) == 0; a++)
 	{
@@ -372,6 +493,10 @@ main(int argc, char **argv)
 			opt.chunk_seconds = atof(argv[++a]);
 		else if (strcmp(argv[a], "--window") == 0 && a + 1 < argc)
 			opt.window_ms = atof(argv[++a]);
+		else if (strcmp(argv[a], "--noise") == 0 && a + 1 < argc)
+			opt.noise = argv[++a];
+		else if (strcmp(argv[a], "--snr") == 0 && a + 1 < argc)
+			opt.snr_db = atof(argv[++a]);
 		else if (strcmp(argv[a], "--invariance") == 0)
 			opt.invariance = 1;
 		else if (strcmp(argv[a], "--list") == 0)
@@ -441,6 +566,13 @@ main(int argc, char **argv)
 			failures++;
 			continue;
 		}
+		if (opt.noise != NULL && add_noise(&r, &opt, opt.signal >= 0 ? opt.signal : 0) != 0)
+		{
+			fprintf(stderr, "%s: cannot add noise from %s\n", names[i], opt.noise);
+			failures++;
+			record_release(&r);
+			continue;
+		}
 		records++;
 		chunk = (size_t) floor(opt.chunk_seconds * r.fs + 0.5);
 		t0 = now_seconds();
@@ -480,6 +612,7 @@ main(int argc, char **argv)
 		gross_all.fp += all.fp;
 		gross_ref_bxb += ref_bxb;
 		gross_ref_all += all.tp + all.fn;
+		offset_stats(&r, &beats, w, &off_sum, &off_sum2, &off_n);
 		if (opt.list)
 			list_errors(names[i], &r, &beats, w, start);
 		if (opt.invariance)
@@ -512,6 +645,14 @@ main(int argc, char **argv)
 		   total_seconds > 0 ? (double) total_samples / total_seconds : 0.0,
 		   total_seconds > 0 ? total_signal_seconds / total_seconds : 0.0,
 		   opt.invariance ? "; chunk-size invariance checked (1, 7, whole)" : "");
+	if (off_n > 0)
+	{
+		double		mean = off_sum / (double) off_n;
+
+		printf("# R-peak position: detection - reference over %lld matched beats: mean %.1f ms, "
+			   "SD %.1f ms\n", (long long) off_n, mean,
+			   sqrt(fmax(0.0, off_sum2 / (double) off_n - mean * mean)));
+	}
 	free(beats.pos);
 	free(other.pos);
 	if (list_text != NULL)
