@@ -251,14 +251,17 @@ signal_read_streams(Oid relid, const char *role, List *streams, const SignalCons
 				const float *x;
 				ecg_status	st;
 
-				if (fnull || snull || anull)
+				if (snull)
 					ereport(ERROR,
 							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							 errmsg("%s, record \"%s\", lead \"%s\": a chunk has a NULL %s", role,
-									s->record, s->lead,
-									snull ? "start_sample" : fnull ? "fs" : "samples"),
-							 snull ? 0 : errdetail("The chunk at sample %lld.",
-												   (long long) DatumGetInt64(sd))));
+							 errmsg("%s, record \"%s\", lead \"%s\": a chunk has a NULL start_sample",
+									role, s->record, s->lead)));
+				if (fnull || anull)
+					ereport(ERROR,
+							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							 errmsg("%s, record \"%s\", lead \"%s\": the chunk at sample %lld has a NULL %s",
+									role, s->record, s->lead, (long long) DatumGetInt64(sd),
+									fnull ? "fs" : "samples array")));
 				start = DatumGetInt64(sd);
 				x = chunk_samples(ad, role, s, start, &n);
 				if (sigchunk_accept(&cs, DatumGetFloat8(fd), start, x, n, &st) != 0)
