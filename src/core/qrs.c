@@ -198,6 +198,18 @@ biquad_step(biquad *q, double x)
 	return y;
 }
 
+/* Puts a biquad in the steady state of a constant input x; returns its output. */
+static double
+biquad_settle(biquad *q, double x)
+{
+	double		gain = (q->b0 + q->b1 + q->b2) / (1.0 + q->a1 + q->a2);
+	double		y = gain * x;
+
+	q->z2 = q->b2 * x - q->a2 * y;
+	q->z1 = q->b1 * x - q->a1 * y + q->z2;
+	return y;
+}
+
 static int64_t
 seconds_to_samples(double s, double fs, int64_t min)
 {
@@ -581,6 +593,19 @@ qrs_detector_feed(qrs_detector *d, const float *x, size_t n, qrs_beat_fn emit, v
 								   isnan(x[i]) ? "NaN" : "infinity");
 		}
 
+	if (d->n == 0)
+	{
+		/*
+		 * The signal is taken to have been at its first value forever: no
+		 * step at the start (an ECG with an offset would otherwise ring
+		 * the filters into a false beat).
+		 */
+		double		s0 = biquad_settle(&d->smooth, x[0]);
+
+		biquad_settle(&d->lp2, biquad_settle(&d->lp1, biquad_settle(&d->hp, x[0])));
+		for (size_t k = 0; k < d->ring_size; k++)
+			d->sm_ring[k] = (float) s0;
+	}
 	for (size_t i = 0; i < n; i++)
 	{
 		double		xi = x[i];
