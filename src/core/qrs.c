@@ -1,39 +1,49 @@
 /*
  * qrs.c - streaming single-lead QRS detector (see qrs.h).
  *
- * Per sample (no allocation, no branches on the chunking):
- *   1. band-pass 5-15 Hz (second-order Butterworth high-pass, fourth-order
- *      Butterworth low-pass, as biquads designed for fs by the bilinear
- *      transform), which keeps the QRS and rejects baseline wander, most of
- *      the P and T waves, mains hum and muscle noise;
- *   2. a difference over ~10 ms of the band-passed signal, squared, and
- *      summed over a moving window of ~100 ms: the QRS energy "envelope";
- *   3. candidate peaks: local maxima of the envelope that are the largest
- *      within 200 ms after them (a later, larger maximum within 200 ms
- *      replaces an earlier one), confirmed 200 ms after the peak;
- *   4. for each candidate: its largest slope (the difference of step 2) and
- *      its R peak, the largest deviation of a 20 Hz low-passed copy of the
- *      signal from its local mean in a window around the QRS (a low-pass so
+ * Per sample (no allocation, nothing that depends on the chunking):
+ *   1. band-pass 8-20 Hz (second-order Butterworth high-pass, fourth-order
+ *      Butterworth low-pass, biquads designed for fs by the bilinear
+ *      transform with pre-warping): keeps the QRS, rejects baseline wander,
+ *      most of the P and T waves, and much of the electrode-motion noise;
+ *   2. a difference over 10 ms of the band-passed signal, squared, summed
+ *      over a moving window of 100 ms: the QRS energy envelope (the sum is
+ *      recomputed exactly once per window so that rounding cannot drift);
+ *   3. candidate peaks: local maxima of the envelope with no larger value in
+ *      the 200 ms after them (a larger maximum within 200 ms replaces the
+ *      earlier one), so candidates are at least 200 ms apart (refractory
+ *      period); a candidate is confirmed 200 ms after its peak;
+ *   4. per candidate: its largest slope (the 10 ms difference) and its R
+ *      peak, the largest deviation of a 20 Hz low-passed copy of the signal
+ *      from the isoelectric level in a window around the QRS (low-passed so
  *      that narrow pacing spikes do not take the place of the R wave).
  *
- * Decisions on candidates, in time order:
- *   - the first 2 s are a learning period: the candidates are held, then the
- *     signal and noise peak levels start from the largest candidate and
- *     from the mean envelope, and the held candidates are decided;
- *   - a candidate above the threshold NPK + 0.3 (SPK - NPK) is a QRS, unless
- *     it comes within 360 ms of the previous QRS with less than half its
- *     slope (a T wave); the levels follow the QRS and noise peaks with
- *     weight 1/8, the signal level limited so that one huge artefact cannot
- *     raise it more than a few times;
- *   - search-back: when no QRS came within 1.66 times the mean of the last
- *     8 RR intervals, the largest candidate since the last QRS that is above
- *     half the threshold (and no T wave) is taken as a QRS; when there is
- *     none the levels are halved, so that the detector recovers from a drop
- *     in amplitude;
- *   - 200 ms refractory period (candidates are at least that far apart).
+ * Decisions on the candidates, in time order (after Pan-Tompkins 1985 and
+ * Hamilton-Tompkins 1986, with different levels and rules):
+ *   - learning: the candidates of the first 2 s are held; the signal level
+ *     SPK starts at the largest of them, the noise level NPK at half the
+ *     mean envelope; then the held candidates are decided;
+ *   - a candidate above NPK + 0.2 (SPK - NPK) is a QRS, unless it comes
+ *     within 360 ms of the previous QRS with less than half its slope (a T
+ *     wave).  SPK and NPK follow the QRS and the noise peaks with weight 1/8
+ *     (a QRS peak counts for at most 3 SPK, so that one artefact cannot
+ *     raise the threshold over the next beats);
+ *   - search-back: when no QRS came within 1.3 times the mean of the last 8
+ *     RR intervals, the largest candidate held since the last QRS that is
+ *     above 0.3 times the threshold (and no T wave) becomes a QRS (SPK
+ *     weight 1/4).  When there is none and the last QRS is more than 3 s
+ *     back, SPK and NPK are halved: the detector recovers from a drop in
+ *     amplitude without taking noise in ordinary pauses;
+ *   - the R peak of each QRS is reported (strictly increasing).
+ *
+ * The constants were chosen on the MIT-BIH records of the DS1 half (101 106
+ * 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220
+ * 223 230) and on the same records with electrode-motion noise added
+ * (test/tools/qrs_eval.c --noise), never on the Noise Stress Test Database.
  *
  * Everything is a function of the samples and their absolute positions only,
- * so that any chunking gives the same beats.
+ * so that any chunking gives the same beats.  The memory is one block of
+ * rings sized from fs (about 1 s of signal) plus the detector struct.
  */
 #include "qrs.h"
 
@@ -61,70 +71,16 @@
 #define SEARCHBACK_TH	0.3
 #define LEVEL_WEIGHT	0.125
 #define LEVEL_WEIGHT_SB 0.25
-#define LEVEL_MODE		0
-#define REF_BASE		2
-#define SB_SLOPE		0.0
 #define RECOVER_S		3.0
+#define SEARCH_AGE_S	5.0		/* oldest candidate a search-back may take */
 #define SPK_CAP			3.0		/* a QRS peak counts at most SPK_CAP * SPK */
 #define RR_INIT_S		1.0
-#define RR_MIN_S		0.2
 #define RR_MAX_S		3.0
 #define REFINE_PRE_S	0.05	/* R-peak search window: before the energy window */
-#define REFINE_POST_S	0.0	/* ... and after it */
+#define REFINE_POST_S	0.0		/* ... and after it */
 #define BP_DELAY_S		0.030	/* approximate group delay of the band-pass */
 #define SMOOTH_DELAY_S	0.011	/* group delay of the 20 Hz low-pass (DC) */
 #define RING_S			1.0		/* history kept for slopes and R peaks */
-
-
-#ifdef QRS_TUNE
-#include <stdlib.h>
-static double tune(const char *n, double v) { const char *e = getenv(n); return e ? atof(e) : v; }
-#define T_HP_HZ tune("HP_HZ", HP_HZ)
-#define T_LP_HZ tune("LP_HZ", LP_HZ)
-#define T_SMOOTH_HZ tune("SMOOTH_HZ", SMOOTH_HZ)
-#define T_DIFF_S tune("DIFF_S", DIFF_S)
-#define T_MWI_S tune("MWI_S", MWI_S)
-#define T_PEAK_RADIUS_S tune("PEAK_RADIUS_S", PEAK_RADIUS_S)
-#define T_LEARN_S tune("LEARN_S", LEARN_S)
-#define T_TWAVE_S tune("TWAVE_S", TWAVE_S)
-#define T_TWAVE_SLOPE tune("TWAVE_SLOPE", TWAVE_SLOPE)
-#define T_TH_COEF tune("TH_COEF", TH_COEF)
-#define T_SEARCHBACK_RR tune("SEARCHBACK_RR", SEARCHBACK_RR)
-#define T_SEARCHBACK_TH tune("SEARCHBACK_TH", SEARCHBACK_TH)
-#define T_LEVEL_WEIGHT tune("LEVEL_WEIGHT", LEVEL_WEIGHT)
-#define T_LEVEL_WEIGHT_SB tune("LEVEL_WEIGHT_SB", LEVEL_WEIGHT_SB)
-#define T_SPK_CAP tune("SPK_CAP", SPK_CAP)
-#define T_LEVEL_MODE tune("LEVEL_MODE", LEVEL_MODE)
-#define T_REF_BASE tune("REF_BASE", REF_BASE)
-#define T_SB_SLOPE tune("SB_SLOPE", SB_SLOPE)
-#define T_RECOVER_S tune("RECOVER_S", RECOVER_S)
-#define T_REFINE_PRE_S tune("REFINE_PRE_S", REFINE_PRE_S)
-#define T_REFINE_POST_S tune("REFINE_POST_S", REFINE_POST_S)
-#define T_BP_DELAY_S tune("BP_DELAY_S", BP_DELAY_S)
-#else
-#define T_HP_HZ HP_HZ
-#define T_LP_HZ LP_HZ
-#define T_SMOOTH_HZ SMOOTH_HZ
-#define T_DIFF_S DIFF_S
-#define T_MWI_S MWI_S
-#define T_PEAK_RADIUS_S PEAK_RADIUS_S
-#define T_LEARN_S LEARN_S
-#define T_TWAVE_S TWAVE_S
-#define T_TWAVE_SLOPE TWAVE_SLOPE
-#define T_TH_COEF TH_COEF
-#define T_SEARCHBACK_RR SEARCHBACK_RR
-#define T_SEARCHBACK_TH SEARCHBACK_TH
-#define T_LEVEL_WEIGHT LEVEL_WEIGHT
-#define T_LEVEL_WEIGHT_SB LEVEL_WEIGHT_SB
-#define T_SPK_CAP SPK_CAP
-#define T_LEVEL_MODE LEVEL_MODE
-#define T_REF_BASE REF_BASE
-#define T_SB_SLOPE SB_SLOPE
-#define T_RECOVER_S RECOVER_S
-#define T_REFINE_PRE_S REFINE_PRE_S
-#define T_REFINE_POST_S REFINE_POST_S
-#define T_BP_DELAY_S BP_DELAY_S
-#endif
 
 typedef struct biquad
 {
@@ -155,9 +111,9 @@ struct qrs_detector
 	int64_t		learn;
 	int64_t		twave;
 	int64_t		rr_init,
-				rr_min,
 				rr_max;
 	int64_t		recover;
+	int64_t		search_age;
 	int64_t		refine_pre,
 				refine_post;
 	int64_t		bp_delay;
@@ -189,16 +145,9 @@ struct qrs_detector
 	int			learning;
 	double		spk,
 				npk;
-	double		qv[RR_COUNT],	/* last QRS and noise peak values (median levels) */
-				nv[RR_COUNT];
-	int			qv_n,
-				qv_i,
-				nv_n,
-				nv_i;
 	int			have_last;
 	int64_t		last_qrs;
 	double		last_slope;
-	double		slope_level;	/* running mean of QRS slopes */
 	int64_t		rr[RR_COUNT];
 	int			rr_n,
 				rr_i;
@@ -249,6 +198,18 @@ biquad_step(biquad *q, double x)
 	return y;
 }
 
+/* Puts a biquad in the steady state of a constant input x; returns its output. */
+static double
+biquad_settle(biquad *q, double x)
+{
+	double		gain = (q->b0 + q->b1 + q->b2) / (1.0 + q->a1 + q->a2);
+	double		y = gain * x;
+
+	q->z2 = q->b2 * x - q->a2 * y;
+	q->z1 = q->b1 * x - q->a1 * y + q->z2;
+	return y;
+}
+
 static int64_t
 seconds_to_samples(double s, double fs, int64_t min)
 {
@@ -281,18 +242,18 @@ qrs_detector_new(double fs, ecg_status *st)
 	}
 	memset(d, 0, sizeof(*d));
 	d->fs = fs;
-	d->diff = seconds_to_samples(T_DIFF_S, fs, 1);
-	d->mwi = seconds_to_samples(T_MWI_S, fs, 2);
-	d->radius = seconds_to_samples(T_PEAK_RADIUS_S, fs, 1);
-	d->learn = seconds_to_samples(T_LEARN_S, fs, 1);
-	d->twave = seconds_to_samples(T_TWAVE_S, fs, 1);
+	d->diff = seconds_to_samples(DIFF_S, fs, 1);
+	d->mwi = seconds_to_samples(MWI_S, fs, 2);
+	d->radius = seconds_to_samples(PEAK_RADIUS_S, fs, 1);
+	d->learn = seconds_to_samples(LEARN_S, fs, 1);
+	d->twave = seconds_to_samples(TWAVE_S, fs, 1);
 	d->rr_init = seconds_to_samples(RR_INIT_S, fs, 1);
-	d->rr_min = seconds_to_samples(RR_MIN_S, fs, 1);
 	d->rr_max = seconds_to_samples(RR_MAX_S, fs, 1);
-	d->recover = seconds_to_samples(T_RECOVER_S, fs, 1);
-	d->refine_pre = seconds_to_samples(T_REFINE_PRE_S, fs, 0);
-	d->refine_post = seconds_to_samples(T_REFINE_POST_S, fs, 0);
-	d->bp_delay = seconds_to_samples(T_BP_DELAY_S, fs, 0);
+	d->recover = seconds_to_samples(RECOVER_S, fs, 1);
+	d->search_age = seconds_to_samples(SEARCH_AGE_S, fs, 1);
+	d->refine_pre = seconds_to_samples(REFINE_PRE_S, fs, 0);
+	d->refine_post = seconds_to_samples(REFINE_POST_S, fs, 0);
+	d->bp_delay = seconds_to_samples(BP_DELAY_S, fs, 0);
 	d->smooth_delay = seconds_to_samples(SMOOTH_DELAY_S, fs, 0);
 	while (ring < (size_t) (RING_S * fs) + 8)
 		ring <<= 1;
@@ -323,10 +284,10 @@ qrs_detector_reset(qrs_detector *d)
 {
 	if (d == NULL)
 		return;
-	biquad_highpass(&d->hp, T_HP_HZ, d->fs);
-	biquad_lowpass(&d->lp1, T_LP_HZ, d->fs);
-	biquad_lowpass(&d->lp2, T_LP_HZ, d->fs);
-	biquad_lowpass(&d->smooth, T_SMOOTH_HZ, d->fs);
+	biquad_highpass(&d->hp, HP_HZ, d->fs);
+	biquad_lowpass(&d->lp1, LP_HZ, d->fs);
+	biquad_lowpass(&d->lp2, LP_HZ, d->fs);
+	biquad_lowpass(&d->smooth, SMOOTH_HZ, d->fs);
 	memset(d->block, 0, d->block_size);
 	d->sq_index = 0;
 	d->n = 0;
@@ -338,11 +299,9 @@ qrs_detector_reset(qrs_detector *d)
 	d->list_n = 0;
 	d->learning = 1;
 	d->spk = d->npk = 0.0;
-	d->qv_n = d->qv_i = d->nv_n = d->nv_i = 0;
 	d->have_last = 0;
 	d->last_qrs = 0;
 	d->last_slope = 0.0;
-	d->slope_level = 0.0;
 	d->rr_n = d->rr_i = 0;
 	d->rr_mean = (double) d->rr_init;
 	d->deadline = INT64_MAX;
@@ -404,41 +363,16 @@ list_push(qrs_detector *d, const candidate *c)
 /* Decisions --------------------------------------------------------------- */
 
 static double
-median_of(const double *v, int n)
-{
-	double		s[RR_COUNT];
-
-	for (int i = 0; i < n; i++)
-	{
-		int			j = i;
-
-		for (; j > 0 && s[j - 1] > v[i]; j--)
-			s[j] = s[j - 1];
-		s[j] = v[i];
-	}
-	return n == 0 ? 0.0 : (n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]));
-}
-
-static void
-level_push(double *v, int *n, int *i, double x)
-{
-	v[*i] = x;
-	*i = (*i + 1) % RR_COUNT;
-	if (*n < RR_COUNT)
-		(*n)++;
-}
-
-static double
 threshold(const qrs_detector *d)
 {
-	return d->npk + T_TH_COEF * (d->spk - d->npk);
+	return d->npk + TH_COEF * (d->spk - d->npk);
 }
 
 static int
 is_twave(const qrs_detector *d, const candidate *c)
 {
 	return d->have_last && c->pos - d->last_qrs < d->twave &&
-		c->slope < T_TWAVE_SLOPE * d->last_slope;
+		c->slope < TWAVE_SLOPE * d->last_slope;
 }
 
 static int
@@ -447,15 +381,9 @@ accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, voi
 {
 	double		v = c->value;
 
-	if (d->spk > 0 && v > T_SPK_CAP * d->spk)
-		v = T_SPK_CAP * d->spk;
-	if (T_LEVEL_MODE)
-	{
-		level_push(d->qv, &d->qv_n, &d->qv_i, v);
-		d->spk = median_of(d->qv, d->qv_n);
-	}
-	else
-		d->spk += weight * (v - d->spk);
+	if (d->spk > 0 && v > SPK_CAP * d->spk)
+		v = SPK_CAP * d->spk;
+	d->spk += weight * (v - d->spk);
 	if (d->have_last)
 	{
 		int64_t		rr = c->pos - d->last_qrs;
@@ -477,9 +405,7 @@ accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, voi
 	d->have_last = 1;
 	d->last_qrs = c->pos;
 	d->last_slope = c->slope;
-	d->slope_level = d->slope_level > 0 ? d->slope_level + T_LEVEL_WEIGHT * (c->slope - d->slope_level)
-		: c->slope;
-	d->deadline = c->pos + (int64_t) floor(T_SEARCHBACK_RR * d->rr_mean);
+	d->deadline = c->pos + (int64_t) floor(SEARCHBACK_RR * d->rr_mean);
 	if (c->r > d->last_emitted)
 	{
 		d->last_emitted = c->r;
@@ -490,36 +416,19 @@ accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, voi
 }
 
 /* Decides one candidate after the learning period. */
-#ifdef QRS_TRACE
-#include <stdio.h>
-#define TRACE(...) fprintf(stderr, __VA_ARGS__)
-#else
-#define TRACE(...) ((void) 0)
-#endif
-
 static int
 decide(qrs_detector *d, const candidate *c, qrs_beat_fn emit, void *arg, ecg_status *st)
 {
-	TRACE("cand pos %lld r %lld v %.4g slope %.4g th %.4g spk %.4g npk %.4g last %lld lslope %.4g -> %s\n",
-		  (long long) c->pos, (long long) c->r, c->value, c->slope, threshold(d), d->spk, d->npk,
-		  (long long) d->last_qrs, d->last_slope,
-		  c->value > threshold(d) ? (is_twave(d, c) ? "TWAVE" : "QRS") : "noise");
 	if (c->value > threshold(d) && !is_twave(d, c))
 	{
 		d->list_n = 0;
-		return accept(d, c, T_LEVEL_WEIGHT, emit, arg, st);
+		return accept(d, c, LEVEL_WEIGHT, emit, arg, st);
 	}
-	if (T_LEVEL_MODE)
-	{
-		level_push(d->nv, &d->nv_n, &d->nv_i, c->value);
-		d->npk = median_of(d->nv, d->nv_n);
-	}
-	else
-		d->npk += T_LEVEL_WEIGHT * (c->value - d->npk);
+	d->npk += LEVEL_WEIGHT * (c->value - d->npk);
 	list_push(d, c);
 	/* a new candidate: the search-back may find something now */
 	if (d->deadline == INT64_MAX && d->have_last)
-		d->deadline = d->last_qrs + (int64_t) floor(T_SEARCHBACK_RR * d->rr_mean);
+		d->deadline = d->last_qrs + (int64_t) floor(SEARCHBACK_RR * d->rr_mean);
 	return 0;
 }
 
@@ -530,14 +439,20 @@ decide(qrs_detector *d, const candidate *c, qrs_beat_fn emit, void *arg, ecg_sta
 static int
 search_back(qrs_detector *d, int64_t horizon, qrs_beat_fn emit, void *arg, ecg_status *st)
 {
-	double		th = T_SEARCHBACK_TH * threshold(d);
-	size_t		best = SIZE_MAX;
+	double		th = SEARCHBACK_TH * threshold(d);
+	size_t		best = SIZE_MAX,
+				stale = 0;
+
+	/* candidates older than SEARCH_AGE_S are no longer reported */
+	while (stale < d->list_n && list_at(d, stale)->pos < horizon - d->search_age)
+		stale++;
+	list_drop_front(d, stale);
 
 	for (size_t i = 0; i < d->list_n; i++)
 	{
 		candidate  *c = list_at(d, i);
 
-		if (c->value > th && !is_twave(d, c) && c->slope >= T_SB_SLOPE * d->slope_level &&
+		if (c->value > th && !is_twave(d, c) &&
 			(best == SIZE_MAX || c->value > list_at(d, best)->value))
 			best = i;
 	}
@@ -548,11 +463,6 @@ search_back(qrs_detector *d, int64_t horizon, qrs_beat_fn emit, void *arg, ecg_s
 		{
 			d->spk *= 0.5;
 			d->npk *= 0.5;
-			for (int i = 0; i < RR_COUNT; i++)
-			{
-				d->qv[i] *= 0.5;
-				d->nv[i] *= 0.5;
-			}
 		}
 		d->deadline = INT64_MAX;
 		return 0;
@@ -560,10 +470,8 @@ search_back(qrs_detector *d, int64_t horizon, qrs_beat_fn emit, void *arg, ecg_s
 	{
 		candidate	c = *list_at(d, best);
 
-		TRACE("searchback picks %lld v %.4g\n", (long long) c.pos, c.value);
-
 		list_drop_front(d, best + 1);
-		return accept(d, &c, T_LEVEL_WEIGHT_SB, emit, arg, st);
+		return accept(d, &c, LEVEL_WEIGHT_SB, emit, arg, st);
 	}
 }
 
@@ -600,7 +508,7 @@ measure(const qrs_detector *d, candidate *c)
 				hi,
 				center;
 	double		slope = 0.0,
-				mean = 0.0,
+				base,
 				best = -1.0;
 	int64_t		r;
 
@@ -620,7 +528,12 @@ measure(const qrs_detector *d, candidate *c)
 	}
 	c->slope = slope;
 
-	/* R peak: where the smoothed signal is farthest from its local mean */
+	/*
+	 * R peak: where the smoothed signal is farthest from the level halfway
+	 * between the ends of the window (the isoelectric line around the QRS).
+	 * The window spans the differences that make up the envelope peak, plus
+	 * REFINE_PRE_S before them (wide beats), moved by the filters' delays.
+	 */
 	center = c->pos - d->bp_delay + d->smooth_delay;
 	lo = center - d->mwi - d->diff - d->refine_pre;
 	hi = center + d->refine_post;
@@ -633,20 +546,11 @@ measure(const qrs_detector *d, candidate *c)
 		c->r = c->pos;
 		return;
 	}
-	if (T_REF_BASE == 0)
-	{
-		for (int64_t k = lo; k <= hi; k++)
-			mean += d->sm_ring[k & d->ring_mask];
-		mean /= (double) (hi - lo + 1);
-	}
-	else if (T_REF_BASE == 1)
-		mean = d->sm_ring[lo & d->ring_mask];
-	else
-		mean = 0.5 * (d->sm_ring[lo & d->ring_mask] + d->sm_ring[hi & d->ring_mask]);
+	base = 0.5 * ((double) d->sm_ring[lo & d->ring_mask] + (double) d->sm_ring[hi & d->ring_mask]);
 	r = lo;
 	for (int64_t k = lo; k <= hi; k++)
 	{
-		double		dev = fabs((double) d->sm_ring[k & d->ring_mask] - mean);
+		double		dev = fabs((double) d->sm_ring[k & d->ring_mask] - base);
 
 		if (dev > best)
 		{
@@ -689,6 +593,19 @@ qrs_detector_feed(qrs_detector *d, const float *x, size_t n, qrs_beat_fn emit, v
 								   isnan(x[i]) ? "NaN" : "infinity");
 		}
 
+	if (d->n == 0)
+	{
+		/*
+		 * The signal is taken to have been at its first value forever: no
+		 * step at the start (an ECG with an offset would otherwise ring
+		 * the filters into a false beat).
+		 */
+		double		s0 = biquad_settle(&d->smooth, x[0]);
+
+		biquad_settle(&d->lp2, biquad_settle(&d->lp1, biquad_settle(&d->hp, x[0])));
+		for (size_t k = 0; k < d->ring_size; k++)
+			d->sm_ring[k] = (float) s0;
+	}
 	for (size_t i = 0; i < n; i++)
 	{
 		double		xi = x[i];
