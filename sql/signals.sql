@@ -297,3 +297,43 @@ SELECT count(*) AS rows_left, count(*) FILTER (WHERE owner = 'regress_sg_user'::
 FROM ecgdl.qrs_evaluations;
 REVOKE ALL ON sg_sig, sg_det, sg_ref FROM regress_sg_user;
 DROP ROLE regress_sg_user;
+
+-- 8. A hostile search_path: look-alikes ahead of pg_catalog are never used,
+-- and the results equal those under a clean path
+CREATE SCHEMA sg_hostile;
+CREATE FUNCTION sg_hostile.trap_eqt(text, text) RETURNS boolean LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'look-alike = (text) called'; END $$;
+CREATE FUNCTION sg_hostile.trap_eq8(bigint, bigint) RETURNS boolean LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'look-alike = (bigint) called'; END $$;
+CREATE FUNCTION sg_hostile.trap_ge(smallint, integer) RETURNS boolean LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'look-alike >= (smallint, integer) called'; END $$;
+CREATE OPERATOR sg_hostile.= (LEFTARG = text, RIGHTARG = text, FUNCTION = sg_hostile.trap_eqt);
+CREATE OPERATOR sg_hostile.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = sg_hostile.trap_eq8);
+CREATE OPERATOR sg_hostile.>= (LEFTARG = smallint, RIGHTARG = integer, FUNCTION = sg_hostile.trap_ge);
+CREATE COLLATION sg_hostile."C" (provider = libc, locale = 'POSIX', deterministic = true);
+CREATE DOMAIN sg_hostile.text AS integer;
+CREATE DOMAIN sg_hostile.int8 AS text;
+CREATE DOMAIN sg_hostile.int2 AS text;
+CREATE DOMAIN sg_hostile.float8 AS text;
+CREATE DOMAIN sg_hostile.float4 AS text;
+CREATE DOMAIN sg_hostile.jsonb AS integer;
+CREATE DOMAIN sg_hostile.regrole AS integer;
+CREATE TABLE sg_hostile.qrs_evaluations (id bigint);
+SET search_path = sg_hostile, pg_catalog, public;
+SELECT regress_error(pg_catalog.format('SELECT ecg_import_wfdb_signals(%L, %L, ARRAY[%L])',
+                                       pg_catalog.current_setting('regress.fixtures'), 'public.sg_h_sig', 'syn1')) AS import_signals;
+SELECT regress_error(pg_catalog.format('SELECT ecg_import_annotations(%L, %L, ARRAY[%L])',
+                                       pg_catalog.current_setting('regress.fixtures'), 'public.sg_h_ann', 'syn1')) AS import_annotations;
+SELECT regress_error($$SELECT ecg_detect_beats('public.sg_h_sig', 'public.sg_h_det')$$) AS detect;
+SELECT regress_error($$SELECT ecg_beats_from_signals('public.sg_h_sig', 'public.sg_h_ann', 'public.sg_h_cut')$$) AS cut;
+SELECT regress_error($$CREATE TABLE public.sg_h_eval AS SELECT * FROM ecg_qrs_evaluate('public.sg_h_det', 'public.sg_h_ann', 150, 0)$$) AS evaluate;
+SELECT regress_error($$CREATE TABLE public.sg_h_sum AS SELECT * FROM ecg_rhythm_summary('public.sg_h_cut', 'tr_baseline')$$) AS summary;
+RESET search_path;
+SELECT (SELECT array_agg(sample ORDER BY sample) FROM sg_h_det) =
+       (SELECT array_agg(sample ORDER BY sample) FROM sg_wfdb_det WHERE record = 'syn1') AS same_detections,
+       (SELECT array_agg(signal ORDER BY id) FROM sg_h_cut) =
+       (SELECT array_agg(signal ORDER BY id) FROM sg_cut WHERE record = 'syn1') AS same_beats,
+       (SELECT tp FROM sg_h_eval WHERE record = 'gross') AS tp,
+       (SELECT beats FROM sg_h_sum) AS summarised_beats;
+SET client_min_messages = warning;
+DROP SCHEMA sg_hostile CASCADE;

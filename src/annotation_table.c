@@ -202,7 +202,7 @@ annotation_table_query(Oid relid, const char *role, bool need_fs)
 						 "(ecg_import_annotations and ecg_detect_beats write it).")));
 	/* annotations at the same sample keep their file order (id) */
 	return psprintf("SELECT record::pg_catalog.text, sample::pg_catalog.int8, %s, %s, %s, %s FROM %s "
-					"ORDER BY record::pg_catalog.text COLLATE \"C\", sample%s",
+					"ORDER BY record::pg_catalog.text COLLATE pg_catalog.\"C\", sample%s",
 					optional_column(relid, "symbol", "pg_catalog.text"),
 					optional_column(relid, "subtype", "pg_catalog.int2"),
 					optional_column(relid, "label", "pg_catalog.int2"),

@@ -134,7 +134,7 @@ ecg_rhythm_summary(PG_FUNCTION_ARGS)
 					   "NULL::pg_catalog.text, NULL::pg_catalog.int2, c.predicted, %s "
 					   "FROM %s.ecg_classify_table(%s, %s::pg_catalog.regclass) c "
 					   "JOIN %s b ON b.id OPERATOR(pg_catalog.=) c.id "
-					   "ORDER BY b.record::pg_catalog.text COLLATE \"C\", b.sample, b.id",
+					   "ORDER BY b.record::pg_catalog.text COLLATE pg_catalog.\"C\", b.sample, b.id",
 					   get_attnum(relid, "fs") != InvalidAttrNumber ? "b.fs::pg_catalog.float8" :
 					   "NULL::pg_catalog.float8",
 					   quote_identifier(schema), quote_literal_cstr(model),

@@ -61,7 +61,7 @@ signal_table_streams(Oid relid, const char *role)
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "SELECT r, l FROM (SELECT record::pg_catalog.text AS r, lead::pg_catalog.text AS l "
-					 "FROM %s GROUP BY 1, 2) s ORDER BY r COLLATE \"C\", l COLLATE \"C\"",
+					 "FROM %s GROUP BY 1, 2) s ORDER BY r COLLATE pg_catalog.\"C\", l COLLATE pg_catalog.\"C\"",
 					 ecgdl_relation_name(relid));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
