@@ -43,37 +43,17 @@ FROM ecg_qrs_evaluate('mit3_det', 'mit3_ann') ORDER BY record;
 SELECT ecg_beats_from_signals('mit3_sig', 'mit3_det', 'mit3_cut_det');
 SELECT record, count(*) > 1500 AS many_beats, count(label) AS labelled FROM mit3_cut_det GROUP BY 1 ORDER BY 1;
 -- The rhythm summary from the reference annotations of records with known
--- ectopic runs, against runs counted here independently: islands of
--- consecutive beats (WFDB beat symbols) of one class S or V
+-- ectopic runs, against runs counted independently in SQL (count_runs.sql)
 SELECT record, beats, s_beats, s_couplets, s_runs, longest_s_run, v_beats, v_couplets, v_runs,
        longest_v_run, pauses
 FROM ecg_rhythm_summary('mit_ann') WHERE record IN ('119', '200', '203', '207') ORDER BY record;
-WITH beats AS (
-    SELECT record, sample, CASE label WHEN 1 THEN 'S' WHEN 2 THEN 'V' ELSE '-' END AS c
-    FROM mit_ann WHERE symbol = ANY (string_to_array('N L R B A a J S V r F e j n E / f Q ?', ' '))
-), islands AS (
-    SELECT record, c, row_number() OVER (PARTITION BY record ORDER BY sample)
-                      - row_number() OVER (PARTITION BY record, c ORDER BY sample) AS island
-    FROM beats
-), runs AS (
-    SELECT record, c, count(*) AS n FROM islands WHERE c <> '-' GROUP BY record, c, island
-), counted AS (
-    SELECT b.record, count(*) AS beats,
-           (SELECT count(*) FROM beats x WHERE x.record = b.record AND c = 'S') AS s_beats,
-           (SELECT count(*) FROM runs r WHERE r.record = b.record AND c = 'S' AND n = 2) AS s_couplets,
-           (SELECT count(*) FROM runs r WHERE r.record = b.record AND c = 'S' AND n >= 3) AS s_runs,
-           (SELECT coalesce(max(n), 0) FROM runs r WHERE r.record = b.record AND c = 'S') AS longest_s_run,
-           (SELECT count(*) FROM beats x WHERE x.record = b.record AND c = 'V') AS v_beats,
-           (SELECT count(*) FROM runs r WHERE r.record = b.record AND c = 'V' AND n = 2) AS v_couplets,
-           (SELECT count(*) FROM runs r WHERE r.record = b.record AND c = 'V' AND n >= 3) AS v_runs,
-           (SELECT coalesce(max(n), 0) FROM runs r WHERE r.record = b.record AND c = 'V') AS longest_v_run
-    FROM beats b GROUP BY b.record
-)
+\set runs_source mit_ann
+\i test/integration/count_runs.sql
 SELECT c.record, (c.beats, c.s_beats, c.s_couplets, c.s_runs, c.longest_s_run, c.v_beats, c.v_couplets,
                   c.v_runs, c.longest_v_run)
                  = (s.beats, s.s_beats, s.s_couplets, s.s_runs, s.longest_s_run, s.v_beats, s.v_couplets,
                     s.v_runs, s.longest_v_run) AS summary_agrees
-FROM counted c JOIN ecg_rhythm_summary('mit_ann') s USING (record) ORDER BY c.record;
+FROM counted_runs c JOIN ecg_rhythm_summary('mit_ann') s USING (record) ORDER BY c.record;
 \else
 \echo 'skipped: MIT-BIH records not found (set ECGDL_MITDB or place them in ../shared/data/mitdb)'
 \endif

@@ -13,88 +13,42 @@
  */
 #include "postgres.h"
 
-#include "access/heapam.h"
-#include "access/table.h"
-#include "access/tableam.h"
-#include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
 
 #include "ecgdl.h"
 #include "qrs_match.h"
 
-#define ANN_WRITE_BATCH 1000
 #define ANN_COLUMNS 7
 
 struct AnnotationWriter
 {
-	char	   *qualified_name;
-	Relation	rel;
-	BulkInsertState bistate;
-	TupleTableSlot *slots[ANN_WRITE_BATCH];
-	int			n_pending;
-	int64		n_written;
-	MemoryContext batch_context;
+	BulkTable  *table;
 	MemoryContext record_context;	/* the current record's text datum */
 	char	   *record;
 	Datum		record_datum;
+	int64		n_added;
 };
 
 AnnotationWriter *
 annotation_table_create(const char *target)
 {
 	AnnotationWriter *w = palloc0(sizeof(AnnotationWriter));
-	RangeVar   *rv = ecgdl_new_table_name(target);
-	StringInfoData sql;
-	Oid			relid;
 
-	w->qualified_name = quote_qualified_identifier(rv->schemaname, rv->relname);
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "CREATE TABLE %s (id pg_catalog.int8 NOT NULL, record pg_catalog.text NOT NULL, "
-					 "sample pg_catalog.int8 NOT NULL, symbol pg_catalog.text, subtype pg_catalog.int2, "
-					 "label pg_catalog.int2 CHECK (label OPERATOR(pg_catalog.>=) 0 "
-					 "AND label OPERATOR(pg_catalog.<=) 4), fs pg_catalog.float8 NOT NULL)",
-					 w->qualified_name);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not create table %s", w->qualified_name);
-	SPI_finish();
-	CommandCounterIncrement();
-
-	relid = RangeVarGetRelid(rv, AccessExclusiveLock, false);
-	w->rel = table_open(relid, RowExclusiveLock);
-	w->bistate = GetBulkInsertState();
-	for (int i = 0; i < ANN_WRITE_BATCH; i++)
-		w->slots[i] = table_slot_create(w->rel, NULL);
-	w->batch_context = AllocSetContextCreate(CurrentMemoryContext, "ecgdl annotation batch",
-											 ALLOCSET_DEFAULT_SIZES);
+	w->table = bulk_table_create(target,
+								 "id pg_catalog.int8 NOT NULL, record pg_catalog.text NOT NULL, "
+								 "sample pg_catalog.int8 NOT NULL, symbol pg_catalog.text, "
+								 "subtype pg_catalog.int2, label pg_catalog.int2 "
+								 "CHECK (label OPERATOR(pg_catalog.>=) 0 AND label OPERATOR(pg_catalog.<=) 4), "
+								 "fs pg_catalog.float8 NOT NULL");
 	w->record_context = AllocSetContextCreate(CurrentMemoryContext, "ecgdl annotation record",
 											  ALLOCSET_SMALL_SIZES);
 	return w;
-}
-
-static void
-flush_annotations(AnnotationWriter *w)
-{
-	if (w->n_pending == 0)
-		return;
-	table_multi_insert(w->rel, w->slots, w->n_pending, GetCurrentCommandId(true), 0, w->bistate);
-	for (int i = 0; i < w->n_pending; i++)
-		ExecClearTuple(w->slots[i]);
-	w->n_written += w->n_pending;
-	w->n_pending = 0;
-	MemoryContextReset(w->batch_context);
-	CHECK_FOR_INTERRUPTS();
 }
 
 void
@@ -107,24 +61,23 @@ annotation_table_add(AnnotationWriter *w, const char *record, int64 sample, cons
 	if (w->record == NULL || strcmp(w->record, record) != 0)
 	{
 		/* the rows of one record come together: one text datum for all */
-		flush_annotations(w);
+		bulk_table_flush(w->table);
 		MemoryContextReset(w->record_context);
 		old = MemoryContextSwitchTo(w->record_context);
 		w->record = pstrdup(record);
 		w->record_datum = CStringGetTextDatum(record);
 		MemoryContextSwitchTo(old);
 	}
-	slot = w->slots[w->n_pending];
-	ExecClearTuple(slot);
-	memset(slot->tts_isnull, true, sizeof(bool) * ANN_COLUMNS);
-	slot->tts_values[0] = Int64GetDatum(w->n_written + w->n_pending + 1);
+	slot = bulk_table_next_slot(w->table);
+	Assert(slot->tts_tupleDescriptor->natts == ANN_COLUMNS);
+	slot->tts_values[0] = Int64GetDatum(++w->n_added);
 	slot->tts_values[1] = w->record_datum;
 	slot->tts_values[2] = Int64GetDatum(sample);
 	slot->tts_values[6] = Float8GetDatum(fs);
 	slot->tts_isnull[0] = slot->tts_isnull[1] = slot->tts_isnull[2] = slot->tts_isnull[6] = false;
 	if (symbol != NULL)
 	{
-		old = MemoryContextSwitchTo(w->batch_context);
+		old = MemoryContextSwitchTo(bulk_table_batch_context(w->table));
 		slot->tts_values[3] = CStringGetTextDatum(symbol);
 		slot->tts_isnull[3] = false;
 		MemoryContextSwitchTo(old);
@@ -139,33 +92,16 @@ annotation_table_add(AnnotationWriter *w, const char *record, int64 sample, cons
 		slot->tts_values[5] = Int16GetDatum((int16) label);
 		slot->tts_isnull[5] = false;
 	}
-	ExecStoreVirtualTuple(slot);
-	if (++w->n_pending == ANN_WRITE_BATCH)
-		flush_annotations(w);
+	bulk_table_store(w->table, slot);
 }
 
 int64
 annotation_table_finish(AnnotationWriter *w)
 {
-	StringInfoData sql;
+	int64		n = bulk_table_finish(w->table);
 
-	flush_annotations(w);
-	for (int i = 0; i < ANN_WRITE_BATCH; i++)
-		ExecDropSingleTupleTableSlot(w->slots[i]);
-	FreeBulkInsertState(w->bistate);
-	table_close(w->rel, NoLock);
-	CommandCounterIncrement();
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "ALTER TABLE %s ADD PRIMARY KEY (id)", w->qualified_name);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not add the primary key of %s", w->qualified_name);
-	SPI_finish();
-	MemoryContextDelete(w->batch_context);
 	MemoryContextDelete(w->record_context);
-	return w->n_written;
+	return n;
 }
 
 /* Reading ------------------------------------------------------------------ */
@@ -319,4 +255,19 @@ annotation_scan(const char *sql, const char *role, bool beats_only, annotation_r
 	ecgdl_scan(sql, 10000, scan_block, &ss);
 	emit_record(&ss);
 	MemoryContextDelete(ss.record_context);
+}
+
+void *
+record_list_find(List *items, const char *record)
+{
+	ListCell   *lc;
+
+	foreach(lc, items)
+	{
+		RecordItem *item = lfirst(lc);
+
+		if (strcmp(item->record, record) == 0)
+			return item;
+	}
+	return NULL;
 }

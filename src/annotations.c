@@ -35,11 +35,7 @@ ecg_import_annotations(PG_FUNCTION_ARGS)
 	MemoryContext record_context,
 				old;
 
-	for (int i = 0; i < 2; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d of ecg_import_annotations must not be NULL", i + 1)));
+	ecgdl_require_args(fcinfo, 2, "ecg_import_annotations");
 	directory = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	target = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	ecgdl_check_read_server_files("read WFDB annotation files");

@@ -12,6 +12,8 @@
 
 #include "access/tupdesc.h"
 #include "executor/spi.h"
+#include "fmgr.h"
+#include "executor/tuptable.h"
 #include "nodes/primnodes.h"
 #include "utils/array.h"
 
@@ -32,6 +34,13 @@ extern int	ecgdl_threads;
  * ECG_ERR_FORMAT (the fitting SQLSTATE depends on what was parsed). */
 pg_attribute_noreturn()
 void		ecgdl_report_status(const ecg_status *st, int format_errcode, const char *context);
+
+/* Errors (22004) when one of the first n arguments is NULL. */
+void		ecgdl_require_args(FunctionCallInfo fcinfo, int n, const char *fname);
+
+/* Errors (42809) unless relid is a table, view, materialized view or
+ * foreign table; `role` names it ("test table"). */
+void		ecgdl_check_table_or_view(Oid relid, const char *role);
 
 /* Refuses unless the user may read server files (superuser or
  * pg_read_server_files), as COPY FROM a file does. */
@@ -145,6 +154,35 @@ char	   *annotation_table_query(Oid relid, const char *role, bool need_fs);
  * beat symbol); the rows are freed after the call.  Errors name `role`. */
 void		annotation_scan(const char *sql, const char *role, bool beats_only,
 							annotation_record_fn fn, void *arg);
+
+/* bulk_table.c ---------------------------------------------------------- */
+
+typedef struct BulkTable BulkTable;
+
+/* Creates `target` with the given column list and opens it for bulk
+ * insertion; bulk_table_finish adds the primary key (id) and returns the
+ * rows written.  A row: bulk_table_next_slot (all NULL), fill its values
+ * (allocations in bulk_table_batch_context, reset after every batch),
+ * bulk_table_store. */
+BulkTable  *bulk_table_create(const char *target, const char *columns);
+MemoryContext bulk_table_batch_context(BulkTable *t);
+Oid			bulk_table_relid(BulkTable *t);
+TupleTableSlot *bulk_table_next_slot(BulkTable *t);
+void		bulk_table_store(BulkTable *t, TupleTableSlot *slot);
+/* Inserts the rows stored so far. */
+void		bulk_table_flush(BulkTable *t);
+int64		bulk_table_finish(BulkTable *t);
+
+/* Per-record data kept from a scan: structs whose first member is the
+ * record name, in a List; record_list_find returns the one of `record` or
+ * NULL, and each item's `used` says whether a lookup found it. */
+typedef struct RecordItem
+{
+	char	   *record;
+	bool		used;
+} RecordItem;
+
+void	   *record_list_find(List *items, const char *record);
 
 /* beat_table.c ---------------------------------------------------------- */
 

@@ -24,16 +24,6 @@ PG_FUNCTION_INFO_V1(ecg_import_wfdb);
 PG_FUNCTION_INFO_V1(ecg_import_csv);
 PG_FUNCTION_INFO_V1(ecg_import_csv_staged);
 
-static void
-require_args(FunctionCallInfo fcinfo, int n, const char *fname)
-{
-	for (int i = 0; i < n; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d of %s must not be NULL", i + 1, fname)));
-}
-
 char *
 ecgdl_join_path(const char *directory, const char *name)
 {
@@ -158,7 +148,7 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 	MemoryContext record_context,
 				old;
 
-	require_args(fcinfo, 2, "ecg_import_wfdb");
+	ecgdl_require_args(fcinfo, 2, "ecg_import_wfdb");
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -302,7 +292,7 @@ ecg_import_csv(PG_FUNCTION_ARGS)
 				n = 0;
 	BeatTableWriter *writer;
 
-	require_args(fcinfo, 2, "ecg_import_csv");
+	ecgdl_require_args(fcinfo, 2, "ecg_import_csv");
 	path = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	target = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	ecgdl_check_read_server_files("read a CSV file");
@@ -376,7 +366,7 @@ ecg_import_csv_staged(PG_FUNCTION_ARGS)
 	AttrNumber	line_attnum;
 	bool		has_line_no;
 
-	require_args(fcinfo, 2, "ecg_import_csv_staged");
+	ecgdl_require_args(fcinfo, 2, "ecg_import_csv_staged");
 	staging = PG_GETARG_OID(0);
 	target = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	line_attnum = get_attnum(staging, "line");

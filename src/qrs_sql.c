@@ -181,11 +181,7 @@ ecg_detect_beats(PG_FUNCTION_ARGS)
 	DetectState ds;
 	SignalConsumer consumer = {detect_begin, detect_chunk, detect_end, &ds};
 
-	for (int i = 0; i < 3; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d of ecg_detect_beats must not be NULL", i + 1)));
+	ecgdl_require_args(fcinfo, 3, "ecg_detect_beats");
 	relid = PG_GETARG_OID(0);
 	target = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	lead = text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -207,11 +203,10 @@ ecg_detect_beats(PG_FUNCTION_ARGS)
 /* The detected beats of one record. */
 typedef struct DetectedRecord
 {
-	char	   *record;
+	RecordItem	item;			/* record name, first */
 	double		fs;
 	int64	   *samples;
 	int64		n;
-	bool		used;
 } DetectedRecord;
 
 typedef struct EvalState
@@ -236,7 +231,7 @@ keep_detected(const AnnotationRecord *rec, void *arg)
 	MemoryContext old = MemoryContextSwitchTo(es->context);
 	DetectedRecord *d = palloc0(sizeof(DetectedRecord));
 
-	d->record = pstrdup(rec->record);
+	d->item.record = pstrdup(rec->record);
 	d->fs = rec->fs;
 	d->n = rec->n;
 	d->samples = palloc_extended(sizeof(int64) * Max(rec->n, 1), MCXT_ALLOC_HUGE);
@@ -244,21 +239,6 @@ keep_detected(const AnnotationRecord *rec, void *arg)
 		d->samples[i] = rec->ann[i].sample;
 	es->detected = lappend(es->detected, d);
 	MemoryContextSwitchTo(old);
-}
-
-static DetectedRecord *
-find_detected(EvalState *es, const char *record)
-{
-	ListCell   *lc;
-
-	foreach(lc, es->detected)
-	{
-		DetectedRecord *d = lfirst(lc);
-
-		if (strcmp(d->record, record) == 0)
-			return d;
-	}
-	return NULL;
 }
 
 static void
@@ -308,7 +288,7 @@ static void
 evaluate_record(const AnnotationRecord *rec, void *arg)
 {
 	EvalState  *es = arg;
-	DetectedRecord *d = find_detected(es, rec->record);
+	DetectedRecord *d = record_list_find(es->detected, rec->record);
 	int64		window,
 				start;
 	int64_t    *ref;
@@ -340,7 +320,7 @@ evaluate_record(const AnnotationRecord *rec, void *arg)
 	match_or_fail(ref, n_ref, d, window, start, ex, n_ex, &c, rec->record);
 	match_or_fail(ref, n_ref, d, window, 0, ex, n_ex, &whole, rec->record);
 	if (d != NULL)
-		d->used = true;
+		d->item.used = true;
 
 	put_eval_row(es, rec->record, &c, &whole);
 	es->gross.tp += c.tp;
@@ -450,11 +430,7 @@ ecg_qrs_evaluate(PG_FUNCTION_ARGS)
 	EvalState	es;
 	ListCell   *lc;
 
-	for (int i = 0; i < 4; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d of ecg_qrs_evaluate must not be NULL", i + 1)));
+	ecgdl_require_args(fcinfo, 4, "ecg_qrs_evaluate");
 	detected = PG_GETARG_OID(0);
 	reference = PG_GETARG_OID(1);
 	memset(&es, 0, sizeof(es));
@@ -487,10 +463,10 @@ ecg_qrs_evaluate(PG_FUNCTION_ARGS)
 	{
 		DetectedRecord *d = lfirst(lc);
 
-		if (!d->used)
+		if (!d->item.used)
 			ereport(NOTICE,
 					(errmsg("record %s of the detected table is not in the reference table; not evaluated",
-							d->record)));
+							d->item.record)));
 	}
 	put_eval_row(&es, "gross", &es.gross, &es.gross_whole);
 	store_qrs_evaluation(&es, detected, reference);

@@ -26,10 +26,9 @@ PG_FUNCTION_INFO_V1(ecg_beats_from_signals);
 /* The cut positions of one record. */
 typedef struct RecordMarks
 {
-	char	   *record;
+	RecordItem	item;			/* record name, first */
 	beat_mark  *marks;
 	size_t		n;
-	bool		used;
 } RecordMarks;
 
 typedef struct CutState
@@ -60,7 +59,7 @@ keep_marks(const AnnotationRecord *rec, void *arg)
 	MemoryContext old = MemoryContextSwitchTo(cs->marks_context);
 	RecordMarks *rm = palloc0(sizeof(RecordMarks));
 
-	rm->record = pstrdup(rec->record);
+	rm->item.record = pstrdup(rec->record);
 	rm->marks = palloc_extended(sizeof(beat_mark) * Max(rec->n, 1), MCXT_ALLOC_HUGE);
 	for (int64 i = 0; i < rec->n; i++)
 	{
@@ -80,21 +79,6 @@ keep_marks(const AnnotationRecord *rec, void *arg)
 	}
 	cs->records = lappend(cs->records, rm);
 	MemoryContextSwitchTo(old);
-}
-
-static RecordMarks *
-find_marks(CutState *cs, const char *record)
-{
-	ListCell   *lc;
-
-	foreach(lc, cs->records)
-	{
-		RecordMarks *rm = lfirst(lc);
-
-		if (strcmp(rm->record, record) == 0)
-			return rm;
-	}
-	return NULL;
 }
 
 static void
@@ -134,7 +118,7 @@ static void
 cut_end(const SignalStream *s, double fs, int64 n_samples, void *arg)
 {
 	CutState   *cs = arg;
-	RecordMarks *rm = find_marks(cs, s->record);
+	RecordMarks *rm = record_list_find(cs->records, s->record);
 	beat_set	set;
 	ecg_status	st;
 	MemoryContext old;
@@ -145,7 +129,7 @@ cut_end(const SignalStream *s, double fs, int64 n_samples, void *arg)
 				(errmsg("record %s has no annotations; no beats cut", s->record)));
 		return;
 	}
-	rm->used = true;
+	rm->item.used = true;
 	old = MemoryContextSwitchTo(cs->lead_context);
 	if (beats_extract_marks(cs->x, cs->n, fs, rm->marks, rm->n, &set, &st) != 0)
 		ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE,
@@ -190,11 +174,7 @@ ecg_beats_from_signals(PG_FUNCTION_ARGS)
 	SignalConsumer consumer = {cut_begin, cut_chunk, cut_end, &cs};
 	ListCell   *lc;
 
-	for (int i = 0; i < 4; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d of ecg_beats_from_signals must not be NULL", i + 1)));
+	ecgdl_require_args(fcinfo, 4, "ecg_beats_from_signals");
 	recordings = PG_GETARG_OID(0);
 	annotations = PG_GETARG_OID(1);
 	target = text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -217,10 +197,10 @@ ecg_beats_from_signals(PG_FUNCTION_ARGS)
 	{
 		RecordMarks *rm = lfirst(lc);
 
-		if (!rm->used)
+		if (!rm->item.used)
 			ereport(NOTICE,
 					(errmsg("record %s of the annotation table is not in the signal table; no beats cut",
-							rm->record)));
+							rm->item.record)));
 	}
 	beat_table_finish(cs.writer);
 	ereport(NOTICE,

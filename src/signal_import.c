@@ -122,11 +122,7 @@ ecg_import_wfdb_signals(PG_FUNCTION_ARGS)
 	MemoryContext lead_context,
 				old;
 
-	for (int i = 0; i < 2; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d of ecg_import_wfdb_signals must not be NULL", i + 1)));
+	ecgdl_require_args(fcinfo, 2, "ecg_import_wfdb_signals");
 	if (PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

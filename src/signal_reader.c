@@ -31,14 +31,8 @@ void
 signal_table_check_layout(Oid relid, const char *role)
 {
 	static const char *const columns[] = {"record", "lead", "fs", "start_sample", "samples"};
-	char		relkind = get_rel_relkind(relid);
 
-	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
-		relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW &&
-		relkind != RELKIND_FOREIGN_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("%s \"%s\" is not a table or view", role, ecgdl_relation_name(relid))));
+	ecgdl_check_table_or_view(relid, role);
 	for (size_t i = 0; i < lengthof(columns); i++)
 		if (get_attnum(relid, columns[i]) == InvalidAttrNumber)
 			ereport(ERROR,

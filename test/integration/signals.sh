@@ -70,31 +70,12 @@ check "signals: detections do not depend on the chunk size (60 s, 7 s, 1 s rows)
                                           UNION ALL SELECT record, sample FROM det7 EXCEPT SELECT record, sample FROM det1) y)")"
 
 # the rhythm summary of every record against runs counted independently
-check "signals: rhythm summary = runs counted independently, every record" "48|48" "$(run <<'SQL'
-WITH beats AS (
-    SELECT record, sample, CASE label WHEN 1 THEN 'S' WHEN 2 THEN 'V' ELSE '-' END AS c
-    FROM ref WHERE symbol = ANY (string_to_array('N L R B A a J S V r F e j n E / f Q ?', ' '))
-), islands AS (
-    SELECT record, c, row_number() OVER (PARTITION BY record ORDER BY sample)
-                      - row_number() OVER (PARTITION BY record, c ORDER BY sample) AS island
-    FROM beats
-), runs AS (
-    SELECT record, c, count(*) AS n FROM islands WHERE c <> '-' GROUP BY record, c, island
-), counted AS (
-    SELECT b.record, count(*) AS beats,
-           count(*) FILTER (WHERE c = 'S') AS s_beats, count(*) FILTER (WHERE c = 'V') AS v_beats,
-           (SELECT count(*) FROM runs r WHERE r.record = b.record AND c = 'S' AND n = 2) AS s_couplets,
-           (SELECT count(*) FROM runs r WHERE r.record = b.record AND c = 'S' AND n >= 3) AS s_runs,
-           (SELECT coalesce(max(n), 0) FROM runs r WHERE r.record = b.record AND c = 'S') AS longest_s,
-           (SELECT count(*) FROM runs r WHERE r.record = b.record AND c = 'V' AND n = 2) AS v_couplets,
-           (SELECT count(*) FROM runs r WHERE r.record = b.record AND c = 'V' AND n >= 3) AS v_runs,
-           (SELECT coalesce(max(n), 0) FROM runs r WHERE r.record = b.record AND c = 'V') AS longest_v
-    FROM beats b GROUP BY b.record
-)
-SELECT count(*), count(*) FILTER (WHERE (c.beats, c.s_beats, c.s_couplets, c.s_runs, c.longest_s, c.v_beats,
-                                         c.v_couplets, c.v_runs, c.longest_v)
+check "signals: rhythm summary = runs counted independently, every record" "48|48" "$(run -v runs_source=ref <<'SQL'
+\i test/integration/count_runs.sql
+SELECT count(*), count(*) FILTER (WHERE (c.beats, c.s_beats, c.s_couplets, c.s_runs, c.longest_s_run, c.v_beats,
+                                         c.v_couplets, c.v_runs, c.longest_v_run)
                                         = (s.beats, s.s_beats, s.s_couplets, s.s_runs, s.longest_s_run, s.v_beats,
                                            s.v_couplets, s.v_runs, s.longest_v_run))
-FROM counted c JOIN ecg_rhythm_summary('ref') s USING (record);
+FROM counted_runs c JOIN ecg_rhythm_summary('ref') s USING (record);
 SQL
 )"
