@@ -28,6 +28,14 @@
  *     wave).  SPK and NPK follow the QRS and the noise peaks with weight 1/8
  *     (a QRS peak counts for at most 3 SPK, so that one artefact cannot
  *     raise the threshold over the next beats);
+ *   - rhythm check: a QRS that comes before 0.7 times the mean RR interval
+ *     and is weaker than SPK / 2 is held until 1.25 mean RR after the
+ *     previous QRS; it is dropped as noise when a candidate 1.5 times larger
+ *     comes 0.8 to 1.25 mean RR after the previous QRS (the next beat where
+ *     the rhythm expects it), else it is a QRS.  Candidates confirmed
+ *     meanwhile wait in a queue.  This removes much of the noise taken for
+ *     beats in electrode-motion noise; strong premature beats and premature
+ *     beats followed by a pause are kept;
  *   - search-back: when no QRS came within 1.3 times the mean of the last 8
  *     RR intervals, the largest candidate held since the last QRS that is
  *     above 0.3 times the threshold (and no T wave) becomes a QRS (SPK
@@ -72,6 +80,11 @@
 #define LEVEL_WEIGHT	0.125
 #define LEVEL_WEIGHT_SB 0.25
 #define RECOVER_S		3.0
+#define HOLD_PREM		0.7		/* a QRS this early (x mean RR) ... */
+#define HOLD_STRONG		0.5		/* ... and weaker than this (x SPK) is held */
+#define HOLD_RATIO		1.5		/* it is noise if a candidate this much larger ... */
+#define HOLD_FIT_LO		0.8		/* ... comes between these times after the */
+#define HOLD_FIT_HI		1.25	/* last QRS (x mean RR) */
 #define SEARCH_AGE_S	5.0		/* oldest candidate a search-back may take */
 #define SPK_CAP			3.0		/* a QRS peak counts at most SPK_CAP * SPK */
 #define RR_INIT_S		1.0
@@ -153,6 +166,11 @@ struct qrs_detector
 				rr_i;
 	double		rr_mean;
 	int64_t		deadline;		/* search-back time; INT64_MAX = none */
+	int			have_held;		/* a premature QRS waits for the next candidates */
+	candidate	held;
+	int64_t		hold_until;		/* decided once every candidate up to here is known */
+	candidate	queue[CAND_MAX];	/* candidates confirmed while one is held */
+	size_t		queue_n;
 	int64_t		last_emitted;
 	int			finished;
 	void	   *block;			/* the one allocation holding the rings */
@@ -305,6 +323,8 @@ qrs_detector_reset(qrs_detector *d)
 	d->rr_n = d->rr_i = 0;
 	d->rr_mean = (double) d->rr_init;
 	d->deadline = INT64_MAX;
+	d->have_held = 0;
+	d->queue_n = 0;
 	d->last_emitted = -1;
 	d->finished = 0;
 }
@@ -421,6 +441,15 @@ decide(qrs_detector *d, const candidate *c, qrs_beat_fn emit, void *arg, ecg_sta
 {
 	if (c->value > threshold(d) && !is_twave(d, c))
 	{
+		/* early and weak: wait for the next candidates (resolve_held) */
+		if (d->have_last && c->pos - d->last_qrs < HOLD_PREM * d->rr_mean &&
+			c->value < HOLD_STRONG * d->spk)
+		{
+			d->have_held = 1;
+			d->held = *c;
+			d->hold_until = d->last_qrs + (int64_t) floor(HOLD_FIT_HI * d->rr_mean);
+			return 0;
+		}
 		d->list_n = 0;
 		return accept(d, c, LEVEL_WEIGHT, emit, arg, st);
 	}
@@ -429,6 +458,61 @@ decide(qrs_detector *d, const candidate *c, qrs_beat_fn emit, void *arg, ecg_sta
 	/* a new candidate: the search-back may find something now */
 	if (d->deadline == INT64_MAX && d->have_last)
 		d->deadline = d->last_qrs + (int64_t) floor(SEARCHBACK_RR * d->rr_mean);
+	return 0;
+}
+
+/* Decides a candidate, or queues it while another is held. */
+static int
+decide_or_queue(qrs_detector *d, const candidate *c, qrs_beat_fn emit, void *arg, ecg_status *st)
+{
+	if (d->have_held)
+	{
+		if (d->queue_n < CAND_MAX)
+			d->queue[d->queue_n++] = *c;
+		return 0;
+	}
+	return decide(d, c, emit, arg, st);
+}
+
+/*
+ * Decides the held premature QRS: noise when a later candidate above the
+ * threshold falls where the rhythm expects the next beat, else a QRS; then
+ * the queued candidates are decided in order.
+ */
+static int
+resolve_held(qrs_detector *d, qrs_beat_fn emit, void *arg, ecg_status *st)
+{
+	candidate	c = d->held;
+	candidate	later[CAND_MAX];
+	size_t		n = d->queue_n;
+	int			fits = 0;
+	double		th = threshold(d);
+
+	memcpy(later, d->queue, n * sizeof(candidate));
+	d->queue_n = 0;
+	d->have_held = 0;
+	for (size_t i = 0; i < n; i++)
+	{
+		double		gap = (double) (later[i].pos - d->last_qrs);
+
+		if (later[i].value > th && later[i].value > HOLD_RATIO * c.value &&
+			gap >= HOLD_FIT_LO * d->rr_mean && gap <= HOLD_FIT_HI * d->rr_mean)
+			fits = 1;
+	}
+	if (fits)
+	{
+		d->npk += LEVEL_WEIGHT * (c.value - d->npk);
+		list_push(d, &c);
+	}
+	else
+	{
+		d->list_n = 0;
+		if (accept(d, &c, LEVEL_WEIGHT, emit, arg, st) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (decide_or_queue(d, &later[i], emit, arg, st) != 0)
+			return -1;
 	return 0;
 }
 
@@ -494,7 +578,7 @@ end_learning(qrs_detector *d, int64_t samples, qrs_beat_fn emit, void *arg, ecg_
 	d->spk = top;
 	d->npk = samples > 0 ? 0.5 * d->env_total / (double) samples : 0.0;
 	for (size_t i = 0; i < n; i++)
-		if (decide(d, &held[i], emit, arg, st) != 0)
+		if (decide_or_queue(d, &held[i], emit, arg, st) != 0)
 			return -1;
 	return 0;
 }
@@ -571,7 +655,7 @@ confirmed(qrs_detector *d, candidate *c, qrs_beat_fn emit, void *arg, ecg_status
 		list_push(d, c);
 		return 0;
 	}
-	return decide(d, c, emit, arg, st);
+	return decide_or_queue(d, c, emit, arg, st);
 }
 
 int
@@ -666,6 +750,11 @@ qrs_detector_feed(qrs_detector *d, const float *x, size_t n, qrs_beat_fn emit, v
 			if (d->n == d->learn && end_learning(d, d->n, emit, arg, st) != 0)
 				return -1;
 		}
+		else if (d->have_held)
+		{
+			if (t - d->radius > d->hold_until && resolve_held(d, emit, arg, st) != 0)
+				return -1;
+		}
 		else if (t - d->radius > d->deadline)
 		{
 			if (search_back(d, t - d->radius - 1, emit, arg, st) != 0)
@@ -689,6 +778,9 @@ qrs_detector_finish(qrs_detector *d, qrs_beat_fn emit, void *arg, ecg_status *st
 	}
 	if (d->learning && end_learning(d, d->n, emit, arg, st) != 0)
 		return -1;
+	while (d->have_held)
+		if (resolve_held(d, emit, arg, st) != 0)
+			return -1;
 	/* search-back over the end of the signal */
 	while (d->deadline != INT64_MAX && d->deadline < d->n && d->list_n > 0)
 	{
