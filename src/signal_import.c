@@ -29,6 +29,8 @@
 PG_FUNCTION_INFO_V1(ecg_import_wfdb_signals);
 
 #define CHUNK_SECONDS_MAX 3600
+/* samples in one row at most (64 MB of real[]), whatever a header's rate */
+#define CHUNK_SAMPLES_MAX (1 << 24)
 
 /* Lead names of the argument, or NULL for every lead. */
 static List *
@@ -206,6 +208,13 @@ ecg_import_wfdb_signals(PG_FUNCTION_ARGS)
 
 			if (!lead_wanted(leads, lead))
 				continue;
+			if (!(chunk <= CHUNK_SAMPLES_MAX))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("record \"%s\", lead \"%s\": %d s at %g Hz is too many samples for one row",
+								record, lead, chunk_seconds, fs),
+						 errdetail("A row holds at most %d samples.", CHUNK_SAMPLES_MAX),
+						 errhint("Pass a smaller chunk_seconds.")));
 			CHECK_FOR_INTERRUPTS();
 			old = MemoryContextSwitchTo(lead_context);
 			dat = ecgdl_read_signal_file(directory, record, spec, &dat_len);
