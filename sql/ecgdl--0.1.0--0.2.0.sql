@@ -6,6 +6,330 @@
 
 \echo Use "ALTER EXTENSION ecgdl UPDATE TO '0.2.0'" to load this file. \quit
 
+-- == tables: new tables of ecgdl's own definition, typed internal calls, checks before work ==
+
+-- The checks of ecg_study's arguments that need ecg_train's own code (the
+-- architectures, the training arguments, the class weights, whether each
+-- model name may be used); ecg_study calls it before its first step.
+CREATE FUNCTION ecgdl.study_check(archs text[], epochs int, batch_size int, patience int, seed int,
+                                  class_weight text, models text[], replace boolean)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ecg_study_check'
+LANGUAGE C STABLE STRICT;
+
+COMMENT ON FUNCTION ecgdl.study_check(text[], int, int, int, int, text, text[], boolean) IS
+'Internal to ecg_study: errors as ecg_train would on a bad architecture or training argument, or on a model name that exists (without replace) or belongs to another role';
+
+-- ecg_study, as in 0.1.0, but:
+--  * every internal call passes every argument, each with its exact type
+--    (parameters of the declared types, casts on the constants), and is
+--    qualified with the extension's schema: an overload another role adds to
+--    a schema it may write (even the extension's own, when that is public)
+--    can never match better, nor take a call that relies on a default;
+--  * the tables are named with the schema they are created in (the first of
+--    the caller's search_path, as CREATE TABLE does), so that no look-alike
+--    elsewhere on the path is checked, reused or dropped;
+--  * everything is checked before the first step: the arguments (ecg_train's
+--    own checks through ecgdl.study_check), that every table name fits in 63
+--    bytes and that neither a table nor a model to be made exists (unless
+--    replace, or a kept split), so that nothing fails after hours of work.
+CREATE OR REPLACE FUNCTION ecg_study(source regclass, prefix text DEFAULT 'study',
+                                     epochs int DEFAULT 100, batch_size int DEFAULT 2048,
+                                     patience int DEFAULT 15, seed int DEFAULT 42,
+                                     split text DEFAULT 'stratified',
+                                     methods text[] DEFAULT ARRAY['none', 'random', 'smote', 'adasyn'],
+                                     archs text[] DEFAULT ARRAY['baseline', 'cnn'],
+                                     replace boolean DEFAULT false,
+                                     class_weight text DEFAULT 'none',
+                                     reuse_split boolean DEFAULT false)
+RETURNS SETOF ecgdl.report
+LANGUAGE plpgsql
+AS $study$
+-- Every type, operator, function and catalog below is qualified with
+-- pg_catalog: the body runs (and its variables are declared) with the
+-- caller's search_path, which may hold look-alike objects.
+DECLARE
+    ext_schema pg_catalog.text := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                        WHERE e.extname OPERATOR(pg_catalog.=) 'ecgdl');
+    target_schema pg_catalog.text := pg_catalog.current_schema();
+    t_trainval pg_catalog.text := pg_catalog.format('%s_trainval', prefix);
+    t_test pg_catalog.text := pg_catalog.format('%s_test', prefix);
+    t_train pg_catalog.text := pg_catalog.format('%s_train', prefix);
+    t_val pg_catalog.text := pg_catalog.format('%s_val', prefix);
+    study_tables pg_catalog.text[];
+    method pg_catalog.text;
+    arch pg_catalog.text;
+    t pg_catalog.text;
+    train_table pg_catalog.text;
+    model_name pg_catalog.text;
+    models pg_catalog.text[] := '{}';
+    longest pg_catalog.int4;
+    t0 pg_catalog.timestamptz;
+    reusing pg_catalog.bool;
+BEGIN
+    IF source IS NULL OR prefix IS NULL OR epochs IS NULL OR batch_size IS NULL OR patience IS NULL
+       OR seed IS NULL OR split IS NULL OR methods IS NULL OR archs IS NULL OR replace IS NULL
+       OR class_weight IS NULL OR reuse_split IS NULL OR pg_catalog.array_position(methods, NULL) IS NOT NULL
+       OR pg_catalog.array_position(archs, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'ecg_study arguments must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF prefix OPERATOR(pg_catalog.!~) '^[a-z_][a-z0-9_]*$' THEN
+        RAISE EXCEPTION 'invalid study prefix "%"', prefix USING ERRCODE = '22023',
+            HINT = 'Use lower-case letters, digits and underscores; tables and models are named after it.';
+    END IF;
+    IF NOT split OPERATOR(pg_catalog.=) ANY (ARRAY['stratified', 'random', 'inter-patient']) THEN
+        RAISE EXCEPTION 'unknown split method "%"', split USING ERRCODE = '22023',
+            HINT = 'Use ''stratified'', ''random'' or ''inter-patient''.';
+    END IF;
+    IF pg_catalog.cardinality(methods) OPERATOR(pg_catalog.=) 0
+       OR pg_catalog.cardinality(archs) OPERATOR(pg_catalog.=) 0 THEN
+        RAISE EXCEPTION 'ecg_study needs at least one method and one architecture' USING ERRCODE = '22023';
+    END IF;
+    FOREACH method IN ARRAY methods LOOP
+        IF NOT method OPERATOR(pg_catalog.=) ANY (ARRAY['none', 'random', 'smote', 'adasyn']) THEN
+            RAISE EXCEPTION 'unknown oversampling method "%"', method USING ERRCODE = '22023',
+                HINT = 'Use ''none'', ''random'', ''smote'' or ''adasyn''.';
+        END IF;
+        IF pg_catalog.array_position(methods, method, pg_catalog.array_position(methods, method) OPERATOR(pg_catalog.+) 1)
+           IS NOT NULL THEN
+            RAISE EXCEPTION 'oversampling method "%" is named twice', method USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    FOREACH arch IN ARRAY archs LOOP
+        IF pg_catalog.array_position(archs, arch, pg_catalog.array_position(archs, arch) OPERATOR(pg_catalog.+) 1)
+           IS NOT NULL THEN
+            RAISE EXCEPTION 'architecture "%" is named twice', arch USING ERRCODE = '22023';
+        END IF;
+        FOREACH method IN ARRAY methods LOOP
+            models := pg_catalog.array_append(models, pg_catalog.format('%s_%s_%s', prefix, arch, method));
+        END LOOP;
+    END LOOP;
+    IF target_schema IS NULL THEN
+        RAISE EXCEPTION 'no schema has been selected to create the study''s tables in' USING ERRCODE = '3F000',
+            HINT = 'Set search_path to a schema you may create tables in.';
+    END IF;
+
+    -- every table name the study may make fits in 63 bytes (PostgreSQL would
+    -- cut it, and two names could clash after the work)
+    study_tables := ARRAY[t_trainval, t_test, t_train, t_val];
+    longest := 9;   -- _trainval
+    FOREACH method IN ARRAY methods LOOP
+        IF method OPERATOR(pg_catalog.<>) 'none' THEN
+            study_tables := pg_catalog.array_append(study_tables, pg_catalog.format('%s_train_%s', prefix, method));
+            longest := GREATEST(longest, pg_catalog.octet_length(method) OPERATOR(pg_catalog.+) 7);
+        END IF;
+    END LOOP;
+    FOREACH t IN ARRAY study_tables LOOP
+        IF pg_catalog.octet_length(t) OPERATOR(pg_catalog.>) 63 THEN
+            RAISE EXCEPTION 'study table name "%" is too long', t USING ERRCODE = '42622',
+                DETAIL = pg_catalog.format('It has %s bytes; PostgreSQL names have at most 63.', pg_catalog.octet_length(t)),
+                HINT = pg_catalog.format('Use a prefix of at most %s characters for these methods.', 63 OPERATOR(pg_catalog.-) longest);
+        END IF;
+    END LOOP;
+
+    -- tables that would be made and exist already
+    reusing := reuse_split
+               AND pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, t_train)) IS NOT NULL
+               AND pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, t_val)) IS NOT NULL
+               AND pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, t_test)) IS NOT NULL;
+    -- (a kept split keeps its tables and the oversampled ones that exist)
+    IF NOT replace AND NOT reusing THEN
+        FOREACH t IN ARRAY study_tables LOOP
+            IF pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, t)) IS NOT NULL THEN
+                RAISE EXCEPTION 'relation "%" already exists', t USING ERRCODE = '42P07',
+                    HINT = 'Pass replace => true to replace the study''s tables and models, reuse_split => true to keep its split, or choose another prefix.';
+            END IF;
+        END LOOP;
+    END IF;
+
+    -- the training arguments and model names, with ecg_train's own checks
+    PERFORM ecgdl.study_check(archs, epochs, batch_size, patience, seed, class_weight, models, replace);
+
+    -- the work
+    IF replace AND NOT reusing THEN
+        EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %1$I.%2$I, %1$I.%3$I, %1$I.%4$I, %1$I.%5$I',
+                                  target_schema, t_trainval, t_test, t_train, t_val);
+    END IF;
+    IF replace THEN
+        FOREACH method IN ARRAY methods LOOP
+            EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %I.%I', target_schema,
+                                      pg_catalog.format('%s_train_%s', prefix, method));
+        END LOOP;
+    END IF;
+
+    IF reusing THEN
+        RAISE NOTICE 'study %: reusing the split tables %, %, %', prefix, t_train, t_val, t_test;
+    ELSE
+        RAISE NOTICE 'study %: splitting %', prefix, source;
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %I.ecg_split($1::pg_catalog.regclass, '
+                                  '$2::pg_catalog.text, $3::pg_catalog.text, $4::pg_catalog.float8, '
+                                  '$5::pg_catalog.int4, $6::pg_catalog.text)', ext_schema)
+            USING source, pg_catalog.format('%I.%I', target_schema, t_trainval),
+                  pg_catalog.format('%I.%I', target_schema, t_test), 0.2::pg_catalog.float8, seed, split;
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %I.ecg_split($1::pg_catalog.regclass, '
+                                  '$2::pg_catalog.text, $3::pg_catalog.text, $4::pg_catalog.float8, '
+                                  '$5::pg_catalog.int4, $6::pg_catalog.text)', ext_schema)
+            USING pg_catalog.format('%I.%I', target_schema, t_trainval)::pg_catalog.regclass,
+                  pg_catalog.format('%I.%I', target_schema, t_train),
+                  pg_catalog.format('%I.%I', target_schema, t_val), 0.3::pg_catalog.float8, seed,
+                  'stratified'::pg_catalog.text;
+    END IF;
+
+    FOREACH method IN ARRAY methods LOOP
+        IF method OPERATOR(pg_catalog.=) 'none' THEN
+            train_table := pg_catalog.format('%I.%I', target_schema, t_train);
+        ELSE
+            train_table := pg_catalog.format('%I.%I', target_schema, pg_catalog.format('%s_train_%s', prefix, method));
+            IF reusing AND pg_catalog.to_regclass(train_table) IS NOT NULL THEN
+                RAISE NOTICE 'study %: reusing the oversampled table %', prefix, train_table;
+            ELSE
+                t0 := pg_catalog.clock_timestamp();
+                EXECUTE pg_catalog.format('SELECT %I.ecg_oversample($1::pg_catalog.regclass, $2::pg_catalog.text, '
+                                          '$3::pg_catalog.text, $4::pg_catalog.int4, $5::pg_catalog.int4, '
+                                          '$6::pg_catalog.text)', ext_schema)
+                    USING pg_catalog.format('%I.%I', target_schema, t_train)::pg_catalog.regclass, train_table,
+                          method, 5::pg_catalog.int4, seed, 'auto'::pg_catalog.text;
+                RAISE NOTICE 'study %: % oversampling took % s', prefix, method,
+                    pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) t0), 1);
+            END IF;
+        END IF;
+        FOREACH arch IN ARRAY archs LOOP
+            model_name := pg_catalog.format('%s_%s_%s', prefix, arch, method);
+            RAISE NOTICE 'study %: training % on %', prefix, model_name, train_table;
+            EXECUTE pg_catalog.format('SELECT %I.ecg_train($1::pg_catalog.text, $2::pg_catalog.regclass, '
+                                      '$3::pg_catalog.text, $4::pg_catalog.regclass, $5::pg_catalog.int4, '
+                                      '$6::pg_catalog.int4, $7::pg_catalog.float8, $8::pg_catalog.int4, '
+                                      '$9::pg_catalog.int4, $10::pg_catalog.text, $11::pg_catalog.bool, '
+                                      '$12::pg_catalog.float8)', ext_schema)
+                USING model_name, train_table::pg_catalog.regclass, arch,
+                      pg_catalog.format('%I.%I', target_schema, t_val)::pg_catalog.regclass, epochs, batch_size,
+                      1e-3::pg_catalog.float8, patience, seed, class_weight, replace, 0.3::pg_catalog.float8;
+            EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %I.ecg_evaluate($1::pg_catalog.text, '
+                                      '$2::pg_catalog.regclass)', ext_schema)
+                USING model_name, pg_catalog.format('%I.%I', target_schema, t_test)::pg_catalog.regclass;
+        END LOOP;
+    END LOOP;
+    -- the report rows of this study: models <prefix>_<arch>_<method>
+    -- evaluated on <prefix>_test
+    RETURN QUERY SELECT r.* FROM ecgdl.report r
+        WHERE pg_catalog.starts_with(r.model, pg_catalog.format('%s_', prefix))
+          AND pg_catalog.split_part(r.test_table, '.', -1) OPERATOR(pg_catalog.=) t_test
+        ORDER BY r.architecture, pg_catalog.array_position(ARRAY['none', 'random', 'smote', 'adasyn'], r.oversampling);
+END
+$study$;
+
+-- == store: ecgdl.models and ecgdl.evaluations (issue 10, findings 4, 5, 11) ==
+
+-- Owners are roles, not names: owner becomes regrole, an OID that is shown
+-- (and written by pg_dump) as the role's name, so that a renamed role keeps
+-- its models and evaluations and a new role of an old name gets none.  A row
+-- whose name matches no role any more (the role was dropped or renamed before
+-- this update) goes to the tables' owner, with a WARNING (an extension
+-- script's NOTICEs are not shown).  The policies that
+-- read owner are dropped first and made again below.
+DROP POLICY models_insert ON ecgdl.models;
+DROP POLICY models_update ON ecgdl.models;
+DROP POLICY models_delete ON ecgdl.models;
+DROP POLICY evaluations_insert ON ecgdl.evaluations;
+DROP POLICY evaluations_delete ON ecgdl.evaluations;
+DO $owners$
+DECLARE
+    fallback pg_catalog.oid := (SELECT c.relowner FROM pg_catalog.pg_class c
+                                WHERE c.oid OPERATOR(pg_catalog.=) 'ecgdl.models'::pg_catalog.regclass);
+    role_of pg_catalog.text := 'pg_catalog.to_regrole(pg_catalog.quote_ident(owner::pg_catalog.text))';
+    orphans pg_catalog.int8;
+    t pg_catalog.text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['models', 'evaluations'] LOOP
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM ecgdl.%I WHERE %s IS NULL', t, role_of)
+            INTO orphans;
+        IF orphans OPERATOR(pg_catalog.>) 0 THEN
+            RAISE WARNING 'ecgdl.%: % row(s) owned by a name that is no role any more now belong to %',
+                t, orphans, fallback::pg_catalog.regrole;
+        END IF;
+        EXECUTE pg_catalog.format('ALTER TABLE ecgdl.%I ALTER COLUMN owner DROP DEFAULT, '
+                                  'ALTER COLUMN owner TYPE pg_catalog.regrole USING COALESCE(%s, %s::pg_catalog.regrole), '
+                                  'ALTER COLUMN owner SET DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(CURRENT_USER::pg_catalog.text))',
+                                  t, role_of, fallback);
+    END LOOP;
+END
+$owners$;
+
+-- Only ecgdl's functions write the two tables: no direct INSERT, UPDATE or
+-- DELETE is granted, so no role forges or reshapes an evaluation, dates one in
+-- the future, takes ids ahead of the sequence (OVERRIDING SYSTEM VALUE), writes
+-- a model row that bypasses the blob's validation, or locks a table against
+-- everyone's classification (LOCK TABLE in a strong mode needs a write
+-- privilege).  ecg_train, ecg_model_import, ecg_evaluate, ecg_model_drop and
+-- ecg_evaluations_drop check what the caller may do themselves (replace or
+-- drop only a model of a role the caller is a member of; evaluate only a model
+-- the caller can read; drop its own evaluations and those of its models) and
+-- then write as the tables' owner, owner set to the caller
+-- (src/model_store.c).  Everyone reads both tables.
+REVOKE ALL ON ecgdl.models, ecgdl.evaluations FROM PUBLIC;
+GRANT SELECT ON ecgdl.models, ecgdl.evaluations TO PUBLIC;
+
+-- pg_dump keeps every model and evaluation, and the sequences of their ids
+-- (so that ids continue after a restore); CREATE EXTENSION in the dump makes
+-- the tables, the dump's data fills them.  pg_dump reads the sequences, so
+-- roles other than superusers need SELECT on them (it shows only the last id;
+-- nextval and setval need USAGE and UPDATE, granted to no one).
+SELECT pg_catalog.pg_extension_config_dump('ecgdl.models', '');
+SELECT pg_catalog.pg_extension_config_dump('ecgdl.evaluations', '');
+SELECT pg_catalog.pg_extension_config_dump('ecgdl.models_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ecgdl.evaluations_id_seq', '');
+GRANT SELECT ON SEQUENCE ecgdl.models_id_seq, ecgdl.evaluations_id_seq TO PUBLIC;
+
+-- The report never fails on a row: a figure is read only where per_class
+-- holds a JSON number at its place (strict path, errors silenced: NULL
+-- otherwise).  Same columns as 0.1.0 (ecg_study returns SETOF ecgdl.report).
+CREATE OR REPLACE VIEW ecgdl.report AS
+SELECT DISTINCT ON (e.model_id, e.test_table)
+       m.name AS model, m.architecture, COALESCE(m.oversampling, 'unknown') AS oversampling,
+       COALESCE(m.hyperparameters OPERATOR(pg_catalog.->>) 'class_weight', 'none') AS class_weight,
+       m.training_table, e.test_table, e.rows AS test_rows,
+       pg_catalog.round(e.accuracy::pg_catalog.numeric, 4) AS accuracy,
+       pg_catalog.round(e.macro_f1::pg_catalog.numeric, 4) AS macro_f1,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.N.f1 ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS f1_n,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.S.f1 ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS f1_s,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.V.f1 ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS f1_v,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.F.f1 ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS f1_f,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.Q.f1 ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS f1_q,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.N.precision ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS precision_n,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.S.precision ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS precision_s,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.V.precision ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS precision_v,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.F.precision ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS precision_f,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.Q.precision ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS precision_q,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.N.recall ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS recall_n,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.S.recall ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS recall_s,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.V.recall ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS recall_v,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.F.recall ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS recall_f,
+       pg_catalog.round(pg_catalog.jsonb_path_query_first(e.per_class, 'strict $.Q.recall ? (@.type() == "number")', '{}', true)::pg_catalog.numeric, 3) AS recall_q,
+       m.epochs_run AS epochs, m.best_epoch,
+       pg_catalog.round(m.training_seconds::pg_catalog.numeric, 1) AS training_seconds,
+       e.evaluated_at
+FROM ecgdl.evaluations e JOIN ecgdl.models m ON m.id OPERATOR(pg_catalog.=) e.model_id
+ORDER BY e.model_id, e.test_table, e.evaluated_at DESC, e.id DESC;
+
+-- == dropping models and evaluations (the tables take no direct writes) ==
+
+CREATE FUNCTION ecg_model_drop(name text, if_exists boolean DEFAULT false)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'ecg_model_drop'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_model_drop(text, boolean) IS
+'Drops a stored model (and its evaluations) of a role the caller is a member of; returns whether one was dropped';
+
+CREATE FUNCTION ecg_evaluations_drop(model text, test_table text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ecg_evaluations_drop'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_evaluations_drop(text, text) IS
+'Deletes the stored evaluations of a model (on one test table when given) that the caller may delete: its own, or all of a model it owns; returns how many';
+
 -- == signals: signal tables, QRS detection, beats without reference annotations ==
 
 -- Signal tables: record text, lead text, fs float8 (Hz), start_sample bigint,
@@ -53,8 +377,10 @@ LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 COMMENT ON FUNCTION ecg_beats_from_signals(regclass, regclass, text, text) IS
 'Cuts beats from a signal table at the positions of an annotation table (reference: labelled; detected: label NULL) by the method of ecg_import_wfdb into a new beat table (plus fs); returns the number of beats';
 
--- Every ecg_qrs_evaluate() run.  Written only by ecgdl's C code, as the
--- table's owner; everyone may read, owners may delete their rows.
+-- Every ecg_qrs_evaluate() run.  As ecgdl.evaluations: written only by
+-- ecgdl's C code, as the table's owner (owner set to the caller), deleted
+-- only through ecg_qrs_evaluations_drop; everyone reads it; pg_dump keeps it
+-- and its id sequence.
 CREATE TABLE ecgdl.qrs_evaluations (
     id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     detected_table    text NOT NULL,
@@ -71,16 +397,24 @@ CREATE TABLE ecgdl.qrs_evaluations (
     se_whole          float8,
     ppv_whole         float8,
     per_record        jsonb NOT NULL,
-    owner             regrole NOT NULL DEFAULT current_user::regrole
+    owner             regrole NOT NULL
+                      DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(CURRENT_USER::pg_catalog.text))
 );
 COMMENT ON TABLE ecgdl.qrs_evaluations IS 'Every ecg_qrs_evaluate() run: gross TP/FN/FP, Se and +P in percent (after the learning period and over whole records), and the counts per record';
 ALTER TABLE ecgdl.qrs_evaluations ENABLE ROW LEVEL SECURITY;
 CREATE POLICY qrs_evaluations_read ON ecgdl.qrs_evaluations FOR SELECT USING (true);
-CREATE POLICY qrs_evaluations_delete ON ecgdl.qrs_evaluations FOR DELETE
-    USING (pg_catalog.pg_has_role(current_user, owner, 'MEMBER'));
 REVOKE ALL ON ecgdl.qrs_evaluations FROM PUBLIC;
-GRANT SELECT, DELETE ON ecgdl.qrs_evaluations TO PUBLIC;
+GRANT SELECT ON ecgdl.qrs_evaluations TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('ecgdl.qrs_evaluations', '');
+SELECT pg_catalog.pg_extension_config_dump('ecgdl.qrs_evaluations_id_seq', '');
+GRANT SELECT ON SEQUENCE ecgdl.qrs_evaluations_id_seq TO PUBLIC;
+
+CREATE FUNCTION ecg_qrs_evaluations_drop(detected_table text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ecg_qrs_evaluations_drop'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION ecg_qrs_evaluations_drop(text) IS
+'Deletes the caller''s stored QRS evaluations (of one detected table, as written in ecgdl.qrs_evaluations, when given); returns how many';
 
 CREATE FUNCTION ecg_qrs_evaluate(detected regclass, reference regclass, window_ms float8 DEFAULT 150,
                                  learning_period_s float8 DEFAULT 300)

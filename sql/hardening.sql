@@ -106,6 +106,12 @@ CREATE FUNCTION hd_hostile.clock_timestamp() RETURNS timestamptz LANGUAGE plpgsq
 $$ BEGIN RAISE EXCEPTION 'look-alike clock_timestamp called'; END $$;
 CREATE FUNCTION hd_hostile.pg_has_role(name, name, text) RETURNS boolean LANGUAGE plpgsql AS
 $$ BEGIN RAISE EXCEPTION 'look-alike pg_has_role called'; END $$;
+CREATE FUNCTION hd_hostile.pg_has_role(oid, oid, text) RETURNS boolean LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'look-alike pg_has_role called'; END $$;
+CREATE FUNCTION hd_hostile.pg_has_role(oid, regrole, text) RETURNS boolean LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'look-alike pg_has_role called'; END $$;
+CREATE FUNCTION hd_hostile.to_regrole(text) RETURNS regrole LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'look-alike to_regrole called'; END $$;
 CREATE FUNCTION hd_hostile.array_position(text[], text) RETURNS integer LANGUAGE plpgsql AS
 $$ BEGIN RAISE EXCEPTION 'look-alike array_position called'; END $$;
 CREATE FUNCTION hd_hostile.trap_count(bigint) RETURNS bigint LANGUAGE plpgsql AS

@@ -150,6 +150,7 @@ SELECT detected_table, reference_table, window_ms, learning_period_s, records, t
        round(se::numeric, 3) AS se, round(ppv::numeric, 3) AS ppv, owner, per_record -> 'a' AS a
 FROM ecgdl.qrs_evaluations ORDER BY id;
 SELECT has_table_privilege('public', 'ecgdl.qrs_evaluations', 'INSERT') AS public_may_insert,
+       has_table_privilege('public', 'ecgdl.qrs_evaluations', 'DELETE') AS public_may_delete,
        has_table_privilege('public', 'ecgdl.qrs_evaluations', 'SELECT') AS public_may_read;
 -- bad input
 SELECT regress_error($$SELECT * FROM ecg_qrs_evaluate('sg_det', 'sg_ref', 0)$$);
@@ -167,6 +168,9 @@ SELECT regress_error($$SELECT * FROM ecg_qrs_evaluate('sg_det', 'sg_empty_ref')$
 CREATE TABLE sg_null_sample AS SELECT record, sample, fs FROM sg_det UNION ALL SELECT 'a', NULL, 360;
 SELECT regress_error($$SELECT * FROM ecg_qrs_evaluate('sg_null_sample', 'sg_ref')$$);
 SELECT count(*) AS evaluations_stored FROM ecgdl.qrs_evaluations;
+-- the owner drops some of them by detected table
+SELECT ecg_qrs_evaluations_drop('public.sg_det_off') AS dropped;
+SELECT count(*) AS evaluations_left FROM ecgdl.qrs_evaluations;
 
 -- 4. WFDB records: signals and annotations as tables ----------------------------------
 SELECT ecg_import_wfdb_signals(:'fixtures', 'sg_wfdb', chunk_seconds => 7);
@@ -277,7 +281,7 @@ SELECT regress_error($$SELECT * FROM ecg_rhythm_summary('sg_ref_label')$$);
 SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_call
 FROM pg_proc p WHERE p.proname IN ('ecg_import_wfdb_signals', 'ecg_import_annotations', 'ecg_detect_qrs',
                                    'ecg_detect_beats', 'ecg_beats_from_signals', 'ecg_qrs_evaluate',
-                                   'ecg_rhythm_summary')
+                                   'ecg_qrs_evaluations_drop', 'ecg_rhythm_summary')
 ORDER BY 1;
 CREATE ROLE regress_sg_user;
 GRANT SELECT ON sg_sig, sg_det, sg_ref TO regress_sg_user;
@@ -290,8 +294,9 @@ SELECT regress_error(format('SELECT ecg_import_annotations(%L, %L)', current_set
 SELECT regress_error($$INSERT INTO ecgdl.qrs_evaluations (detected_table, reference_table, window_ms, learning_period_s,
     records, tp, fn, fp, per_record) VALUES ('x', 'y', 150, 300, 1, 1, 0, 0, '{}')$$);
 SELECT count(*) AS rows_visible FROM ecgdl.qrs_evaluations;
--- row-level security: deleting everything deletes only one's own rows
-DELETE FROM ecgdl.qrs_evaluations;
+-- no direct DELETE either; ecg_qrs_evaluations_drop deletes one's own rows only
+SELECT regress_error($$DELETE FROM ecgdl.qrs_evaluations$$);
+SELECT ecg_qrs_evaluations_drop('public.sg_sig') AS dropped_none, ecg_qrs_evaluations_drop() AS dropped_own;
 RESET ROLE;
 SELECT count(*) AS rows_left, count(*) FILTER (WHERE owner = 'regress_sg_user'::regrole) AS of_the_user
 FROM ecgdl.qrs_evaluations;

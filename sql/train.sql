@@ -20,7 +20,7 @@ SELECT count(*) FROM ecg_split('tr_trainval', 'tr_train', 'tr_val', 0.3, 1);
 SELECT ecg_train('tr_baseline', 'tr_train', 'baseline', 'tr_val', epochs => 8, batch_size => 32) > 0 AS trained;
 SELECT name, architecture, training_table, class_counts, oversampling, epochs_run,
        jsonb_array_length(history) AS history_rows, best_epoch BETWEEN 1 AND 8 AS best_epoch_ok,
-       training_seconds > 0 AS timed, owner = current_user AS owned,
+       training_seconds > 0 AS timed, owner = current_user::regrole AS owned,
        hyperparameters ->> 'batch_size' AS batch_size, hyperparameters ->> 'validation' AS validation
 FROM ecgdl.models WHERE name = 'tr_baseline';
 SELECT (history -> 0 ->> 'val_loss')::float8 > (history -> -1 ->> 'val_loss')::float8 AS val_loss_fell,

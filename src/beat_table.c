@@ -11,6 +11,15 @@
  * Writing goes through bulk_table.c (table_multi_insert in batches, as COPY
  * does; the primary key built once at the end), inside the caller's
  * transaction, so an error or a cancel leaves no table behind.
+ *
+ * Every table ecgdl makes is created here, from ecgdl's own column list -
+ * never like a source table: a source's index expressions, constraints,
+ * defaults, generated columns or triggers are its owner's code, and copying
+ * them would run that code with the rights of whoever writes the new table
+ * (a superuser splitting another role's table, say).  Rows taken from a
+ * source are read with a plain SELECT of columns whose types were checked to
+ * be exactly the built-in ones, so no cast or operator of the source's owner
+ * runs either.
  */
 #include "postgres.h"
 
@@ -54,6 +63,7 @@ beat_table_create(const char *target, BeatTableKind kind)
 	BeatTableWriter *w = palloc0(sizeof(BeatTableWriter));
 
 	w->kind = kind;
+	/* the columns of beat_columns (below), in its order; fs after them for signals */
 	w->table = bulk_table_create(target,
 								 psprintf("id pg_catalog.int8 NOT NULL, "
 										  "record pg_catalog.text, "
@@ -203,6 +213,101 @@ beat_table_check_layout(Oid relid, const char *role)
 					 errhint("A beat table has columns id bigint, label smallint and signal real[]; "
 							 "ecg_import_wfdb and ecg_import_csv create such tables.")));
 	}
+}
+
+/*
+ * The columns of ecgdl's beat tables in their order: id, label and signal
+ * every beat table has (beat_table_check_layout); the others may be absent
+ * from a source.  The provenance columns are those of oversampled tables.
+ */
+typedef enum ColumnUse
+{
+	COLUMN_REQUIRED,
+	COLUMN_OPTIONAL,
+	COLUMN_PROVENANCE
+} ColumnUse;
+
+static const struct
+{
+	const char *name;
+	Oid			type;
+	const char *type_name;		/* in pg_catalog */
+	ColumnUse	use;
+}			beat_columns[] = {
+	{"id", INT8OID, "int8", COLUMN_REQUIRED},
+	{"record", TEXTOID, "text", COLUMN_OPTIONAL},
+	{"sample", INT8OID, "int8", COLUMN_OPTIONAL},
+	{"symbol", TEXTOID, "text", COLUMN_OPTIONAL},
+	{"label", INT2OID, "int2", COLUMN_REQUIRED},
+	{"signal", FLOAT4ARRAYOID, "float4[]", COLUMN_REQUIRED},
+	{"synthetic", BOOLOID, "bool", COLUMN_PROVENANCE},
+	{"base_id", INT8OID, "int8", COLUMN_PROVENANCE},
+	{"partner_id", INT8OID, "int8", COLUMN_PROVENANCE},
+	{"step", FLOAT4OID, "float4", COLUMN_PROVENANCE},
+	{"method", TEXTOID, "text", COLUMN_PROVENANCE},
+};
+
+void
+beat_table_check_optional_columns(Oid relid, const char *role)
+{
+	for (size_t i = 0; i < lengthof(beat_columns); i++)
+	{
+		Oid			type = column_type(relid, beat_columns[i].name);
+
+		if (beat_columns[i].use != COLUMN_REQUIRED && type != InvalidOid &&
+			type != beat_columns[i].type)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("%s \"%s\" does not have the beat table layout", role,
+							ecgdl_relation_name(relid)),
+					 errdetail("Column \"%s\" has type %s, expected %s.", beat_columns[i].name,
+							   format_type_be(type), format_type_be(beat_columns[i].type)),
+					 errhint("Rename or drop the column, or cast it in a view over the table.")));
+	}
+}
+
+BeatTableKind
+beat_table_kind_of(Oid relid)
+{
+	return column_type(relid, "synthetic") != InvalidOid ? BEAT_TABLE_OVERSAMPLED : BEAT_TABLE_PLAIN;
+}
+
+/* The column list of a kind; with a source, its values read from there. */
+static char *
+column_list(BeatTableKind kind, Oid source, const char *alias)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (size_t i = 0; i < lengthof(beat_columns); i++)
+	{
+		if (beat_columns[i].use == COLUMN_PROVENANCE && kind != BEAT_TABLE_OVERSAMPLED)
+			break;
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		if (!OidIsValid(source))
+			appendStringInfoString(&buf, beat_columns[i].name);
+		else if (beat_columns[i].use == COLUMN_REQUIRED ||
+				 column_type(source, beat_columns[i].name) != InvalidOid)
+			appendStringInfo(&buf, "%s%s", alias, beat_columns[i].name);
+		else
+			appendStringInfo(&buf, "NULL::pg_catalog.%s", beat_columns[i].type_name);
+	}
+	return buf.data;
+}
+
+char *
+beat_table_column_list(BeatTableKind kind)
+{
+	return column_list(kind, InvalidOid, NULL);
+}
+
+char *
+beat_table_select_list(Oid source, BeatTableKind kind, const char *alias)
+{
+	beat_table_check_layout(source, "source table");
+	beat_table_check_optional_columns(source, "source table");
+	return column_list(kind, source, alias);
 }
 
 void
@@ -373,4 +478,17 @@ beat_rows_load(Oid relid, const char *role, bool with_signals, bool with_records
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("%s is empty", ls.role)));
 	return rows;
+}
+
+void
+beat_rows_check_unique_ids(const BeatRows *rows)
+{
+	/* rows come ordered by id: a duplicate sits next to its twin */
+	for (int64 i = 1; i < rows->n; i++)
+		if (rows->ids[i] == rows->ids[i - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("source table has duplicate ids"),
+					 errdetail("Id %lld appears more than once.", (long long) rows->ids[i]),
+					 errhint("Every row of a beat table needs its own id.")));
 }

@@ -3,11 +3,17 @@
  * ecg_predict_proba (per row, PARALLEL SAFE), ecg_classify_table (batch) and
  * ecg_evaluate (classification report, stored in ecgdl.evaluations).
  *
- * Model cache: each backend decodes a model once and keeps it, with the id
- * and row version (xmin) of its ecgdl.models row.  The first call of every
- * statement checks that row again (one index lookup), so a model replaced or
- * dropped by any session is seen from the next statement on, while one
- * statement always uses one whole model.
+ * Model cache: each backend decodes a model once and keeps it, with the
+ * version (id, xmin, ctid) of its ecgdl.models row.  A call looks the row up
+ * again (one index look-up) whenever what decides the row version it sees
+ * has changed since the last look-up: the transaction, statement,
+ * subtransaction or user, or the active snapshot (its command id, which moves
+ * on after each change the transaction makes, and its count of transactions
+ * completed anywhere).  So a DO block that replaces or deletes a model sees
+ * that at its next statement, another session's replacement is seen from the
+ * next statement (snapshot) on, and one statement - one snapshot - always
+ * uses one whole model; parallel workers look the row up under the leader's
+ * snapshot and so use the leader's model.
  */
 #include "postgres.h"
 
@@ -26,6 +32,7 @@
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "ecgdl.h"
@@ -47,17 +54,28 @@ PG_FUNCTION_INFO_V1(ecg_evaluate);
 #define INFERENCE_CHUNK_ROWS 128
 #endif
 
+/* What decides which version of a model row a look-up finds; while it is
+ * unchanged, a look-up would find the same version as the last one. */
+typedef struct ReadPoint
+{
+	bool		valid;			/* false: no active snapshot, always look up */
+	LocalTransactionId lxid;
+	TimestampTz statement;
+	SubTransactionId subxact;
+	Oid			user;
+	CommandId	cid;
+	uint64		completions;	/* 0 in parallel workers: their snapshot is fixed */
+} ReadPoint;
+
 typedef struct CachedModel
 {
 	char		name[MODEL_NAME_KEY];	/* hash key */
-	int64		id;
-	TransactionId xmin;
+	ModelVersion version;
 	MemoryContext context;		/* holds model and workspace */
 	nn_model   *model;
 	nn_workspace *row_workspace;	/* one row, for the per-row functions */
 	float	   *row_signal;		/* input_length floats, for the per-row functions */
-	LocalTransactionId checked_lxid;	/* statement the row was last checked in */
-	TimestampTz checked_statement;
+	ReadPoint	checked;		/* where the row was last looked up */
 } CachedModel;
 
 static HTAB *model_cache = NULL;
@@ -97,15 +115,43 @@ load_model(CachedModel *entry, bytea *blob)
 	entry->row_signal = row_signal;
 }
 
-/* The current statement's copy of a model, (re)loaded when its row changed. */
+static void
+current_read_point(ReadPoint *rp)
+{
+	rp->valid = ActiveSnapshotSet();
+	rp->lxid = MyProc->lxid;
+	rp->statement = GetCurrentStatementStartTimestamp();
+	rp->subxact = GetCurrentSubTransactionId();
+	rp->user = GetUserId();
+	rp->cid = rp->valid ? GetActiveSnapshot()->curcid : InvalidCommandId;
+	rp->completions = rp->valid ? GetActiveSnapshot()->snapXactCompletionCount : 0;
+}
+
+static bool
+same_read_point(const ReadPoint *a, const ReadPoint *b)
+{
+	return a->valid && b->valid && a->lxid == b->lxid && a->statement == b->statement &&
+		a->subxact == b->subxact && a->user == b->user && a->cid == b->cid &&
+		a->completions == b->completions;
+}
+
+static bool
+same_version(const ModelVersion *a, const ModelVersion *b)
+{
+	return a->id == b->id && a->xmin == b->xmin &&
+		ItemPointerGetBlockNumberNoCheck(&a->ctid) == ItemPointerGetBlockNumberNoCheck(&b->ctid) &&
+		ItemPointerGetOffsetNumberNoCheck(&a->ctid) == ItemPointerGetOffsetNumberNoCheck(&b->ctid);
+}
+
+/* The model as the current snapshot sees it, (re)loaded when its row changed. */
 static CachedModel *
 get_model(text *name_text)
 {
 	char	   *name = text_to_cstring(name_text);
 	CachedModel *entry;
 	bool		found;
-	int64		id;
-	TransactionId xmin;
+	ReadPoint	now;
+	ModelVersion version;
 	bytea	   *blob;
 
 	if (strlen(name) >= MODEL_NAME_KEY)
@@ -128,25 +174,26 @@ get_model(text *name_text)
 	{
 		entry->context = NULL;
 		entry->model = NULL;
-		entry->checked_lxid = InvalidLocalTransactionId;
+		entry->checked.valid = false;
 	}
-	if (entry->model != NULL && entry->checked_lxid == MyProc->lxid &&
-		entry->checked_statement == GetCurrentStatementStartTimestamp())
+	current_read_point(&now);
+	if (entry->model != NULL && same_read_point(&entry->checked, &now))
 		return entry;
 
+	/* until the look-up succeeds, the entry counts as unchecked */
+	entry->checked.valid = false;
 	PG_TRY();
 	{
-		if (!model_store_version(name, &id, &xmin))
+		if (!model_store_version(name, &version))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("model \"%s\" does not exist", name),
 					 errhint("Trained models are listed in ecgdl.models.")));
-		if (entry->model == NULL || entry->id != id || entry->xmin != xmin)
+		if (entry->model == NULL || !same_version(&entry->version, &version))
 		{
-			blob = model_store_load(name, &id, &xmin);
+			blob = model_store_load(name, &version);
 			load_model(entry, blob);
-			entry->id = id;
-			entry->xmin = xmin;
+			entry->version = version;
 		}
 	}
 	PG_CATCH();
@@ -156,8 +203,7 @@ get_model(text *name_text)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	entry->checked_lxid = MyProc->lxid;
-	entry->checked_statement = GetCurrentStatementStartTimestamp();
+	entry->checked = now;
 	return entry;
 }
 
@@ -419,8 +465,7 @@ store_evaluation(CachedModel *entry, Oid test_relid, const ConfusionSink *sink,
 {
 	StringInfoData per_class,
 				confusion;
-	Oid			argtypes[8] = {INT8OID, TEXTOID, TEXTOID, INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, TEXTOID};
-	Datum		args[8];
+	EvaluationRecord rec;
 
 	initStringInfo(&per_class);
 	appendStringInfoChar(&per_class, '{');
@@ -447,22 +492,15 @@ store_evaluation(CachedModel *entry, Oid test_relid, const ConfusionSink *sink,
 	}
 	appendStringInfoChar(&confusion, '}');
 
-	args[0] = Int64GetDatum(entry->id);
-	args[1] = CStringGetTextDatum(entry->name);
-	args[2] = CStringGetTextDatum(ecgdl_relation_name(test_relid));
-	args[3] = Int64GetDatum(report->total);
-	args[4] = Float8GetDatum(report->accuracy);
-	args[5] = Float8GetDatum(report->macro.f1);
-	args[6] = CStringGetTextDatum(per_class.data);
-	args[7] = CStringGetTextDatum(confusion.data);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("INSERT INTO ecgdl.evaluations (model_id, model_name, test_table, "
-							  "rows, accuracy, macro_f1, per_class, confusion) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7::pg_catalog.jsonb, $8::pg_catalog.int8[])",
-							  8, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not store the evaluation");
-	SPI_finish();
+	rec.model_id = entry->version.id;
+	rec.model_name = entry->name;
+	rec.test_table = ecgdl_relation_name(test_relid);
+	rec.rows = report->total;
+	rec.accuracy = report->accuracy;
+	rec.macro_f1 = report->macro.f1;
+	rec.per_class = per_class.data;
+	rec.confusion = confusion.data;
+	model_store_save_evaluation(&rec);
 }
 
 static void

@@ -17,6 +17,7 @@ PG_MODULE_MAGIC;
 
 int			ecgdl_max_memory_mb = 4096;
 int			ecgdl_threads = 2;
+int			ecgdl_max_oversample_rows = 10000000;
 
 void		_PG_init(void);
 
@@ -86,6 +87,17 @@ _PG_init(void)
 							2, 1, 64,
 							PGC_USERSET, 0,
 							NULL, assign_threads, NULL);
+	/* the rows one ecg_oversample call writes: a bound on the disk a
+	 * mistyped strategy can fill, which only a superuser may raise (per
+	 * role with ALTER ROLE ... SET) */
+	DefineCustomIntVariable("ecgdl.max_oversample_rows",
+							"Largest number of rows one ecg_oversample call may generate.",
+							"Checked from the class counts and the strategy before anything is "
+							"generated or written.",
+							&ecgdl_max_oversample_rows,
+							10000000, 1, INT_MAX,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ecgdl");
 	ecg_set_memory_limit((size_t) ecgdl_max_memory_mb * 1024 * 1024);
 	ecg_set_thread_count(ecgdl_threads);

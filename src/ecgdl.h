@@ -15,6 +15,7 @@
 #include "fmgr.h"
 #include "executor/tuptable.h"
 #include "nodes/primnodes.h"
+#include "storage/itemptr.h"
 #include "utils/array.h"
 
 #include "ecg_core.h"
@@ -27,6 +28,7 @@
 /* GUCs (ecgdl.c) */
 extern int	ecgdl_max_memory_mb;
 extern int	ecgdl_threads;
+extern int	ecgdl_max_oversample_rows;
 
 /* pg_util.c ------------------------------------------------------------- */
 
@@ -215,6 +217,24 @@ Oid			beat_table_relid(BeatTableWriter *w);
  * signal real[]; record/sample/symbol optional); errors otherwise. */
 void		beat_table_check_layout(Oid relid, const char *role);
 
+/* Checks the optional columns a beat table may have (record text, sample
+ * bigint, symbol text, and the oversampling provenance synthetic boolean,
+ * base_id bigint, partner_id bigint, step real, method text): each is absent
+ * or of exactly that type; errors otherwise. */
+void		beat_table_check_optional_columns(Oid relid, const char *role);
+
+/* BEAT_TABLE_OVERSAMPLED when relid has a "synthetic" column. */
+BeatTableKind beat_table_kind_of(Oid relid);
+
+/* The columns of ecgdl's beat tables of a kind, in their order, comma
+ * separated ("id, record, sample, symbol, label, signal[, synthetic, ...]"). */
+char	   *beat_table_column_list(BeatTableKind kind);
+
+/* The same columns read from `source` (each qualified with `alias`, "" or
+ * "s."): a column the source lacks is NULL of its type.  Checks the source's
+ * layout, required and optional columns, first. */
+char	   *beat_table_select_list(Oid source, BeatTableKind kind, const char *alias);
+
 /* Reads the beat columns of a scanned row: id at column `col`, label at
  * col + 1 (read when label != NULL) and signal at col + 2 (read when signal
  * != NULL); errors name the row and `role`. */
@@ -242,8 +262,21 @@ typedef struct BeatRows
  * outside 0..4, wrong signal lengths, NaN/Inf samples, and an empty table. */
 BeatRows   *beat_rows_load(Oid relid, const char *role, bool with_signals, bool with_records);
 
+/* Errors (23505) when two loaded rows share an id, before any table is
+ * written. */
+void		beat_rows_check_unique_ids(const BeatRows *rows);
+
 /* real[] from floats */
 ArrayType  *ecgdl_floats_to_array(const float *values, int n);
+
+/* train.c -------------------------------------------------------------- */
+
+/* Checks what ecg_train checks of its arguments before any work (the
+ * architecture, epochs, batch size, learning rate, patience, class weights
+ * and validation fraction); errors as ecg_train would. */
+void		train_check_arguments(const char *arch, int32 epochs, int32 batch_size,
+								  double learning_rate, int32 patience, int32 seed,
+								  const char *class_weight, double validation_fraction);
 
 /* model_store.c -------------------------------------------------------- */
 
@@ -262,16 +295,47 @@ typedef struct ModelRecord
 	bytea	   *weights;
 } ModelRecord;
 
+/* An ecg_evaluate() run as ecgdl.evaluations stores it (JSON as text). */
+typedef struct EvaluationRecord
+{
+	int64		model_id;
+	const char *model_name;
+	const char *test_table;
+	int64		rows;
+	double		accuracy;
+	double		macro_f1;
+	const char *per_class;		/* JSON object */
+	const char *confusion;		/* bigint[] literal */
+} EvaluationRecord;
+
+/* The version of a model row: a replacement writes a new row version (a new
+ * ctid, and a new xmin unless in the same transaction). */
+typedef struct ModelVersion
+{
+	int64		id;
+	TransactionId xmin;
+	ItemPointerData ctid;
+} ModelVersion;
+
+/* Runs one statement through SPI (connected) as the owner of table relid,
+ * security-restricted, search_path pg_catalog; returns SPI's result code.
+ * For ecgdl's own tables, which PUBLIC may not write directly. */
+int			execute_as_table_owner(Oid relid, const char *sql, int nargs, Oid *argtypes,
+								   Datum *args, const char *nulls);
+
 /* Errors out when `name` exists and replace is false, or when it belongs to
  * a role the user is not a member of.  Called before long work. */
 void		model_store_check_name(const char *name, bool replace);
-/* Inserts or (replace) updates the model row; returns its id. */
+/* Inserts or (replace) updates the model row, owned by the user; returns its
+ * id.  Checks again, atomically, what model_store_check_name checked. */
 int64		model_store_save(const char *name, bool replace, const ModelRecord *rec);
+/* Stores an evaluation, owned by the user, of a model the user can read. */
+void		model_store_save_evaluation(const EvaluationRecord *rec);
 /* id and row version of a model; false when there is none. */
-bool		model_store_version(const char *name, int64 *id, TransactionId *xmin);
+bool		model_store_version(const char *name, ModelVersion *version);
 /* The weights blob of a model (copied into the current context) and its row
- * version; errors when there is no such model. */
-bytea	   *model_store_load(const char *name, int64 *id, TransactionId *xmin);
+ * version (when version is not NULL); errors when there is no such model. */
+bytea	   *model_store_load(const char *name, ModelVersion *version);
 
 /* Class map "N=1, S=10" / {"S": 10} into values[5] (unnamed classes keep
  * their value); errors with `what` in the message on bad text. */

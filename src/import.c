@@ -363,7 +363,8 @@ ecg_import_csv_staged(PG_FUNCTION_ARGS)
 	char	   *target;
 	StringInfoData sql;
 	StagedState ss = {NULL, 0};
-	AttrNumber	line_attnum;
+	AttrNumber	line_attnum,
+				line_no_attnum;
 	bool		has_line_no;
 
 	ecgdl_require_args(fcinfo, 2, "ecg_import_csv_staged");
@@ -376,7 +377,18 @@ ecg_import_csv_staged(PG_FUNCTION_ARGS)
 				 errmsg("staging table \"%s\" has no text column \"line\"", ecgdl_relation_name(staging)),
 				 errhint("CREATE TABLE staging (line_no bigint GENERATED ALWAYS AS IDENTITY, line text); "
 						 "then \\copy staging (line) FROM 'mitbih_train.csv'")));
-	has_line_no = get_attnum(staging, "line_no") != InvalidAttrNumber;
+	/* line_no, when present, must be a built-in integer: it is read and
+	 * ordered by, and a cast or ordering of a type of the table owner's own
+	 * would run their code with the caller's rights */
+	line_no_attnum = get_attnum(staging, "line_no");
+	has_line_no = line_no_attnum != InvalidAttrNumber;
+	if (has_line_no && get_atttype(staging, line_no_attnum) != INT8OID &&
+		get_atttype(staging, line_no_attnum) != INT4OID && get_atttype(staging, line_no_attnum) != INT2OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("column \"line_no\" of staging table \"%s\" is not an integer", ecgdl_relation_name(staging)),
+				 errdetail("It has type %s.", format_type_be(get_atttype(staging, line_no_attnum))),
+				 errhint("Use bigint, integer or smallint, or leave the column out.")));
 	ecgdl_new_table_name(target);
 	ss.writer = beat_table_create(target, BEAT_TABLE_PLAIN);
 

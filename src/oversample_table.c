@@ -18,7 +18,6 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 
 #include "ecgdl.h"
 #include "knn.h"
@@ -70,36 +69,62 @@ parse_strategy(const char *text, int64 *targets)
 	return true;
 }
 
-/* "column" or "NULL::type" when the source lacks a column of that type. */
-static const char *
-optional_column(Oid relid, const char *name, Oid type, const char *type_name)
-{
-	AttrNumber	attnum = get_attnum(relid, name);
-
-	if (attnum != InvalidAttrNumber && get_atttype(relid, attnum) == type)
-		return quote_identifier(name);
-	return psprintf("NULL::pg_catalog.%s", type_name);
-}
-
+/*
+ * The source's rows, unchanged, into the new table (of ecgdl's own
+ * definition): a plain SELECT of the beat columns, which were checked to
+ * have exactly the built-in types.
+ */
 static void
-copy_source_rows(Oid source, BeatTableWriter *writer, const char *target_name)
+copy_source_rows(Oid source, const char *target_name)
 {
 	StringInfoData sql;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "INSERT INTO %s (id, record, sample, symbol, label, signal, synthetic) "
-					 "SELECT id, %s, %s, %s, label, signal, false FROM %s ORDER BY id",
-					 target_name,
-					 optional_column(source, "record", TEXTOID, "text"),
-					 optional_column(source, "sample", INT8OID, "int8"),
-					 optional_column(source, "symbol", TEXTOID, "text"),
+					 "INSERT INTO %s (%s, synthetic) SELECT %s, false FROM %s ORDER BY id",
+					 target_name, beat_table_column_list(BEAT_TABLE_PLAIN),
+					 beat_table_select_list(source, BEAT_TABLE_PLAIN, ""),
 					 ecgdl_relation_name(source));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute(sql.data, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not copy the source rows");
 	SPI_finish();
+}
+
+/*
+ * Refuses, before any work, a strategy that would generate more rows than
+ * ecgdl.max_oversample_rows (invalid strategies are refused here too, as
+ * the oversampler itself would).
+ */
+static void
+check_rows_to_generate(const BeatRows *rows, const oversample_params *params)
+{
+	int64		counts[ECGDL_N_CLASSES];
+	int64		to_generate[ECGDL_N_CLASSES];
+	int64		total = 0;
+	ecg_status	st;
+	StringInfoData per_class;
+
+	if (oversample_count_classes(rows->labels, rows->n, ECGDL_N_CLASSES, counts, &st) != 0 ||
+		oversample_plan(counts, ECGDL_N_CLASSES, params->targets, to_generate, &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+	initStringInfo(&per_class);
+	for (int c = 0; c < ECGDL_N_CLASSES; c++)
+	{
+		total += to_generate[c];
+		appendStringInfo(&per_class, "%s%s %lld", c ? ", " : "", ecgdl_class_name(c),
+						 (long long) to_generate[c]);
+	}
+	if (total > ecgdl_max_oversample_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the sampling strategy would generate %lld rows, more than ecgdl.max_oversample_rows (%d)",
+						(long long) total, ecgdl_max_oversample_rows),
+				 errdetail("New rows per class: %s; the source table has %lld rows.", per_class.data,
+						   (long long) rows->n),
+				 errhint("Lower the class targets of the strategy, or have a superuser raise "
+						 "ecgdl.max_oversample_rows (ALTER ROLE ... SET sets it per role).")));
 }
 
 /*
@@ -178,8 +203,13 @@ ecg_oversample(PG_FUNCTION_ARGS)
 	 * all new vectors */
 	params.want_vectors = false;
 	ecgdl_new_table_name(target);
+	beat_table_check_layout(source, "source table");
+	beat_table_check_optional_columns(source, "source table");
 
 	rows = beat_rows_load(source, "source table", true, false);
+
+	beat_rows_check_unique_ids(rows);
+	check_rows_to_generate(rows, &params);
 
 	oversample_result_init(&result);
 	if (run_within_limit(rows, &params, &result, &st) != 0)
@@ -193,7 +223,7 @@ ecg_oversample(PG_FUNCTION_ARGS)
 						(long long) result.n_new, (long long) rows->ids[rows->n - 1]),
 				 errhint("Generated rows take the ids after the largest id; renumber the source table.")));
 	writer = beat_table_create(target, BEAT_TABLE_OVERSAMPLED);
-	copy_source_rows(source, writer, ecgdl_relation_name(beat_table_relid(writer)));
+	copy_source_rows(source, ecgdl_relation_name(beat_table_relid(writer)));
 	next_id = rows->ids[rows->n - 1] + 1;
 	signal = palloc(sizeof(float) * rows->signal_length);
 	for (int64 i = 0; i < result.n_new; i++)

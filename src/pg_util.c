@@ -12,6 +12,7 @@
 #include "catalog/pg_class.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "parser/scansup.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -143,6 +144,55 @@ ecgdl_read_server_file(const char *path, size_t *len_out, bool missing_ok)
 	return buf;
 }
 
+/*
+ * Refuses a part of a (parsed, so well-formed) qualified name longer than
+ * PostgreSQL's identifiers, NAMEDATALEN - 1 bytes: stringToQualifiedNameList
+ * would cut it without a word, and the table would be made under another
+ * name than the one asked for.
+ */
+static void
+check_name_lengths(const char *target)
+{
+	const char *p = target;
+
+	while (*p)
+	{
+		const char *start;
+		size_t		len = 0;
+
+		while (scanner_isspace(*p))
+			p++;
+		start = p;
+		if (*p == '"')
+		{
+			for (p++; *p; p++, len++)
+			{
+				if (*p == '"' && p[1] != '"')
+				{
+					p++;
+					break;
+				}
+				if (*p == '"')
+					p++;		/* a doubled quote is one character */
+			}
+		}
+		else
+			for (; *p && *p != '.' && !scanner_isspace(*p); p++)
+				len++;
+		if (len >= NAMEDATALEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("table name \"%s\" is too long", target),
+					 errdetail("The name \"%.*s\" has %zu bytes; PostgreSQL names have at most %d.",
+							   (int) (p - start), start, len, NAMEDATALEN - 1),
+					 errhint("Choose a shorter name.")));
+		while (scanner_isspace(*p))
+			p++;
+		if (*p == '.')
+			p++;
+	}
+}
+
 RangeVar *
 ecgdl_new_table_name(const char *target)
 {
@@ -150,6 +200,7 @@ ecgdl_new_table_name(const char *target)
 	RangeVar   *rv;
 
 	names = stringToQualifiedNameList(target);
+	check_name_lengths(target);
 	rv = makeRangeVarFromNameList(names);
 	if (OidIsValid(RangeVarGetRelid(rv, NoLock, true)))
 		ereport(ERROR,

@@ -1,17 +1,15 @@
 /*
  * qrs_sql.c - QRS detection in SQL: ecg_detect_qrs (one array),
  * ecg_detect_beats (a signal table into an annotation table, streamed chunk
- * by chunk through the core's detector) and ecg_qrs_evaluate (EC57 / bxb
+ * by chunk through the core's detector), ecg_qrs_evaluate (EC57 / bxb
  * beat-by-beat comparison of two annotation tables, stored in
- * ecgdl.qrs_evaluations).
+ * ecgdl.qrs_evaluations) and ecg_qrs_evaluations_drop.
  */
 #include "postgres.h"
 
 #include <math.h>
 
-#include "access/htup_details.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -23,7 +21,6 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/syscache.h"
 
 #include "ecgdl.h"
 #include "qrs.h"
@@ -32,6 +29,7 @@
 PG_FUNCTION_INFO_V1(ecg_detect_qrs);
 PG_FUNCTION_INFO_V1(ecg_detect_beats);
 PG_FUNCTION_INFO_V1(ecg_qrs_evaluate);
+PG_FUNCTION_INFO_V1(ecg_qrs_evaluations_drop);
 
 /* Refuses a rate the detector does not work at (22023). */
 static void
@@ -340,42 +338,34 @@ evaluate_record(const AnnotationRecord *rec, void *arg)
 	pfree(ref);
 }
 
-/* Owner of a relation. */
+/* OID of ecgdl.qrs_evaluations */
 static Oid
-relation_owner(Oid relid)
+qrs_evaluations_relid(void)
 {
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
+	Oid			relid = get_relname_relid("qrs_evaluations", get_namespace_oid("ecgdl", false));
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table ecgdl.qrs_evaluations does not exist"),
+				 errhint("The table comes with CREATE EXTENSION ecgdl (version 0.2.0).")));
+	return relid;
 }
 
 /*
- * Inserts the evaluation as the owner of ecgdl.qrs_evaluations (the
- * extension's owner), so that PUBLIC needs no INSERT privilege; the row's
- * owner is the calling user.  Security-restricted while switched.
+ * Inserts the evaluation as the owner of ecgdl.qrs_evaluations (PUBLIC may
+ * not write it); the row's owner is the calling user.
  */
 static void
 store_qrs_evaluation(EvalState *es, Oid detected, Oid reference)
 {
-	Oid			table = get_relname_relid("qrs_evaluations", get_namespace_oid("ecgdl", false));
-	Oid			caller = GetUserId();
-	Oid			save_userid;
-	int			save_sec_context;
-	Oid			argtypes[13] = {TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID, INT4OID, INT8OID, INT8OID,
-	INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, TEXTOID};
-	Datum		args[13];
-	char		nulls[13];
+	Oid			argtypes[14] = {TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID, INT4OID, INT8OID, INT8OID,
+	INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, OIDOID};
+	Datum		args[14];
+	char		nulls[14];
 	double		figures[4] = {qrs_sensitivity(&es->gross), qrs_positive_predictivity(&es->gross),
 		qrs_sensitivity(&es->gross_whole), qrs_positive_predictivity(&es->gross_whole)};
-	char	   *sql;
 
-	if (!OidIsValid(table))
-		elog(ERROR, "table ecgdl.qrs_evaluations is missing");
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = CStringGetTextDatum(ecgdl_relation_name(detected));
 	args[1] = CStringGetTextDatum(ecgdl_relation_name(reference));
@@ -392,27 +382,49 @@ store_qrs_evaluation(EvalState *es, Oid detected, Oid reference)
 			nulls[8 + i] = 'n';
 	}
 	args[12] = CStringGetTextDatum(psprintf("{%s}", es->per_record.data));
-	sql = psprintf("INSERT INTO ecgdl.qrs_evaluations (detected_table, reference_table, window_ms, "
-				   "learning_period_s, records, tp, fn, fp, se, ppv, se_whole, ppv_whole, per_record, owner) "
-				   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::pg_catalog.jsonb, "
-				   "%u::pg_catalog.oid::pg_catalog.regrole)", caller);
+	args[13] = ObjectIdGetDatum(GetUserId());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (execute_as_table_owner(qrs_evaluations_relid(),
+							   "INSERT INTO ecgdl.qrs_evaluations (detected_table, reference_table, window_ms, "
+							   "learning_period_s, records, tp, fn, fp, se, ppv, se_whole, ppv_whole, "
+							   "per_record, owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+							   "$13::pg_catalog.jsonb, $14::pg_catalog.regrole)",
+							   14, argtypes, args, nulls) != SPI_OK_INSERT)
+		elog(ERROR, "could not store the QRS evaluation");
+	SPI_finish();
+}
 
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(relation_owner(table), save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	PG_TRY();
+/*
+ * ecg_qrs_evaluations_drop(detected_table text DEFAULT NULL) -> bigint:
+ * deletes the caller's stored evaluations (those of roles the caller is a
+ * member of), only those of one detected table (as written in the table)
+ * when given; returns how many.
+ */
+Datum
+ecg_qrs_evaluations_drop(PG_FUNCTION_ARGS)
+{
+	Oid			argtypes[2] = {OIDOID, TEXTOID};
+	Datum		args[2] = {ObjectIdGetDatum(GetUserId()), (Datum) 0};
+	char		nulls[2] = {' ', 'n'};
+	uint64		n;
+
+	if (!PG_ARGISNULL(0))
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_with_args(sql, 13, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not store the QRS evaluation");
-		SPI_finish();
+		args[1] = PG_GETARG_DATUM(0);
+		nulls[1] = ' ';
 	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-	}
-	PG_END_TRY();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (execute_as_table_owner(qrs_evaluations_relid(),
+							   "DELETE FROM ecgdl.qrs_evaluations "
+							   "WHERE pg_catalog.pg_has_role($1, owner::pg_catalog.oid, 'MEMBER') "
+							   "AND ($2 IS NULL OR detected_table OPERATOR(pg_catalog.=) $2)",
+							   2, argtypes, args, nulls) != SPI_OK_DELETE)
+		elog(ERROR, "could not drop QRS evaluations");
+	n = SPI_processed;
+	SPI_finish();
+	PG_RETURN_INT64((int64) n);
 }
 
 /*

@@ -17,11 +17,19 @@
 
 PG_FUNCTION_INFO_V1(ecg_split);
 
-/* Creates `target` like `source` and copies the rows whose ids are given. */
+/*
+ * Creates `target` with ecgdl's beat-table definition (of the source's kind:
+ * oversampled tables keep their provenance columns) and copies into it the
+ * source rows whose ids are given.  Nothing of the source's definition is
+ * copied (see beat_table.c): only its column values, read with a plain SELECT.
+ */
 static void
-copy_rows(const char *source, RangeVar *target, const int64 *ids, int64 n)
+copy_rows(Oid source, const char *target, const int64 *ids, int64 n)
 {
-	char	   *target_name = quote_qualified_identifier(target->schemaname, target->relname);
+	BeatTableKind kind = beat_table_kind_of(source);
+	char	   *select_list = beat_table_select_list(source, kind, "s.");
+	BeatTableWriter *writer;
+	char	   *target_name;
 	Datum	   *elems = palloc_extended(sizeof(Datum) * (n > 0 ? n : 1), MCXT_ALLOC_HUGE);
 	ArrayType  *id_array;
 	StringInfoData sql;
@@ -33,16 +41,17 @@ copy_rows(const char *source, RangeVar *target, const int64 *ids, int64 n)
 	id_array = construct_array(elems, (int) n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 	args[0] = PointerGetDatum(id_array);
 
+	writer = beat_table_create(target, kind);
+	target_name = ecgdl_relation_name(beat_table_relid(writer));
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE TABLE %s (LIKE %s INCLUDING ALL)", target_name, source);
-	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not create table %s", target_name);
-	resetStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "INSERT INTO %s SELECT s.* FROM %s AS s "
+					 "INSERT INTO %s (%s) SELECT %s FROM %s AS s "
 					 "JOIN pg_catalog.unnest($1) AS k(id) ON s.id OPERATOR(pg_catalog.=) k.id "
 					 "ORDER BY s.id",
-					 target_name, source);
+					 target_name, beat_table_column_list(kind), select_list,
+					 ecgdl_relation_name(source));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(sql.data, 1, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not fill table %s", target_name);
 	if ((int64) SPI_processed != n)
@@ -51,6 +60,8 @@ copy_rows(const char *source, RangeVar *target, const int64 *ids, int64 n)
 				 errmsg("source table has duplicate ids"),
 				 errdetail("Copying %lld rows into %s gave %llu rows.",
 						   (long long) n, target_name, (unsigned long long) SPI_processed)));
+	SPI_finish();
+	beat_table_finish(writer);
 	pfree(elems);
 }
 
@@ -73,7 +84,6 @@ ecg_split(PG_FUNCTION_ARGS)
 	int64		counts[2][ECGDL_N_CLASSES] = {{0}};
 	RangeVar   *train_rv,
 			   *test_rv;
-	char	   *source_name;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ecg_status	st;
 
@@ -108,7 +118,10 @@ ecg_split(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("train and test tables must have different names")));
 
+	beat_table_check_layout(source_relid, "source table");
+	beat_table_check_optional_columns(source_relid, "source table");
 	rows = beat_rows_load(source_relid, "source table", false, strcmp(method, "inter-patient") == 0);
+	beat_rows_check_unique_ids(rows);
 	side = palloc_extended(rows->n, MCXT_ALLOC_HUGE);
 	if (strcmp(method, "stratified") == 0)
 	{
@@ -158,12 +171,8 @@ ecg_split(PG_FUNCTION_ARGS)
 				(errmsg("%lld rows left out: their record is in neither DS1 nor DS2 (paced records 102, 104, 107, 217 are excluded)",
 						(long long) n_left_out)));
 
-	source_name = ecgdl_relation_name(source_relid);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	copy_rows(source_name, train_rv, train_ids, n_train);
-	copy_rows(source_name, test_rv, test_ids, n_test);
-	SPI_finish();
+	copy_rows(source_relid, train_name, train_ids, n_train);
+	copy_rows(source_relid, test_name, test_ids, n_test);
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (int part = 0; part < 2; part++)

@@ -36,6 +36,95 @@ check_range(const char *what, double value, double lo, double hi)
 				 errdetail("The value given was %g.", value)));
 }
 
+/*
+ * ecg_train's numeric and class-weight arguments into a configuration;
+ * errors on any value out of range.
+ */
+static void
+config_from_arguments(nn_train_config *config, int32 epochs, int32 batch_size,
+					  double learning_rate, int32 patience, int32 seed, const char *class_weight,
+					  double validation_fraction)
+{
+	nn_train_config_default(config);
+	check_range("epochs", epochs, 1, 100000);
+	check_range("batch_size", batch_size, 1, 65536);
+	check_range("learning_rate", learning_rate, 1e-9, 10);
+	check_range("patience", patience, 0, 100000);
+	check_range("validation_fraction", validation_fraction, 0.01, 0.9);
+	config->epochs = epochs;
+	config->batch_size = batch_size;
+	config->learning_rate = learning_rate;
+	config->patience = patience;
+	config->seed = (uint64) (uint32) seed;
+	config->validation_fraction = validation_fraction;
+	config->threads = ecgdl_threads;
+	if (pg_strcasecmp(class_weight, "none") == 0)
+		config->class_weighting = NN_CLASS_WEIGHT_NONE;
+	else if (pg_strcasecmp(class_weight, "balanced") == 0)
+		config->class_weighting = NN_CLASS_WEIGHT_BALANCED;
+	else
+	{
+		double		w[ECGDL_N_CLASSES] = {1, 1, 1, 1, 1};
+
+		ecgdl_parse_class_map(class_weight, w, "class_weight");
+		config->class_weighting = NN_CLASS_WEIGHT_EXPLICIT;
+		for (int c = 0; c < ECGDL_N_CLASSES; c++)
+		{
+			check_range("a class weight", w[c], 0, 1e6);
+			config->class_weights[c] = (float) w[c];
+		}
+	}
+}
+
+void
+train_check_arguments(const char *arch, int32 epochs, int32 batch_size, double learning_rate,
+					  int32 patience, int32 seed, const char *class_weight,
+					  double validation_fraction)
+{
+	nn_train_config config;
+	nn_arch		known;
+	ecg_status	st;
+
+	config_from_arguments(&config, epochs, batch_size, learning_rate, patience, seed,
+						  class_weight, validation_fraction);
+	if (nn_arch_builtin(arch, &known, &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE, NULL);
+}
+
+/* A training or validation table's layout, required and optional columns
+ * (synthetic must be boolean and method text: they are read after training). */
+static void
+check_table(Oid relid, const char *role)
+{
+	beat_table_check_layout(relid, role);
+	beat_table_check_optional_columns(relid, role);
+}
+
+/*
+ * Samples beyond NN_MAX_INPUT_MAGNITUDE are refused before training: ecgdl's
+ * beats are in [0, 1], raw ADC counts or microvolts stay far below it, and
+ * values near the float range overflow the network's sums and squares
+ * (batch-normalisation variances, Adam's second moments) to inf and NaN.
+ */
+static void
+check_magnitudes(const BeatRows *rows, const char *role)
+{
+	for (int64 i = 0; i < rows->n; i++)
+	{
+		const float *x = rows->signals + (Size) i * rows->signal_length;
+
+		for (int t = 0; t < rows->signal_length; t++)
+			if (!(fabsf(x[t]) <= NN_MAX_INPUT_MAGNITUDE))
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("signal of row id %lld of %s has a sample beyond %g in magnitude",
+								(long long) rows->ids[i], role, NN_MAX_INPUT_MAGNITUDE),
+						 errdetail("Sample %d is %.7g; ecgdl trains on samples of magnitude up to %g.",
+								   t + 1, (double) x[t], NN_MAX_INPUT_MAGNITUDE),
+						 errhint("Scale the signals: ecgdl's imports give samples in [0, 1].")));
+	}
+}
+
 static void
 append_json_number(StringInfo buf, double v)
 {
@@ -212,43 +301,22 @@ ecg_train(PG_FUNCTION_ARGS)
 	class_weight = text_to_cstring(PG_GETARG_TEXT_PP(9));
 	replace = PG_GETARG_BOOL(10);
 
-	nn_train_config_default(&config);
 	epochs = PG_GETARG_INT32(4);
-	check_range("epochs", epochs, 1, 100000);
-	check_range("batch_size", PG_GETARG_INT32(5), 1, 65536);
-	check_range("learning_rate", PG_GETARG_FLOAT8(6), 1e-9, 10);
-	check_range("patience", PG_GETARG_INT32(7), 0, 100000);
-	check_range("validation_fraction", PG_GETARG_FLOAT8(11), 0.01, 0.9);
-	config.epochs = epochs;
-	config.batch_size = PG_GETARG_INT32(5);
-	config.learning_rate = PG_GETARG_FLOAT8(6);
-	config.patience = PG_GETARG_INT32(7);
-	config.seed = (uint64) (uint32) PG_GETARG_INT32(8);
-	config.validation_fraction = PG_GETARG_FLOAT8(11);
-	config.threads = ecgdl_threads;
-	if (pg_strcasecmp(class_weight, "none") == 0)
-		config.class_weighting = NN_CLASS_WEIGHT_NONE;
-	else if (pg_strcasecmp(class_weight, "balanced") == 0)
-		config.class_weighting = NN_CLASS_WEIGHT_BALANCED;
-	else
-	{
-		double		w[ECGDL_N_CLASSES] = {1, 1, 1, 1, 1};
-
-		ecgdl_parse_class_map(class_weight, w, "class_weight");
-		config.class_weighting = NN_CLASS_WEIGHT_EXPLICIT;
-		for (int c = 0; c < ECGDL_N_CLASSES; c++)
-		{
-			check_range("a class weight", w[c], 0, 1e6);
-			config.class_weights[c] = (float) w[c];
-		}
-	}
+	config_from_arguments(&config, epochs, PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6),
+						  PG_GETARG_INT32(7), PG_GETARG_INT32(8), class_weight,
+						  PG_GETARG_FLOAT8(11));
 
 	model = nn_model_create(arch, &st);
 	if (model == NULL)
 		ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE, NULL);
 	model_store_check_name(name, replace);
+	/* both tables' layouts before any row is read */
+	check_table(train_relid, "training table");
+	if (OidIsValid(val_relid))
+		check_table(val_relid, "validation table");
 
 	train_rows = beat_rows_load(train_relid, "training table", true, false);
+	check_magnitudes(train_rows, psprintf("training table \"%s\"", ecgdl_relation_name(train_relid)));
 	{
 		bool		seen[ECGDL_N_CLASSES] = {false};
 		int			n_seen = 0;
@@ -269,6 +337,7 @@ ecg_train(PG_FUNCTION_ARGS)
 	if (OidIsValid(val_relid))
 	{
 		val_rows = beat_rows_load(val_relid, "validation table", true, false);
+		check_magnitudes(val_rows, psprintf("validation table \"%s\"", ecgdl_relation_name(val_relid)));
 		val_set = dataset_of(val_rows);
 	}
 	else
@@ -295,6 +364,12 @@ ecg_train(PG_FUNCTION_ARGS)
 	INSTR_TIME_SET_CURRENT(start);
 	train_status = train_on_pool(model, &train_set, val_rows ? &val_set : NULL, &config, &epochs,
 								 &result, &st);
+	if (train_status != 0 && st.kind == ECG_ERR_DATA)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s", st.message),
+				 errdetail("%s", st.detail),
+				 errhint("No model was stored.  Look for extreme values in the tables, or train with a lower learning_rate.")));
 	if (train_status != 0)
 		ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE, NULL);
 	INSTR_TIME_SET_CURRENT(elapsed);

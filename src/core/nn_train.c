@@ -462,6 +462,19 @@ nn_train_run(nn_model *model, const nn_dataset *train, const nn_dataset *validat
 		validate(&t, e);
 		e->seconds = now_seconds() - start;
 		result->epochs_run = epoch;
+		/* a non-finite loss poisons every later step (and would leave a
+		 * model whose best epoch is none): stop, store nothing */
+		if (!isfinite(e->loss) || (t.n_val > 0 && !isfinite(e->val_loss)))
+		{
+			int			train_bad = !isfinite(e->loss);
+			double		bad = train_bad ? e->loss : e->val_loss;
+
+			ecg_fail(st, ECG_ERR_DATA, "training diverged in epoch %d: the %s loss is %s", epoch,
+					 train_bad ? "training" : "validation", isnan(bad) ? "NaN" : "infinite");
+			ecg_fail_detail(st, "Likely causes: non-finite values or extreme magnitudes in the training "
+							"or validation rows, or a learning rate too high (%g).", e->lr);
+			goto done;
+		}
 		stop = apply_monitors(&t, &mon, e, result);
 		if (callback != NULL && callback(e, callback_arg) != 0)
 		{

@@ -40,6 +40,13 @@
 #include "nn_model.h"
 #include "nn_threads.h"
 
+/*
+ * The largest sample magnitude the glue accepts for training (ecgdl's beats
+ * are in [0, 1]); far larger values overflow the float sums and squares of
+ * batch normalisation and Adam.
+ */
+#define NN_MAX_INPUT_MAGNITUDE 1e6
+
 typedef enum nn_class_weighting
 {
 	NN_CLASS_WEIGHT_NONE = 0,
@@ -119,7 +126,9 @@ typedef struct nn_dataset
  * pool: the caller's thread pool (NULL = single-threaded).  On success fills
  * *result (release with nn_train_result_release).  Fails with
  * ECG_ERR_ARGUMENT (bad config, labels out of range, too few rows),
- * ECG_ERR_LIMIT (memory limit) or ECG_ERR_NOMEM.
+ * ECG_ERR_LIMIT (memory limit), ECG_ERR_NOMEM, or ECG_ERR_DATA when the
+ * training or validation loss of an epoch is not finite (the message names
+ * the epoch; the model's weights are then undefined).
  */
 int			nn_train_run(nn_model *model, const nn_dataset *train, const nn_dataset *validation,
 						 const nn_train_config *config, nn_pool *pool,

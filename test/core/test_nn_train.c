@@ -354,6 +354,55 @@ test_rejects_bad_arguments(void)
 	nn_model_free(m);
 }
 
+static int
+count_calls(const nn_epoch_stats *stats, void *arg)
+{
+	(void) stats;
+	(*(int *) arg)++;
+	return 0;
+}
+
+/* One row of finite but extreme samples (3e38) drives the baseline's loss
+ * to NaN: training stops in that epoch with ECG_ERR_DATA naming it, before
+ * the epoch is reported, and returns no result; the same row among the
+ * validation rows names the validation loss.  (The glue refuses such
+ * magnitudes before training; this is the core's own guard.) */
+static void
+test_stops_on_non_finite_loss(void)
+{
+	ecg_status	st;
+	nn_model   *m = nn_model_create("baseline", &st);
+	nn_train_config c = small_config();
+	float	   *x = malloc(sizeof(beats));
+	nn_dataset	poisoned = {x, labels, N_ROWS};
+	nn_dataset	clean = {beats, labels, N_ROWS};
+	nn_train_result r;
+	int			calls = 0;
+
+	memcpy(x, beats, sizeof(beats));
+	for (int t = 0; t < NN_BEAT_LENGTH; t++)
+		x[(size_t) 17 * NN_BEAT_LENGTH + t] = 3e38f;
+	nn_model_init(m, 1);
+	CHECK(nn_train_run(m, &poisoned, &clean, &c, NULL, count_calls, &calls, &r, &st) != 0);
+	CHECK_MSG(st.kind == ECG_ERR_DATA && strstr(st.message, "epoch 1: the training loss is") != NULL,
+			  "%s", st.message);
+	CHECK(strstr(st.detail, "extreme magnitudes") != NULL);
+	CHECK(calls == 0 && r.history == NULL);
+
+	nn_model_init(m, 1);
+	CHECK(nn_train_run(m, &clean, &poisoned, &c, NULL, count_calls, &calls, &r, &st) != 0);
+	CHECK_MSG(st.kind == ECG_ERR_DATA && strstr(st.message, "epoch 1: the validation loss is") != NULL,
+			  "%s", st.message);
+	CHECK(calls == 0);
+
+	/* the clean data still train */
+	nn_model_init(m, 1);
+	CHECK(nn_train_run(m, &clean, NULL, &c, NULL, NULL, NULL, &r, &st) == 0);
+	nn_train_result_release(&r);
+	free(x);
+	nn_model_free(m);
+}
+
 int
 main(void)
 {
@@ -366,5 +415,6 @@ main(void)
 	RUN_TEST(test_early_stopping_restores_best_weights);
 	RUN_TEST(test_callback_sees_epochs_and_can_stop);
 	RUN_TEST(test_rejects_bad_arguments);
+	RUN_TEST(test_stops_on_non_finite_loss);
 	UNIT_EXIT();
 }

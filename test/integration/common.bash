@@ -32,3 +32,42 @@ ALTER TABLE big ADD PRIMARY KEY (id);
 CREATE TABLE train_src AS SELECT * FROM big WHERE id % 4 = 0;
 SQL
 }
+
+# sqlstate_as ROLE SQL: the SQLSTATE the statement ends with when ROLE runs it
+# in $db (00000: no error)
+sqlstate_as() {
+	psql -X -q -At -U "$1" -d "$db" 2>/dev/null <<SQL | tail -n 1
+SET client_min_messages = warning;
+$2;
+\\echo :LAST_ERROR_SQLSTATE
+SQL
+}
+# expect_as ROLE STATE NAME SQL
+expect_as() { check "$3" "$2" "$(sqlstate_as "$1" "$4")"; }
+# as_role ROLE psql-arguments...: output and errors of psql run as ROLE in $db
+as_role() { local role=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -U "$role" -d "$db" "$@" 2>&1; }
+
+# beats_sql N: SQL that makes table beats of N synthetic beats (class n % 5, a
+# bump at the class's place plus a wobble), readable by everyone
+beats_sql() {
+	cat <<SQL
+CREATE TABLE beats AS
+SELECT n::bigint AS id, (n % 5)::smallint AS label,
+       ARRAY(SELECT (0.3 + 0.5 * exp(-((s - 30 - 30 * (n % 5)) ^ 2) / 50.0) + 0.1 * sin(n * s))::real
+             FROM generate_series(1, 187) s) AS signal
+FROM generate_series(1, $1) n;
+ALTER TABLE beats ADD PRIMARY KEY (id);
+GRANT SELECT ON beats TO PUBLIC;
+SQL
+}
+
+# role_trains ROLE MODEL OTHER: ROLE trains MODEL (cnn, 1 epoch) on beats and
+# evaluates it and the model OTHER there; prints "t|8|8" when all went well
+role_trains() {
+	as_role "$1" <<SQL | paste -sd'|'
+SET client_min_messages = warning;
+SELECT ecg_train('$2', 'beats', 'cnn', 'beats', epochs => 1, batch_size => 32, seed => 2) > 0;
+SELECT count(*) FROM ecg_evaluate('$2', 'beats');
+SELECT count(*) FROM ecg_evaluate('$3', 'beats');
+SQL
+}

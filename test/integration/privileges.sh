@@ -26,18 +26,10 @@ drop_all() {
 cleanup() { drop_all; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-as() { local role=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -U "${p}_$role" -d "$db" "$@" 2>&1; }
+as() { local role=$1; shift; as_role "${p}_$role" "$@"; }
 su() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-# sqlstate ROLE SQL: the SQLSTATE the statement ends with (00000: no error)
-sqlstate() {
-	psql -X -q -At -U "${p}_$1" -d "$db" 2>/dev/null <<SQL | tail -n 1
-SET client_min_messages = warning;
-$2;
-\\echo :LAST_ERROR_SQLSTATE
-SQL
-}
-# expect ROLE STATE NAME SQL
-expect() { check "$3" "$2" "$(sqlstate "$1" "$4")"; }
+# expect ROLE STATE NAME SQL, ROLE without the prefix
+expect() { expect_as "${p}_$1" "$2" "$3" "$4"; }
 
 # 60 beats in the Kaggle CSV layout, 5 classes
 python3 - "$tmp/beats.csv" <<'PY'
@@ -79,8 +71,8 @@ SQL
 check "alice imports from the client, splits, oversamples, trains, classifies and evaluates" \
 	"60|10|t|t|15|15|8" "$(echo "$out" | paste -sd'|')"
 check "alice's model and evaluation rows are owned by her" "${p}_alice|${p}_alice" \
-	"$(su -c "SELECT (SELECT owner FROM ecgdl.models WHERE name = 'alice_model'),
-	                 (SELECT string_agg(DISTINCT owner, ',') FROM ecgdl.evaluations WHERE model_name = 'alice_model')")"
+	"$(su -c "SELECT (SELECT owner::text FROM ecgdl.models WHERE name = 'alice_model'),
+	                 (SELECT string_agg(DISTINCT owner::text, ',') FROM ecgdl.evaluations WHERE model_name = 'alice_model')")"
 alice_weights=$(su -c "SELECT md5(weights) FROM ecgdl.models WHERE name = 'alice_model'")
 
 # bob: his own data, alice's model
@@ -114,11 +106,14 @@ expect bob 42501 "bob may not replace alice's model by importing" \
 	"SELECT ecg_model_import('alice_model', ecg_model_export('bob_model'), replace => true)"
 expect bob 42710 "bob may not take alice's model name without replace" \
 	"SELECT ecg_train('alice_model', 'bob_beats', 'baseline', epochs => 1)"
-check "bob's DELETE and UPDATE of alice's model touch no row" "DELETE 0|UPDATE 0" \
+expect bob 42501 "bob may not drop alice's model" "SELECT ecg_model_drop('alice_model')"
+check "no one but the tables' owner deletes, updates or locks ecgdl.models directly" \
+	"ERROR:  permission denied for table models|ERROR:  permission denied for table models|BEGIN|ERROR:  permission denied for table models" \
 	"$(psql -X -U "${p}_bob" -d "$db" -c "DELETE FROM ecgdl.models WHERE name = 'alice_model'" \
-		-c "UPDATE ecgdl.models SET weights = '\\x00' WHERE name = 'alice_model'" 2>&1 | paste -sd'|')"
-check "bob's DELETE of alice's evaluations touches no row" "DELETE 0" \
-	"$(psql -X -U "${p}_bob" -d "$db" -c "DELETE FROM ecgdl.evaluations WHERE owner = '${p}_alice'" 2>&1)"
+		-c "UPDATE ecgdl.models SET weights = '\\x00' WHERE name = 'alice_model'" \
+		-c "BEGIN" -c "LOCK TABLE ecgdl.models IN ACCESS EXCLUSIVE MODE" 2>&1 | paste -sd'|')"
+check "bob's ecg_evaluations_drop of alice's model drops his own evaluation, not hers" "1|1" \
+	"$(as bob -c "SELECT ecg_evaluations_drop('alice_model')")|$(su -c "SELECT count(*) FROM ecgdl.evaluations WHERE model_name = 'alice_model'")"
 expect bob 42501 "bob may not hand his model to alice" \
 	"UPDATE ecgdl.models SET owner = '${p}_alice' WHERE name = 'bob_model'"
 expect bob 42501 "bob may not forge a model row owned by alice" \
@@ -136,9 +131,9 @@ expect bob 42501 "bob may not read server files with ecg_import_csv" \
 expect bob 42501 "bob may not read server files with ecg_import_wfdb" \
 	"SELECT ecg_import_wfdb('${ECGDL_FIXTURES:-$tmp}', 'bob_x')"
 check "alice's model is intact after bob's attempts" "1|$alice_weights|${p}_alice" \
-	"$(su -c "SELECT count(*), max(md5(weights)), max(owner) FROM ecgdl.models WHERE name = 'alice_model'")"
+	"$(su -c "SELECT count(*), max(md5(weights)), max(owner::text) FROM ecgdl.models WHERE name = 'alice_model'")"
 check "alice's evaluations are intact after bob's attempts" "1" \
-	"$(su -c "SELECT count(*) FROM ecgdl.evaluations WHERE model_name = 'alice_model' AND owner = '${p}_alice'")"
+	"$(su -c "SELECT count(*) FROM ecgdl.evaluations WHERE model_name = 'alice_model' AND owner = '${p}_alice'::regrole")"
 check "no table or model of bob's failed calls exists" "0|0" \
 	"$(su -c "SELECT (SELECT count(*) FROM pg_class WHERE relname IN ('bob_x', 'bob_y')),
 	                 (SELECT count(*) FROM ecgdl.models WHERE name IN ('bob_x', 'forged'))")"
@@ -146,8 +141,7 @@ check "no table or model of bob's failed calls exists" "0|0" \
 # carol, a member of alice's role
 check "carol (member of alice's role) may replace alice's model" "t" \
 	"$(as carol -c "SELECT ecg_model_import('alice_model', ecg_model_export('bob_model'), replace => true) > 0")"
-check "carol may delete alice's model" "DELETE 1" \
-	"$(psql -X -U "${p}_carol" -d "$db" -c "DELETE FROM ecgdl.models WHERE name = 'alice_model'" 2>&1)"
+check "carol may drop alice's model" "t" "$(as carol -c "SELECT ecg_model_drop('alice_model')")"
 check "deleting the model deletes its evaluations" "0" \
 	"$(su -c "SELECT count(*) FROM ecgdl.evaluations WHERE model_name = 'alice_model'")"
 
