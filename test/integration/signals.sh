@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Signals on the whole MIT-BIH Arrhythmia Database (48 records), when present
-# ($ECGDL_MITDB, set by .ci/test): the signal table and the reference
-# annotations as tables; beats cut from the signal table at the reference
+# Signals: pg_dump keeps the stored QRS evaluations; then, on the whole
+# MIT-BIH Arrhythmia Database (48 records) when present ($ECGDL_MITDB, set by
+# .ci/test), the signal table and the reference annotations as tables; beats cut from the signal table at the reference
 # annotations equal ecg_import_wfdb's beat table on every record; the
 # detector's bxb figures from SQL equal those of the standalone tool
 # (build/tools/qrs_eval, same detector and matching code); detection does not
@@ -12,20 +12,41 @@ set -uo pipefail
 source "$(dirname "$0")/common.bash"
 cd "$(dirname "$0")/../.."
 
+db=${ECGDL_TEST_DB_PREFIX:-ecgdl}_signals
+restored=${db}_restored
+dump=$(mktemp)
+cleanup() {
+	for d in "$db" "$restored"; do
+		psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1
+	done
+	rm -f "$dump"
+}
+trap cleanup EXIT
+cleanup
+psql -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null || { not_ok "signals: create database"; exit 1; }
+
+# pg_dump keeps the stored QRS evaluations, and their ids continue after a restore
+run -c "SET client_min_messages = warning" -c "CREATE EXTENSION ecgdl" \
+	-c "CREATE TABLE d (record text, sample bigint, fs float8)" \
+	-c "INSERT INTO d VALUES ('a', 100, 360), ('a', 500, 360)" \
+	-c "SELECT count(*) FROM ecg_qrs_evaluate('d', 'd', 150, 0)" \
+	-c "SELECT count(*) FROM ecg_qrs_evaluate('d', 'd', 150, 0)" >/dev/null
+pg_dump -d "$db" -f "$dump" && psql -X -q -d postgres -c "CREATE DATABASE $restored" >/dev/null &&
+	psql -X -q -v ON_ERROR_STOP=1 -d "$restored" -f "$dump" >/dev/null 2>&1
+psql -X -q -At -d "$restored" -c "SELECT count(*) FROM ecg_qrs_evaluate('d', 'd', 150, 0)" >/dev/null 2>&1
+check "signals: a dump and restore keeps the QRS evaluations, and ids continue" "1:2|2:2|3:2" \
+	"$(psql -X -q -At -d "$restored" -c "SELECT string_agg(id || ':' || tp, '|' ORDER BY id) FROM ecgdl.qrs_evaluations")"
+run -c "DROP TABLE d" -c "SELECT ecg_qrs_evaluations_drop()" >/dev/null
+
 mitdb=${ECGDL_MITDB:-}
 if [ -z "$mitdb" ] || [ ! -f "$mitdb/RECORDS" ]; then
-	echo "# signals: MIT-BIH records not found (set ECGDL_MITDB): skipped" >&2
+	echo "# signals: MIT-BIH records not found (set ECGDL_MITDB): the checks on the 48 records are skipped" >&2
 	exit 0
 fi
-db=${ECGDL_TEST_DB_PREFIX:-ecgdl}_signals
-psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
-psql -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null || { not_ok "signals: create database"; exit 1; }
-trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1' EXIT
 
 # timed SQL: prints the result; the milliseconds go to $elapsed
 timed() { local t0; t0=$(now_ms); run -c "SET client_min_messages = warning" -c "$1"; elapsed=$(( $(now_ms) - t0 )); }
 
-run -c "CREATE EXTENSION ecgdl" >/dev/null
 timed "SELECT ecg_import_wfdb_signals('$mitdb', 'sig', leads => ARRAY['MLII', 'V5'])" >/dev/null
 figure "ecg_import_wfdb_signals, 48 records (MLII, V5): $elapsed ms"
 run -c "SELECT ecg_import_annotations('$mitdb', 'ref')" >/dev/null
