@@ -392,6 +392,62 @@ test_amplitude_drop(void)
 	ecg_free(x);
 }
 
+/* Delay of each report: the detector's position when the callback runs. */
+typedef struct delay_probe
+{
+	qrs_detector *det;
+	int64_t		worst;			/* samples */
+	size_t		n;
+} delay_probe;
+
+static int
+probe_delay(void *arg, int64_t sample, ecg_status *st)
+{
+	delay_probe *p = arg;
+	int64_t		delay = qrs_detector_position(p->det) - sample;
+
+	(void) st;
+	if (delay > p->worst)
+		p->worst = delay;
+	p->n++;
+	return 0;
+}
+
+/* Beats are reported at most QRS_MAX_DELAY_SECONDS after their R peak, also
+ * through pauses (search-back), noise and ectopic beats (held beats). */
+static void
+test_report_delay(void)
+{
+	double		fs = 250;
+	int64_t		n = (int64_t) (300 * fs);
+	float	   *x = ecg_alloc_array((size_t) n, sizeof(float));
+	int64_t		truth[1024];
+	ecg_status	st;
+	delay_probe p = {NULL, 0, 0};
+	rng_state	rng;
+
+	synth_ecg(x, n, fs, 65, 0.03, 3, 17, truth, 1024);
+	/* pauses of 2, 3 and 4 s (flat but for the noise) and a noisy stretch */
+	rng_seed(&rng, 9);
+	for (int64_t k = (int64_t) (60 * fs); k < (int64_t) (62 * fs); k++)
+		x[k] = 0.0f;
+	for (int64_t k = (int64_t) (120 * fs); k < (int64_t) (123 * fs); k++)
+		x[k] = 0.0f;
+	for (int64_t k = (int64_t) (180 * fs); k < (int64_t) (184 * fs); k++)
+		x[k] = 0.0f;
+	for (int64_t k = (int64_t) (200 * fs); k < (int64_t) (230 * fs); k++)
+		x[k] += (float) (0.3 * rng_normal(&rng));
+	p.det = qrs_detector_new(fs, &st);
+	for (int64_t k = 0; k < n; k++)
+		CHECK(qrs_detector_feed(p.det, x + k, 1, probe_delay, &p, &st) == 0);
+	CHECK(qrs_detector_finish(p.det, probe_delay, &p, &st) == 0);
+	CHECK(p.n > 250);
+	CHECK_MSG(p.worst <= (int64_t) (QRS_MAX_DELAY_SECONDS * fs), "worst delay %.2f s",
+			  (double) p.worst / fs);
+	qrs_detector_free(p.det);
+	ecg_free(x);
+}
+
 /* Errors: rates out of range, non-finite samples (nothing consumed), use
  * after finish, a failing callback. */
 static void
@@ -799,6 +855,7 @@ main(void)
 	RUN_TEST(test_clipping);
 	RUN_TEST(test_pacing_spikes);
 	RUN_TEST(test_amplitude_drop);
+	RUN_TEST(test_report_delay);
 	RUN_TEST(test_errors);
 	RUN_TEST(test_memory_bounded);
 	RUN_TEST(test_match_basic);
