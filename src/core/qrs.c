@@ -36,8 +36,10 @@
  *     meanwhile wait in a queue.  This removes much of the noise taken for
  *     beats in electrode-motion noise; strong premature beats and premature
  *     beats followed by a pause are kept;
- *   - search-back: when no QRS came within 1.3 times the mean of the last 8
- *     RR intervals, the largest candidate held since the last QRS that is
+ *   - search-back: when no QRS came within 1.2 times the mean of the last 8
+ *     RR intervals (intervals shorter than 0.6 times the mean left out, unless
+ *     four come in a row, so that noise taken for beats cannot bring the
+ *     search-back forward), the largest candidate held since the last QRS that is
  *     above 0.3 times the threshold (and no T wave) becomes a QRS (SPK
  *     weight 1/4).  When there is none and the last QRS is more than 3 s
  *     back, SPK and NPK are halved: the detector recovers from a drop in
@@ -75,11 +77,13 @@
 #define TWAVE_S			0.360
 #define TWAVE_SLOPE		0.5
 #define TH_COEF			0.2
-#define SEARCHBACK_RR	1.3
+#define SEARCHBACK_RR	1.2
 #define SEARCHBACK_TH	0.3
 #define LEVEL_WEIGHT	0.125
 #define LEVEL_WEIGHT_SB 0.25
 #define RECOVER_S		3.0
+#define RR_SHORT		0.6		/* RR intervals below this (x mean) are not averaged ... */
+#define RR_SHORT_RUN	4		/* ... unless this many come in a row */
 #define HOLD_PREM		0.7		/* a QRS this early (x mean RR) ... */
 #define HOLD_STRONG		0.5		/* ... and weaker than this (x SPK) is held */
 #define HOLD_RATIO		1.5		/* it is noise if a candidate this much larger ... */
@@ -164,6 +168,7 @@ struct qrs_detector
 	int64_t		rr[RR_COUNT];
 	int			rr_n,
 				rr_i;
+	int			short_run;		/* short RR intervals in a row, not averaged */
 	double		rr_mean;
 	int64_t		deadline;		/* search-back time; INT64_MAX = none */
 	int			have_held;		/* a premature QRS waits for the next candidates */
@@ -321,6 +326,7 @@ qrs_detector_reset(qrs_detector *d)
 	d->last_qrs = 0;
 	d->last_slope = 0.0;
 	d->rr_n = d->rr_i = 0;
+	d->short_run = 0;
 	d->rr_mean = (double) d->rr_init;
 	d->deadline = INT64_MAX;
 	d->have_held = 0;
@@ -395,6 +401,31 @@ is_twave(const qrs_detector *d, const candidate *c)
 		c->slope < TWAVE_SLOPE * d->last_slope;
 }
 
+/*
+ * Adds an RR interval to the last RR_COUNT.  A short interval (a premature
+ * beat, or noise taken for a beat) is left out so that it cannot shorten
+ * the mean and bring the search-back forward, unless RR_SHORT_RUN of them
+ * come in a row (the rate has gone up).
+ */
+static void
+rr_update(qrs_detector *d, int64_t rr)
+{
+	int64_t		sum = 0;
+
+	if (rr > d->rr_max)
+		rr = d->rr_max;
+	if (d->rr_n > 0 && rr < RR_SHORT * d->rr_mean && ++d->short_run < RR_SHORT_RUN)
+		return;
+	d->short_run = 0;
+	d->rr[d->rr_i] = rr;
+	d->rr_i = (d->rr_i + 1) % RR_COUNT;
+	if (d->rr_n < RR_COUNT)
+		d->rr_n++;
+	for (int i = 0; i < d->rr_n; i++)
+		sum += d->rr[i];
+	d->rr_mean = (double) sum / d->rr_n;
+}
+
 static int
 accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, void *arg,
 	   ecg_status *st)
@@ -405,23 +436,7 @@ accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, voi
 		v = SPK_CAP * d->spk;
 	d->spk += weight * (v - d->spk);
 	if (d->have_last)
-	{
-		int64_t		rr = c->pos - d->last_qrs;
-
-		if (rr > d->rr_max)
-			rr = d->rr_max;
-		d->rr[d->rr_i] = rr;
-		d->rr_i = (d->rr_i + 1) % RR_COUNT;
-		if (d->rr_n < RR_COUNT)
-			d->rr_n++;
-		{
-			int64_t		sum = 0;
-
-			for (int i = 0; i < d->rr_n; i++)
-				sum += d->rr[i];
-			d->rr_mean = (double) sum / d->rr_n;
-		}
-	}
+		rr_update(d, c->pos - d->last_qrs);
 	d->have_last = 1;
 	d->last_qrs = c->pos;
 	d->last_slope = c->slope;
