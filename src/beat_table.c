@@ -4,11 +4,13 @@
  * A beat table has one row per heartbeat:
  *   id bigint primary key, record text, sample bigint, symbol text,
  *   label smallint (0..4 = N, S, V, F, Q), signal real[] (187 samples in [0,1])
- * and oversampled tables add synthetic, base_id, partner_id, step, method.
+ * and oversampled tables add synthetic, base_id, partner_id, step, method;
+ * tables cut from signals (ecg_beats_from_signals) allow a NULL label and
+ * add fs.
  *
- * Writing goes through table_multi_insert in batches, as COPY does; the
- * primary key is built once at the end.  Everything happens inside the
- * caller's transaction, so an error or a cancel leaves no table behind.
+ * Writing goes through bulk_table.c (table_multi_insert in batches, as COPY
+ * does; the primary key built once at the end), inside the caller's
+ * transaction, so an error or a cancel leaves no table behind.
  *
  * Every table ecgdl makes is created here, from ecgdl's own column list -
  * never like a source table: a source's index expressions, constraints,
@@ -23,36 +25,20 @@
 
 #include <math.h>
 
-#include "access/heapam.h"
-#include "access/table.h"
-#include "access/tableam.h"
-#include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
 
 #include "ecgdl.h"
-
-#define WRITE_BATCH_ROWS 1000
 
 struct BeatTableWriter
 {
 	BeatTableKind kind;
-	char	   *qualified_name;
-	Oid			relid;
-	Relation	rel;
-	BulkInsertState bistate;
-	CommandId	cid;
-	TupleTableSlot *slots[WRITE_BATCH_ROWS];
-	int			n_pending;
-	int64		n_written;
-	MemoryContext batch_context;
+	BulkTable  *table;
+	double		fs;				/* BEAT_TABLE_SIGNALS: the current record's rate */
 };
 
 ArrayType *
@@ -75,76 +61,23 @@ BeatTableWriter *
 beat_table_create(const char *target, BeatTableKind kind)
 {
 	BeatTableWriter *w = palloc0(sizeof(BeatTableWriter));
-	RangeVar   *rv = ecgdl_new_table_name(target);
-	StringInfoData sql;
 
 	w->kind = kind;
-	w->qualified_name = quote_qualified_identifier(rv->schemaname, rv->relname);
-	/* the columns of beat_columns (below), in its order */
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "CREATE TABLE %s ("
-					 "id pg_catalog.int8 NOT NULL, "
-					 "record pg_catalog.text, "
-					 "sample pg_catalog.int8, "
-					 "symbol pg_catalog.text, "
-					 "label pg_catalog.int2 NOT NULL CHECK (label OPERATOR(pg_catalog.>=) 0 "
-					 "AND label OPERATOR(pg_catalog.<=) 4), "
-					 "signal pg_catalog.float4[] NOT NULL%s)",
-					 w->qualified_name,
-					 kind == BEAT_TABLE_OVERSAMPLED ?
-					 ", synthetic pg_catalog.bool NOT NULL, base_id pg_catalog.int8, "
-					 "partner_id pg_catalog.int8, step pg_catalog.float4, method pg_catalog.text" : "");
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not create table %s", w->qualified_name);
-	SPI_finish();
-	CommandCounterIncrement();
-
-	w->relid = RangeVarGetRelid(rv, AccessExclusiveLock, false);
-	w->rel = table_open(w->relid, RowExclusiveLock);
-	w->bistate = GetBulkInsertState();
-	w->cid = GetCurrentCommandId(true);
-	for (int i = 0; i < WRITE_BATCH_ROWS; i++)
-		w->slots[i] = table_slot_create(w->rel, NULL);
-	w->batch_context = AllocSetContextCreate(CurrentMemoryContext, "ecgdl beat batch",
-											 ALLOCSET_DEFAULT_SIZES);
+	/* the columns of beat_columns (below), in its order; fs after them for signals */
+	w->table = bulk_table_create(target,
+								 psprintf("id pg_catalog.int8 NOT NULL, "
+										  "record pg_catalog.text, "
+										  "sample pg_catalog.int8, "
+										  "symbol pg_catalog.text, "
+										  "label pg_catalog.int2 %sCHECK (label OPERATOR(pg_catalog.>=) 0 "
+										  "AND label OPERATOR(pg_catalog.<=) 4), "
+										  "signal pg_catalog.float4[] NOT NULL%s",
+										  kind == BEAT_TABLE_SIGNALS ? "" : "NOT NULL ",
+										  kind == BEAT_TABLE_OVERSAMPLED ?
+										  ", synthetic pg_catalog.bool NOT NULL, base_id pg_catalog.int8, "
+										  "partner_id pg_catalog.int8, step pg_catalog.float4, method pg_catalog.text" :
+										  kind == BEAT_TABLE_SIGNALS ? ", fs pg_catalog.float8 NOT NULL" : ""));
 	return w;
-}
-
-static void
-flush_pending(BeatTableWriter *w)
-{
-	if (w->n_pending == 0)
-		return;
-	/* the caller may run SQL on the table between batches: take the current command id */
-	w->cid = GetCurrentCommandId(true);
-	table_multi_insert(w->rel, w->slots, w->n_pending, w->cid, 0, w->bistate);
-	for (int i = 0; i < w->n_pending; i++)
-		ExecClearTuple(w->slots[i]);
-	w->n_written += w->n_pending;
-	w->n_pending = 0;
-	MemoryContextReset(w->batch_context);
-	CHECK_FOR_INTERRUPTS();
-}
-
-static TupleTableSlot *
-next_slot(BeatTableWriter *w)
-{
-	TupleTableSlot *slot = w->slots[w->n_pending];
-
-	ExecClearTuple(slot);
-	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
-	return slot;
-}
-
-static void
-store_slot(BeatTableWriter *w, TupleTableSlot *slot)
-{
-	ExecStoreVirtualTuple(slot);
-	if (++w->n_pending == WRITE_BATCH_ROWS)
-		flush_pending(w);
 }
 
 static void
@@ -153,7 +86,7 @@ set_common(TupleTableSlot *slot, int64 id, int label, const float *signal, int n
 	slot->tts_values[0] = Int64GetDatum(id);
 	slot->tts_isnull[0] = false;
 	slot->tts_values[4] = Int16GetDatum((int16) label);
-	slot->tts_isnull[4] = false;
+	slot->tts_isnull[4] = label < 0;	/* unlabelled (BEAT_TABLE_SIGNALS only) */
 	slot->tts_values[5] = PointerGetDatum(ecgdl_floats_to_array(signal, n_samples));
 	slot->tts_isnull[5] = false;
 }
@@ -162,8 +95,8 @@ void
 beat_table_add(BeatTableWriter *w, int64 id, const char *record, int64 sample,
 			   const char *symbol, int label, const float *signal, int n_samples)
 {
-	MemoryContext old = MemoryContextSwitchTo(w->batch_context);
-	TupleTableSlot *slot = next_slot(w);
+	MemoryContext old = MemoryContextSwitchTo(bulk_table_batch_context(w->table));
+	TupleTableSlot *slot = bulk_table_next_slot(w->table);
 
 	set_common(slot, id, label, signal, n_samples);
 	if (record)
@@ -186,8 +119,13 @@ beat_table_add(BeatTableWriter *w, int64 id, const char *record, int64 sample,
 		slot->tts_values[6] = BoolGetDatum(false);
 		slot->tts_isnull[6] = false;
 	}
+	else if (w->kind == BEAT_TABLE_SIGNALS)
+	{
+		slot->tts_values[6] = Float8GetDatum(w->fs);
+		slot->tts_isnull[6] = false;
+	}
 	MemoryContextSwitchTo(old);
-	store_slot(w, slot);
+	bulk_table_store(w->table, slot);
 }
 
 void
@@ -195,8 +133,8 @@ beat_table_add_synthetic(BeatTableWriter *w, int64 id, int label, const float *s
 						 int n_samples, int64 base_id, int64 partner_id, float step,
 						 const char *method)
 {
-	MemoryContext old = MemoryContextSwitchTo(w->batch_context);
-	TupleTableSlot *slot = next_slot(w);
+	MemoryContext old = MemoryContextSwitchTo(bulk_table_batch_context(w->table));
+	TupleTableSlot *slot = bulk_table_next_slot(w->table);
 
 	Assert(w->kind == BEAT_TABLE_OVERSAMPLED);
 	set_common(slot, id, label, signal, n_samples);
@@ -211,36 +149,26 @@ beat_table_add_synthetic(BeatTableWriter *w, int64 id, int label, const float *s
 	slot->tts_values[10] = CStringGetTextDatum(method);
 	slot->tts_isnull[10] = false;
 	MemoryContextSwitchTo(old);
-	store_slot(w, slot);
+	bulk_table_store(w->table, slot);
+}
+
+void
+beat_table_set_fs(BeatTableWriter *w, double fs)
+{
+	Assert(w->kind == BEAT_TABLE_SIGNALS);
+	w->fs = fs;
 }
 
 Oid
 beat_table_relid(BeatTableWriter *w)
 {
-	return w->relid;
+	return bulk_table_relid(w->table);
 }
 
 int64
 beat_table_finish(BeatTableWriter *w)
 {
-	StringInfoData sql;
-
-	flush_pending(w);
-	for (int i = 0; i < WRITE_BATCH_ROWS; i++)
-		ExecDropSingleTupleTableSlot(w->slots[i]);
-	FreeBulkInsertState(w->bistate);
-	table_close(w->rel, NoLock);
-	CommandCounterIncrement();
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "ALTER TABLE %s ADD PRIMARY KEY (id)", w->qualified_name);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not add the primary key of %s", w->qualified_name);
-	SPI_finish();
-	MemoryContextDelete(w->batch_context);
-	return w->n_written;
+	return bulk_table_finish(w->table);
 }
 
 /* Type of a named column, or InvalidOid when absent (or dropped). */
@@ -267,14 +195,8 @@ beat_table_check_layout(Oid relid, const char *role)
 		{"label", INT2OID, "smallint"},
 		{"signal", FLOAT4ARRAYOID, "real[]"},
 	};
-	char		relkind = get_rel_relkind(relid);
 
-	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
-		relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW &&
-		relkind != RELKIND_FOREIGN_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("%s \"%s\" is not a table or view", role, ecgdl_relation_name(relid))));
+	ecgdl_check_table_or_view(relid, role);
 	for (size_t i = 0; i < lengthof(required); i++)
 	{
 		Oid			type = column_type(relid, required[i].name);
@@ -447,7 +369,10 @@ beat_row_read(HeapTuple tuple, TupleDesc desc, int col, const char *role, int64 
 					(errcode(isnull ? ERRCODE_NULL_VALUE_NOT_ALLOWED : ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("label of %s is %s", what, isnull ? "NULL" : "out of range"),
 					 isnull ? 0 : errdetail("Labels must be 0..4 (N, S, V, F, Q); found %d.",
-											DatumGetInt16(d))));
+											DatumGetInt16(d)),
+					 isnull ? errhint("This needs labelled beats. Beats cut at detected positions have no "
+									  "label: classify them with ecg_classify_table, or cut them at "
+									  "reference annotations to evaluate or train.") : 0));
 		*label = DatumGetInt16(d);
 	}
 	if (signal != NULL)

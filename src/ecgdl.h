@@ -12,6 +12,8 @@
 
 #include "access/tupdesc.h"
 #include "executor/spi.h"
+#include "fmgr.h"
+#include "executor/tuptable.h"
 #include "nodes/primnodes.h"
 #include "storage/itemptr.h"
 #include "utils/array.h"
@@ -34,6 +36,13 @@ extern int	ecgdl_max_oversample_rows;
  * ECG_ERR_FORMAT (the fitting SQLSTATE depends on what was parsed). */
 pg_attribute_noreturn()
 void		ecgdl_report_status(const ecg_status *st, int format_errcode, const char *context);
+
+/* Errors (22004) when one of the first n arguments is NULL. */
+void		ecgdl_require_args(FunctionCallInfo fcinfo, int n, const char *fname);
+
+/* Errors (42809) unless relid is a table, view, materialized view or
+ * foreign table; `role` names it ("test table"). */
+void		ecgdl_check_table_or_view(Oid relid, const char *role);
 
 /* Refuses unless the user may read server files (superuser or
  * pg_read_server_files), as COPY FROM a file does. */
@@ -60,6 +69,123 @@ void		ecgdl_scan(const char *sql, int block_rows, ecgdl_block_fn fn, void *arg);
 /* Class names N, S, V, F, Q */
 const char *ecgdl_class_name(int label);
 
+/* import.c ------------------------------------------------------------ */
+
+struct wfdb_header;
+struct wfdb_signal_spec;
+
+/* directory + "/" + name */
+char	   *ecgdl_join_path(const char *directory, const char *name);
+/* Record names from a text[] argument (NULL: the directory's RECORDS file). */
+List	   *ecgdl_record_names(const char *directory, ArrayType *records_arg);
+/* Reads and parses <directory>/<name>.hea; errors name the record. */
+void		ecgdl_read_wfdb_header(const char *directory, const char *name,
+								   struct wfdb_header *out);
+/* The bytes of a lead's signal file, after checking its name is plain. */
+char	   *ecgdl_read_signal_file(const char *directory, const char *record,
+								   const struct wfdb_signal_spec *spec, size_t *len);
+
+/* signal_reader.c ------------------------------------------------------ */
+
+/* One lead of one record in a signal table. */
+typedef struct SignalStream
+{
+	char	   *record;
+	char	   *lead;
+} SignalStream;
+
+/* What a reader of a signal table does with each stream: begin (its rate,
+ * before the first chunk), chunk (every chunk in order; x points into memory
+ * freed after a few chunks; the consumer's own allocations must be made in
+ * an explicit context), end (rate and length of the whole stream). */
+typedef struct SignalConsumer
+{
+	void		(*begin) (const SignalStream *s, double fs, void *arg);
+	void		(*chunk) (const SignalStream *s, int64 start, const float *x, int64 n, void *arg);
+	void		(*end) (const SignalStream *s, double fs, int64 n_samples, void *arg);
+	void	   *arg;
+} SignalConsumer;
+
+/* Errors unless relid has the columns of a signal table. */
+void		signal_table_check_layout(Oid relid, const char *role);
+/* Every (record, lead) of a signal table, ordered by record and lead (C
+ * collation); errors on NULL names and on an empty table. */
+List	   *signal_table_streams(Oid relid, const char *role);
+/* One stream per record: the lead named `lead`, else the record's first lead
+ * by name (with a NOTICE). */
+List	   *signal_streams_pick_lead(List *streams, const char *lead);
+/* Streams every chunk of the given streams in start_sample order, checking
+ * continuity (errors name role, record, lead and sample). */
+void		signal_read_streams(Oid relid, const char *role, List *streams,
+								const SignalConsumer *consumer);
+
+/* annotation_table.c --------------------------------------------------- */
+
+typedef struct AnnotationWriter AnnotationWriter;
+
+/* Creates `target` (id, record, sample, symbol, subtype, label, fs) and opens
+ * it for bulk insertion; ids are 1, 2, ... in order of addition.  symbol
+ * NULL, subtype < 0 and label < 0 are stored as NULL.  The primary key is
+ * added by annotation_table_finish, which returns the rows written. */
+AnnotationWriter *annotation_table_create(const char *target);
+void		annotation_table_add(AnnotationWriter *w, const char *record, int64 sample,
+								 const char *symbol, int subtype, int label, double fs);
+int64		annotation_table_finish(AnnotationWriter *w);
+
+/* The annotations of one record as a scan hands them over (in sample order):
+ * ann[i].sample, .symbol ("" with has_symbol[i] false for NULL) and
+ * .subtype; labels[i] (-1 for NULL); fs (0 when the table has none). */
+typedef struct AnnotationRecord
+{
+	char	   *record;
+	double		fs;
+	int64		n;
+	struct wfdb_annotation *ann;
+	int		   *labels;
+	bool	   *has_symbol;
+} AnnotationRecord;
+
+typedef void (*annotation_record_fn) (const AnnotationRecord *rec, void *arg);
+
+/* The query that reads an annotation table for annotation_scan (columns
+ * record, sample, symbol, subtype, label, fs; missing optional ones NULL),
+ * after checking its layout (fs required when need_fs). */
+char	   *annotation_table_query(Oid relid, const char *role, bool need_fs);
+/* Runs such a query (ordered by record, then sample) and calls fn once per
+ * record with all its rows (beats_only: only rows whose symbol is NULL or a
+ * beat symbol); the rows are freed after the call.  Errors name `role`. */
+void		annotation_scan(const char *sql, const char *role, bool beats_only,
+							annotation_record_fn fn, void *arg);
+
+/* bulk_table.c ---------------------------------------------------------- */
+
+typedef struct BulkTable BulkTable;
+
+/* Creates `target` with the given column list and opens it for bulk
+ * insertion; bulk_table_finish adds the primary key (id) and returns the
+ * rows written.  A row: bulk_table_next_slot (all NULL), fill its values
+ * (allocations in bulk_table_batch_context, reset after every batch),
+ * bulk_table_store. */
+BulkTable  *bulk_table_create(const char *target, const char *columns);
+MemoryContext bulk_table_batch_context(BulkTable *t);
+Oid			bulk_table_relid(BulkTable *t);
+TupleTableSlot *bulk_table_next_slot(BulkTable *t);
+void		bulk_table_store(BulkTable *t, TupleTableSlot *slot);
+/* Inserts the rows stored so far. */
+void		bulk_table_flush(BulkTable *t);
+int64		bulk_table_finish(BulkTable *t);
+
+/* Per-record data kept from a scan: structs whose first member is the
+ * record name, in a List; record_list_find returns the one of `record` or
+ * NULL, and each item's `used` says whether a lookup found it. */
+typedef struct RecordItem
+{
+	char	   *record;
+	bool		used;
+} RecordItem;
+
+void	   *record_list_find(List *items, const char *record);
+
 /* beat_table.c ---------------------------------------------------------- */
 
 typedef struct BeatTableWriter BeatTableWriter;
@@ -68,7 +194,8 @@ typedef struct BeatTableWriter BeatTableWriter;
 typedef enum BeatTableKind
 {
 	BEAT_TABLE_PLAIN,
-	BEAT_TABLE_OVERSAMPLED
+	BEAT_TABLE_OVERSAMPLED,
+	BEAT_TABLE_SIGNALS			/* label may be NULL (label < 0), plus fs float8 */
 } BeatTableKind;
 
 /* Creates `target` with the beat layout (id, record, sample, symbol,
@@ -82,6 +209,8 @@ void		beat_table_add_synthetic(BeatTableWriter *w, int64 id, int label, const fl
 									 int n_samples, int64 base_id, int64 partner_id, float step,
 									 const char *method);
 int64		beat_table_finish(BeatTableWriter *w);
+/* BEAT_TABLE_SIGNALS: the sampling rate stored with the rows added next. */
+void		beat_table_set_fs(BeatTableWriter *w, double fs);
 Oid			beat_table_relid(BeatTableWriter *w);
 
 /* Checks that relid has the beat layout (id bigint, label smallint,
@@ -187,6 +316,12 @@ typedef struct ModelVersion
 	TransactionId xmin;
 	ItemPointerData ctid;
 } ModelVersion;
+
+/* Runs one statement through SPI (connected) as the owner of table relid,
+ * security-restricted, search_path pg_catalog; returns SPI's result code.
+ * For ecgdl's own tables, which PUBLIC may not write directly. */
+int			execute_as_table_owner(Oid relid, const char *sql, int nargs, Oid *argtypes,
+								   Datum *args, const char *nulls);
 
 /* Errors out when `name` exists and replace is false, or when it belongs to
  * a role the user is not a member of.  Called before long work. */

@@ -24,18 +24,8 @@ PG_FUNCTION_INFO_V1(ecg_import_wfdb);
 PG_FUNCTION_INFO_V1(ecg_import_csv);
 PG_FUNCTION_INFO_V1(ecg_import_csv_staged);
 
-static void
-require_args(FunctionCallInfo fcinfo, int n, const char *fname)
-{
-	for (int i = 0; i < n; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d of %s must not be NULL", i + 1, fname)));
-}
-
-static char *
-join_path(const char *directory, const char *name)
+char *
+ecgdl_join_path(const char *directory, const char *name)
 {
 	size_t		dl = strlen(directory);
 
@@ -44,9 +34,8 @@ join_path(const char *directory, const char *name)
 	return psprintf("%s/%s", directory, name);
 }
 
-/* Record names from the text[] argument, or from the directory's RECORDS file. */
-static List *
-record_names(const char *directory, ArrayType *records_arg)
+List *
+ecgdl_record_names(const char *directory, ArrayType *records_arg)
 {
 	List	   *names = NIL;
 
@@ -68,7 +57,7 @@ record_names(const char *directory, ArrayType *records_arg)
 	}
 	else
 	{
-		char	   *path = join_path(directory, "RECORDS");
+		char	   *path = ecgdl_join_path(directory, "RECORDS");
 		size_t		len;
 		char	   *text = ecgdl_read_server_file(path, &len, true);
 		char	   *line,
@@ -107,10 +96,10 @@ typedef struct RecordPlan
 	int			signal;			/* chosen lead */
 } RecordPlan;
 
-static void
-parse_header_file(const char *directory, RecordPlan *plan)
+void
+ecgdl_read_wfdb_header(const char *directory, const char *name, wfdb_header *out)
 {
-	char	   *path = join_path(directory, psprintf("%s.hea", plan->name));
+	char	   *path = ecgdl_join_path(directory, psprintf("%s.hea", name));
 	size_t		len;
 	char	   *text = ecgdl_read_server_file(path, &len, true);
 	ecg_status	st;
@@ -118,15 +107,28 @@ parse_header_file(const char *directory, RecordPlan *plan)
 	if (text == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("record \"%s\" not found", plan->name),
+				 errmsg("record \"%s\" not found", name),
 				 errdetail("File \"%s\" does not exist.", path)));
-	if (wfdb_header_parse(text, len, &plan->header, &st) != 0)
+	if (wfdb_header_parse(text, len, out, &st) != 0)
 		ecgdl_report_status(&st, ERRCODE_INVALID_TEXT_REPRESENTATION,
-							psprintf("header of record \"%s\"", plan->name));
-	if (plan->header.n_signals < 1)
+							psprintf("header of record \"%s\"", name));
+	if (out->n_signals < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("record \"%s\" has no signals", plan->name)));
+				 errmsg("record \"%s\" has no signals", name)));
+}
+
+char *
+ecgdl_read_signal_file(const char *directory, const char *record, const wfdb_signal_spec *spec,
+					   size_t *len)
+{
+	if (!wfdb_file_name_is_plain(spec->file_name))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("record \"%s\" names signal file \"%s\" outside its directory",
+						record, spec->file_name),
+				 errdetail("Signal file names in a header must be plain names, without '/' or '..'.")));
+	return ecgdl_read_server_file(ecgdl_join_path(directory, spec->file_name), len, false);
 }
 
 Datum
@@ -146,7 +148,7 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 	MemoryContext record_context,
 				old;
 
-	require_args(fcinfo, 2, "ecg_import_wfdb");
+	ecgdl_require_args(fcinfo, 2, "ecg_import_wfdb");
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -157,7 +159,7 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 	ecgdl_check_read_server_files("read WFDB records");
 	ecgdl_new_table_name(target);
 
-	names = record_names(directory, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2));
+	names = ecgdl_record_names(directory, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2));
 	n_records = list_length(names);
 	plans = palloc0(sizeof(RecordPlan) * n_records);
 
@@ -167,7 +169,7 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 		RecordPlan *plan = &plans[foreach_current_index(lc)];
 
 		plan->name = lfirst(lc);
-		parse_header_file(directory, plan);
+		ecgdl_read_wfdb_header(directory, plan->name, &plan->header);
 		plan->signal = wfdb_header_find_signal(&plan->header, lead);
 		if (plan->signal >= 0)
 			n_with_lead++;
@@ -210,14 +212,8 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 							plan->name, lead, plan->header.signals[0].description)));
 		}
 		spec = &plan->header.signals[plan->signal];
-		if (!wfdb_file_name_is_plain(spec->file_name))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("record \"%s\" names signal file \"%s\" outside its directory",
-							plan->name, spec->file_name),
-					 errdetail("Signal file names in a header must be plain names, without '/' or '..'.")));
-		dat = ecgdl_read_server_file(join_path(directory, spec->file_name), &dat_len, false);
-		atr_path = join_path(directory, psprintf("%s.atr", plan->name));
+		dat = ecgdl_read_signal_file(directory, plan->name, spec, &dat_len);
+		atr_path = ecgdl_join_path(directory, psprintf("%s.atr", plan->name));
 		atr = ecgdl_read_server_file(atr_path, &atr_len, true);
 		if (atr == NULL)
 			ereport(ERROR,
@@ -296,7 +292,7 @@ ecg_import_csv(PG_FUNCTION_ARGS)
 				n = 0;
 	BeatTableWriter *writer;
 
-	require_args(fcinfo, 2, "ecg_import_csv");
+	ecgdl_require_args(fcinfo, 2, "ecg_import_csv");
 	path = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	target = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	ecgdl_check_read_server_files("read a CSV file");
@@ -371,7 +367,7 @@ ecg_import_csv_staged(PG_FUNCTION_ARGS)
 				line_no_attnum;
 	bool		has_line_no;
 
-	require_args(fcinfo, 2, "ecg_import_csv_staged");
+	ecgdl_require_args(fcinfo, 2, "ecg_import_csv_staged");
 	staging = PG_GETARG_OID(0);
 	target = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	line_attnum = get_attnum(staging, "line");

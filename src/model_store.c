@@ -75,8 +75,8 @@ owner_is_role(Oid relid)
 }
 
 /* Runs one statement through SPI (connected) as the owner of relid; returns
- * SPI's result code. */
-static int
+ * SPI's result code.  (Also used for ecgdl.qrs_evaluations, qrs_sql.c.) */
+int
 execute_as_table_owner(Oid relid, const char *sql, int nargs, Oid *argtypes, Datum *args,
 					   const char *nulls)
 {

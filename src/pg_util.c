@@ -9,6 +9,7 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "parser/scansup.h"
@@ -59,6 +60,29 @@ ecgdl_report_status(const ecg_status *st, int format_errcode, const char *contex
 			 st->detail[0] ? errdetail("%s", st->detail) : 0,
 			 hint ? errhint("%s", hint) : 0));
 	pg_unreachable();
+}
+
+void
+ecgdl_require_args(FunctionCallInfo fcinfo, int n, const char *fname)
+{
+	for (int i = 0; i < n; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of %s must not be NULL", i + 1, fname)));
+}
+
+void
+ecgdl_check_table_or_view(Oid relid, const char *role)
+{
+	char		relkind = get_rel_relkind(relid);
+
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+		relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW &&
+		relkind != RELKIND_FOREIGN_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s \"%s\" is not a table or view", role, ecgdl_relation_name(relid))));
 }
 
 void

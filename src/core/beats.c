@@ -71,12 +71,11 @@ median_int64(int64_t *v, size_t n)
 	return ((double) v[n / 2 - 1] + (double) v[n / 2]) / 2.0;
 }
 
-/* One AAMI beat before segmentation. */
+/* One beat before segmentation. */
 typedef struct beat_site
 {
-	size_t		ann_index;
+	size_t		mark_index;
 	int64_t		r;				/* R peak at 125 Hz */
-	int			label;
 } beat_site;
 
 /* Median R-R over beats first..last-1 (consecutive, non-negative
@@ -131,34 +130,30 @@ cut_beat(const float *x, int64_t n_res, int64_t r, int64_t len, int64_t w0, int6
 		out[i - r] = (float) (((double) x[i] - lo) / (hi - lo));
 }
 
-/* Finds the AAMI beats, drops those outside the signal; fills sites[]. */
+/* Drops the marks outside the signal; fills sites[]. */
 static size_t
-collect_sites(const wfdb_annotation *ann, size_t n_ann, int64_t n, int64_t n_res, double fs,
+collect_sites(const beat_mark *marks, size_t n_marks, int64_t n, int64_t n_res, double fs,
 			  beat_site *sites, beat_set *set)
 {
 	size_t		kept = 0;
 
-	for (size_t i = 0; i < n_ann; i++)
+	for (size_t i = 0; i < n_marks; i++)
 	{
-		int			label = aami_class_of_symbol(ann[i].symbol);
 		double		r;
 
-		if (label < 0)
-			continue;
-		if (ann[i].sample < 0)
+		if (marks[i].sample < 0)
 		{
 			set->drop_counts[BEAT_DROP_BEFORE_START]++;
 			continue;
 		}
-		r = floor((double) ann[i].sample * BEAT_RATE_HZ / fs + 0.5);
-		if (ann[i].sample >= n || r >= (double) n_res)
+		r = floor((double) marks[i].sample * BEAT_RATE_HZ / fs + 0.5);
+		if (marks[i].sample >= n || r >= (double) n_res)
 		{
 			set->drop_counts[BEAT_DROP_AFTER_END]++;
 			continue;
 		}
-		sites[kept].ann_index = i;
+		sites[kept].mark_index = i;
 		sites[kept].r = (int64_t) r;
-		sites[kept].label = label;
 		kept++;
 	}
 	return kept;
@@ -167,7 +162,7 @@ collect_sites(const wfdb_annotation *ann, size_t n_ann, int64_t n, int64_t n_res
 /* Segments the resampled signal x[0..n_res) at the sites. */
 static void
 segment_beats(const float *x, int64_t n_res, const beat_site *sites, size_t n_sites,
-			  const wfdb_annotation *ann, int64_t *scratch, beat_set *set)
+			  const beat_mark *marks, int64_t *scratch, beat_set *set)
 {
 	double		record_t = BEAT_LENGTH / 1.2;
 	double		median;
@@ -198,45 +193,39 @@ segment_beats(const float *x, int64_t n_res, const beat_site *sites, size_t n_si
 		for (size_t i = run_start; i < run_end; i++)
 		{
 			beat	   *b = &set->beats[i];
-			const wfdb_annotation *a = &ann[sites[i].ann_index];
+			const beat_mark *m = &marks[sites[i].mark_index];
 
-			b->sample = a->sample;
-			memcpy(b->symbol, a->symbol, sizeof(b->symbol));
+			b->sample = m->sample;
+			memcpy(b->symbol, m->symbol, sizeof(b->symbol));
 			b->symbol[sizeof(b->symbol) - 1] = '\0';
-			b->label = sites[i].label;
+			b->label = m->label;
 			cut_beat(x, n_res, sites[i].r, len, w0, w1, b->signal);
-			set->class_counts[b->label]++;
+			if (b->label >= 0 && b->label < AAMI_N_CLASSES)
+				set->class_counts[b->label]++;
+			else
+				set->n_unlabelled++;
 		}
 		run_start = run_end;
 	}
 	set->n_beats = n_sites;
 }
 
-/* Physical units of the lead, resampled to BEAT_RATE_HZ. */
+/* The lead resampled from fs to BEAT_RATE_HZ. */
 static int
-resampled_lead(const int32_t *adc, int64_t n, const wfdb_signal_spec *spec, double fs,
-			   float **x, int64_t *n_res, ecg_status *st)
+resampled_lead(const float *phys, int64_t n, double fs, float **x, int64_t *n_res,
+			   ecg_status *st)
 {
 	int			up = 1,
 				down = 1;
-	float	   *phys;
-	int			rc;
 
 	if (rate_ratio(fs, &up, &down, st) != 0)
 		return -1;
-	phys = ecg_alloc_array(n > 0 ? (size_t) n : 1, sizeof(float));
-	if (phys == NULL)
-		return ecg_fail(st, ECG_ERR_NOMEM, "out of memory for %lld samples", (long long) n);
-	for (int64_t i = 0; i < n; i++)
-		phys[i] = (float) (((double) adc[i] - spec->baseline) / spec->gain);
-	rc = resample_poly(phys, n, up, down, x, n_res, st);
-	ecg_free(phys);
-	return rc;
+	return resample_poly(phys, n, up, down, x, n_res, st);
 }
 
 int
-beats_extract(const int32_t *adc, int64_t n, const wfdb_signal_spec *spec, double fs,
-			  const wfdb_annotation *ann, size_t n_ann, beat_set *out, ecg_status *st)
+beats_extract_marks(const float *phys, int64_t n, double fs, const beat_mark *marks,
+					size_t n_marks, beat_set *out, ecg_status *st)
 {
 	beat_set	set;
 	float	   *x = NULL;
@@ -249,26 +238,26 @@ beats_extract(const int32_t *adc, int64_t n, const wfdb_signal_spec *spec, doubl
 	memset(&set, 0, sizeof(set));
 	if (!(fs > 0) || !isfinite(fs))
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "invalid sampling frequency %g Hz", fs);
-	if (!(spec->gain != 0) || !isfinite(spec->gain))
-		return ecg_fail(st, ECG_ERR_ARGUMENT, "invalid ADC gain %g", spec->gain);
 	if (n < 0)
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "negative signal length %lld", (long long) n);
+	if (phys == NULL && n > 0)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "no samples for a signal of length %lld", (long long) n);
 
-	if (resampled_lead(adc, n, spec, fs, &x, &n_res, st) != 0)
+	if (resampled_lead(phys, n, fs, &x, &n_res, st) != 0)
 		return -1;
 	set.n_resampled = n_res;
 
-	sites = ecg_alloc_array(n_ann > 0 ? n_ann : 1, sizeof(beat_site));
-	scratch = ecg_alloc_array(n_ann > 0 ? n_ann : 1, sizeof(int64_t));
+	sites = ecg_alloc_array(n_marks > 0 ? n_marks : 1, sizeof(beat_site));
+	scratch = ecg_alloc_array(n_marks > 0 ? n_marks : 1, sizeof(int64_t));
 	if (sites == NULL || scratch == NULL)
 		goto nomem;
-	n_sites = collect_sites(ann, n_ann, n, n_res, fs, sites, &set);
+	n_sites = collect_sites(marks, n_marks, n, n_res, fs, sites, &set);
 	if (ecg_check_memory(n_sites * sizeof(beat), "extracted beats", st) != 0)
 		goto fail;
 	set.beats = ecg_alloc_array(n_sites > 0 ? n_sites : 1, sizeof(beat));
 	if (set.beats == NULL)
 		goto nomem;
-	segment_beats(x, n_res, sites, n_sites, ann, scratch, &set);
+	segment_beats(x, n_res, sites, n_sites, marks, scratch, &set);
 
 	ecg_free(x);
 	ecg_free(sites);
@@ -277,13 +266,80 @@ beats_extract(const int32_t *adc, int64_t n, const wfdb_signal_spec *spec, doubl
 	return 0;
 
 nomem:
-	ecg_fail(st, ECG_ERR_NOMEM, "out of memory extracting beats from %zu annotations", n_ann);
+	ecg_fail(st, ECG_ERR_NOMEM, "out of memory extracting beats at %zu positions", n_marks);
 fail:
 	ecg_free(x);
 	ecg_free(sites);
 	ecg_free(scratch);
 	ecg_free(set.beats);
 	return -1;
+}
+
+int
+beats_physical_units(const int32_t *adc, int64_t n, const wfdb_signal_spec *spec, float **out,
+					 ecg_status *st)
+{
+	float	   *phys;
+
+	*out = NULL;
+	if (!(spec->gain != 0) || !isfinite(spec->gain))
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "invalid ADC gain %g", spec->gain);
+	if (n < 0)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "negative signal length %lld", (long long) n);
+	phys = ecg_alloc_array(n > 0 ? (size_t) n : 1, sizeof(float));
+	if (phys == NULL)
+		return ecg_fail(st, ECG_ERR_NOMEM, "out of memory for %lld samples", (long long) n);
+	for (int64_t i = 0; i < n; i++)
+		phys[i] = (float) (((double) adc[i] - spec->baseline) / spec->gain);
+	*out = phys;
+	return 0;
+}
+
+size_t
+beats_marks_from_annotations(const wfdb_annotation *ann, size_t n_ann, beat_mark *marks)
+{
+	size_t		n = 0;
+
+	for (size_t i = 0; i < n_ann; i++)
+	{
+		int			label = aami_class_of_symbol(ann[i].symbol);
+
+		if (label < 0)
+			continue;
+		marks[n].sample = ann[i].sample;
+		marks[n].label = label;
+		memcpy(marks[n].symbol, ann[i].symbol, sizeof(marks[n].symbol));
+		marks[n].symbol[sizeof(marks[n].symbol) - 1] = '\0';
+		n++;
+	}
+	return n;
+}
+
+int
+beats_extract(const int32_t *adc, int64_t n, const wfdb_signal_spec *spec, double fs,
+			  const wfdb_annotation *ann, size_t n_ann, beat_set *out, ecg_status *st)
+{
+	float	   *phys = NULL;
+	beat_mark  *marks;
+	size_t		n_marks;
+	int			rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!(fs > 0) || !isfinite(fs))
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "invalid sampling frequency %g Hz", fs);
+	if (beats_physical_units(adc, n, spec, &phys, st) != 0)
+		return -1;
+	marks = ecg_alloc_array(n_ann > 0 ? n_ann : 1, sizeof(beat_mark));
+	if (marks == NULL)
+	{
+		ecg_free(phys);
+		return ecg_fail(st, ECG_ERR_NOMEM, "out of memory extracting beats from %zu annotations", n_ann);
+	}
+	n_marks = beats_marks_from_annotations(ann, n_ann, marks);
+	rc = beats_extract_marks(phys, n, fs, marks, n_marks, out, st);
+	ecg_free(phys);
+	ecg_free(marks);
+	return rc;
 }
 
 /* Prefixes the failed status's message with the record name. */

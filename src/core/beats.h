@@ -47,7 +47,7 @@ typedef struct beat
 {
 	int64_t		sample;			/* R peak at the original rate (annotation sample) */
 	char		symbol[4];		/* annotation symbol, e.g. "N" */
-	int			label;			/* AAMI class 0..4 */
+	int			label;			/* AAMI class 0..4, -1 when unlabelled */
 	float		signal[BEAT_LENGTH];	/* normalised samples in [0, 1] */
 } beat;
 
@@ -58,7 +58,18 @@ typedef struct beat_set
 	int64_t		class_counts[AAMI_N_CLASSES];	/* kept beats per class */
 	int64_t		drop_counts[BEAT_DROP_N_REASONS];	/* dropped beats per reason */
 	int64_t		n_resampled;	/* length of the signal at 125 Hz */
+	int64_t		n_unlabelled;	/* kept beats without a class (label -1) */
 } beat_set;
+
+/* A position to cut a beat at: the R peak at the signal's own rate, its
+ * AAMI class (-1 for an unlabelled beat, e.g. one found by a detector) and
+ * its annotation symbol ("" when none). */
+typedef struct beat_mark
+{
+	int64_t		sample;
+	int			label;
+	char		symbol[4];
+} beat_mark;
 
 /*
  * Extracts the beats of one lead: adc[0..n) raw ADC values of the lead whose
@@ -70,6 +81,26 @@ typedef struct beat_set
  */
 int			beats_extract(const int32_t *adc, int64_t n, const wfdb_signal_spec *spec, double fs,
 						  const wfdb_annotation *ann, size_t n_ann, beat_set *out, ecg_status *st);
+
+/*
+ * The method on a lead already in physical units: phys[0..n) sampled at fs
+ * Hz, a beat cut at every mark (in the order given; steps 4-7 above with
+ * the mark's sample, label and symbol, label -1 allowed).  beats_extract is
+ * beats_physical_units, beats_marks_from_annotations and this, so that both
+ * paths give the same beats bit for bit.  Errors: ECG_ERR_ARGUMENT (fs <= 0
+ * or not finite, n < 0), ECG_ERR_NOMEM, ECG_ERR_LIMIT.
+ */
+int			beats_extract_marks(const float *phys, int64_t n, double fs, const beat_mark *marks,
+								size_t n_marks, beat_set *out, ecg_status *st);
+
+/* Step 1: *out (ecg_alloc'ed, n floats) = (adc - baseline) / gain as float.
+ * Errors: ECG_ERR_ARGUMENT (gain 0 or not finite, n < 0), ECG_ERR_NOMEM. */
+int			beats_physical_units(const int32_t *adc, int64_t n, const wfdb_signal_spec *spec,
+								 float **out, ecg_status *st);
+
+/* The marks of the annotations whose symbol maps to an AAMI class, in file
+ * order, into marks[] (room for n_ann); returns how many. */
+size_t		beats_marks_from_annotations(const wfdb_annotation *ann, size_t n_ann, beat_mark *marks);
 
 /*
  * The whole pipeline on the bytes of one record: decodes signal `signal` of

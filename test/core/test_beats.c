@@ -235,6 +235,61 @@ test_resampled_positions_at_360hz(void)
 	ecg_free(phys);
 }
 
+/* The marks path on physical units gives the ADC path's beats bit for bit,
+ * and cuts unlabelled marks (label -1) too. */
+static void
+test_marks_match_annotations(void)
+{
+	int64_t		n = 7200;
+	int32_t    *adc = ecg_alloc_array((size_t) n, sizeof(int32_t));
+	float	   *phys;
+	wfdb_signal_spec spec = spec_with(200, 1024);
+	wfdb_annotation ann[7];
+	beat_mark	marks[7];
+	beat_set	a,
+				b;
+	ecg_status	st;
+	const int64_t samples[7] = {400, 550, 700, 1000, 1290, 1600, 7199};
+	size_t		n_marks;
+
+	for (int64_t i = 0; i < n; i++)
+		adc[i] = 1024 + (int32_t) (300 * sin(i * 0.02) + 100 * sin(i * 0.3));
+	for (int i = 0; i < 7; i++)
+		ann[i] = ann_at(samples[i], i == 1 ? "+" : i == 3 ? "V" : "N");
+	CHECK(beats_extract(adc, n, &spec, 360.0, ann, 7, &a, &st) == 0);
+	CHECK(beats_physical_units(adc, n, &spec, &phys, &st) == 0);
+	n_marks = beats_marks_from_annotations(ann, 7, marks);
+	CHECK(n_marks == 6);		/* "+" is not a beat */
+	CHECK(beats_extract_marks(phys, n, 360.0, marks, n_marks, &b, &st) == 0);
+	CHECK(a.n_beats == b.n_beats && a.n_beats == 5);
+	for (size_t i = 0; i < a.n_beats && i < b.n_beats; i++)
+	{
+		CHECK(a.beats[i].sample == b.beats[i].sample && a.beats[i].label == b.beats[i].label);
+		CHECK(strcmp(a.beats[i].symbol, b.beats[i].symbol) == 0);
+		CHECK(memcmp(a.beats[i].signal, b.beats[i].signal, sizeof(a.beats[i].signal)) == 0);
+	}
+	beat_set_release(&b);
+
+	/* the same positions unlabelled: same signals, label -1, counted apart */
+	for (size_t i = 0; i < n_marks; i++)
+	{
+		marks[i].label = -1;
+		marks[i].symbol[0] = '\0';
+	}
+	CHECK(beats_extract_marks(phys, n, 360.0, marks, n_marks, &b, &st) == 0);
+	CHECK(b.n_beats == 5 && b.n_unlabelled == 5 && b.class_counts[AAMI_N] == 0);
+	for (size_t i = 0; i < a.n_beats && i < b.n_beats; i++)
+	{
+		CHECK(b.beats[i].label == -1 && b.beats[i].sample == a.beats[i].sample);
+		CHECK(memcmp(b.beats[i].signal, a.beats[i].signal, sizeof(a.beats[i].signal)) == 0);
+	}
+	CHECK(beats_extract_marks(phys, n, 0.0, marks, n_marks, &b, &st) == -1 && st.kind == ECG_ERR_ARGUMENT);
+	CHECK(beats_extract_marks(NULL, 10, 360.0, marks, n_marks, &b, &st) == -1 && st.kind == ECG_ERR_ARGUMENT);
+	beat_set_release(&a);
+	ecg_free(phys);
+	ecg_free(adc);
+}
+
 static void
 test_argument_errors_and_fractional_rate(void)
 {
@@ -411,6 +466,7 @@ main(void)
 	RUN_TEST(test_segmentation_rules_at_125hz);
 	RUN_TEST(test_normalisation_covers_the_beat);
 	RUN_TEST(test_resampled_positions_at_360hz);
+	RUN_TEST(test_marks_match_annotations);
 	RUN_TEST(test_argument_errors_and_fractional_rate);
 	RUN_TEST(test_record_round_trip);
 	RUN_TEST(test_mitdb_records);

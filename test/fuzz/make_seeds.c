@@ -354,6 +354,38 @@ seeds_beats(void)
 	write_seed("beats", "raw_250hz", prefix_raw, 3, raw, sizeof(raw));
 }
 
+/* A synthetic ECG (R every 0.8 s, a T wave, a slow baseline) in mV. */
+static double
+seed_ecg(double t)
+{
+	double		u = fmod(t, 0.8) - 0.3;
+
+	return 1.1 * exp(-u * u / (2 * 0.01 * 0.01)) + 0.3 * exp(-(u - 0.28) * (u - 0.28) / (2 * 0.06 * 0.06)) +
+		0.2 * sin(2 * SEED_PI * 0.3 * t);
+}
+
+static void
+seeds_qrs(void)
+{
+	/* 360 Hz (100 + 260), chunks from 100 samples, 2-byte samples in uV */
+	static const uint8_t prefix_360[4] = {0x04, 0x01, 99, 0};
+	/* 1000 Hz (100 + 900), chunks from 1 sample, raw floats with a NaN */
+	static const uint8_t prefix_1000[4] = {0x84, 0x03, 0, 1};
+	/* an out-of-range rate */
+	static const uint8_t bad_rate[4] = {0x01, 0x80, 0, 0};
+	static int16_t uv[2880];
+	static float mv[3000];
+
+	for (size_t i = 0; i < sizeof(uv) / sizeof(uv[0]); i++)
+		uv[i] = (int16_t) lrint(1000.0 * seed_ecg((double) i / 360.0));
+	write_seed("qrs", "ecg_360hz", prefix_360, sizeof(prefix_360), uv, sizeof(uv));
+	for (size_t i = 0; i < sizeof(mv) / sizeof(mv[0]); i++)
+		mv[i] = (float) seed_ecg((double) i / 1000.0);
+	mv[2000] = NAN;
+	write_seed("qrs", "ecg_1000hz_nan", prefix_1000, sizeof(prefix_1000), mv, sizeof(mv));
+	write_seed("qrs", "bad_rate", bad_rate, sizeof(bad_rate), NULL, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -369,5 +401,6 @@ main(int argc, char **argv)
 	seeds_wfdb_annotations();
 	seeds_heartbeat_csv();
 	seeds_beats();
+	seeds_qrs();
 	return 0;
 }

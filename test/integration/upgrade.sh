@@ -77,8 +77,8 @@ expect_as "$dave" 42501 "0.2.0: an ordinary role may not update its model row" \
 expect_as "$dave" 42501 "0.2.0: an ordinary role may not insert an evaluation row" \
 	"INSERT INTO ecgdl.evaluations (model_id, model_name, test_table, rows, accuracy, macro_f1, per_class, confusion)
 	 SELECT id, name, 'x', 1, 1, 1, '{}', '{}' FROM ecgdl.models WHERE name = 'up_dave'"
-check "0.2.0: pg_dump keeps both tables and their id sequences" \
-	"ecgdl.evaluations ecgdl.evaluations_id_seq ecgdl.models ecgdl.models_id_seq" \
+check "0.2.0: pg_dump keeps the models, evaluations and QRS evaluations and their id sequences" \
+	"ecgdl.evaluations ecgdl.evaluations_id_seq ecgdl.models ecgdl.models_id_seq ecgdl.qrs_evaluations ecgdl.qrs_evaluations_id_seq" \
 	"$(run -c "SELECT string_agg(c::regclass::text, ' ' ORDER BY c::regclass::text) FROM pg_extension, unnest(extconfig) c WHERE extname = 'ecgdl'")"
 
 # the new behaviour: owners by OID; writes through ecgdl's functions
