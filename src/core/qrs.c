@@ -23,12 +23,17 @@
  *   - learning: the candidates of the first 2 s are held; the signal level
  *     SPK starts at the largest of them, the noise level NPK at half the
  *     mean envelope; then the held candidates are decided;
+ *   - absolute floor: a candidate whose envelope is below that of a 10 ms
+ *     difference of 0.04 mV RMS over the 100 ms window is never a QRS
+ *     (about 0.1 mV of QRS in the band; 0.1 mV of white noise at 360 Hz,
+ *     a flat line with rounding noise or a constant offset stay under it);
+ *     it still counts in NPK as noise;
  *   - a candidate above NPK + 0.2 (SPK - NPK) is a QRS, unless it comes
  *     within 360 ms of the previous QRS with less than half its slope (a T
  *     wave).  SPK and NPK follow the QRS and the noise peaks with weight 1/8
  *     (a QRS peak counts for at most 3 SPK, so that one artefact cannot
  *     raise the threshold over the next beats);
- *   - rhythm check: a QRS that comes before 0.7 times the mean RR interval
+ *   - rhythm check: a QRS that comes before 0.8 times the mean RR interval
  *     and is weaker than SPK / 2 is held until 1.25 mean RR after the
  *     previous QRS; it is dropped as noise when a candidate 1.5 times larger
  *     comes 0.8 to 1.25 mean RR after the previous QRS (the next beat where
@@ -39,17 +44,20 @@
  *   - search-back: when no QRS came within 1.2 times the mean of the last 8
  *     RR intervals (intervals shorter than 0.6 times the mean left out, unless
  *     four come in a row, so that noise taken for beats cannot bring the
- *     search-back forward), the largest candidate held since the last QRS that is
- *     above 0.3 times the threshold (and no T wave) becomes a QRS (SPK
- *     weight 1/4).  When there is none and the last QRS is more than 3 s
+ *     search-back forward), the largest candidate held since the last QRS
+ *     that is above 0.3 times the threshold and above 1.5 times NPK (in
+ *     noise the first bound alone falls below the noise peaks' level, and
+ *     the search-back took noise for beats), and no T wave, becomes a QRS
+ *     (SPK weight 1/4).  When there is none and the last QRS is more than 3 s
  *     back, SPK and NPK are halved: the detector recovers from a drop in
  *     amplitude without taking noise in ordinary pauses;
  *   - the R peak of each QRS is reported (strictly increasing).
  *
  * The constants were chosen on the MIT-BIH records of the DS1 half (101 106
  * 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220
- * 223 230) and on the same records with electrode-motion noise added
- * (test/tools/qrs_eval.c --noise), never on the Noise Stress Test Database.
+ * 223 230) and on the same records with electrode-motion and muscle noise
+ * added (test/tools/qrs_eval.c --noise), never on the Noise Stress Test
+ * Database's records; the absolute floor also on synthetic white noise.
  *
  * Everything is a function of the samples and their absolute positions only,
  * so that any chunking gives the same beats.  The memory is one block of
@@ -79,12 +87,15 @@
 #define TH_COEF			0.2
 #define SEARCHBACK_RR	1.2
 #define SEARCHBACK_TH	0.3
+#define SEARCHBACK_NPK	1.5		/* ... and above this (x NPK) */
+#define FLOOR_MV		0.04	/* least RMS of the 10 ms difference over the
+								 * 100 ms window for a QRS, mV */
 #define LEVEL_WEIGHT	0.125
 #define LEVEL_WEIGHT_SB 0.25
 #define RECOVER_S		3.0
 #define RR_SHORT		0.6		/* RR intervals below this (x mean) are not averaged ... */
 #define RR_SHORT_RUN	4		/* ... unless this many come in a row */
-#define HOLD_PREM		0.7		/* a QRS this early (x mean RR) ... */
+#define HOLD_PREM		0.8		/* a QRS this early (x mean RR) ... */
 #define HOLD_STRONG		0.5		/* ... and weaker than this (x SPK) is held */
 #define HOLD_RATIO		1.5		/* it is noise if a candidate this much larger ... */
 #define HOLD_FIT_LO		0.8		/* ... comes between these times after the */
@@ -116,6 +127,7 @@ typedef struct candidate
 	double		value;			/* envelope value */
 	double		slope;			/* largest |difference| in the QRS window */
 	int64_t		r;				/* R peak */
+	int			faint;			/* below the absolute floor: never a QRS */
 } candidate;
 
 struct qrs_detector
@@ -135,6 +147,7 @@ struct qrs_detector
 				refine_post;
 	int64_t		bp_delay;
 	int64_t		smooth_delay;
+	double		floor;			/* envelope value of FLOOR_MV */
 
 	biquad		hp,
 				lp1,
@@ -278,6 +291,7 @@ qrs_detector_new(double fs, ecg_status *st)
 	d->refine_post = seconds_to_samples(REFINE_POST_S, fs, 0);
 	d->bp_delay = seconds_to_samples(BP_DELAY_S, fs, 0);
 	d->smooth_delay = seconds_to_samples(SMOOTH_DELAY_S, fs, 0);
+	d->floor = FLOOR_MV * FLOOR_MV * (double) d->mwi;
 	while (ring < (size_t) (RING_S * fs) + 8)
 		ring <<= 1;
 	mwi = (size_t) d->mwi;
@@ -454,7 +468,7 @@ accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, voi
 static int
 decide(qrs_detector *d, const candidate *c, qrs_beat_fn emit, void *arg, ecg_status *st)
 {
-	if (c->value > threshold(d) && !is_twave(d, c))
+	if (c->value > threshold(d) && !is_twave(d, c) && !c->faint)
 	{
 		/* early and weak: wait for the next candidates (resolve_held) */
 		if (d->have_last && c->pos - d->last_qrs < HOLD_PREM * d->rr_mean &&
@@ -538,7 +552,7 @@ resolve_held(qrs_detector *d, qrs_beat_fn emit, void *arg, ecg_status *st)
 static int
 search_back(qrs_detector *d, int64_t horizon, qrs_beat_fn emit, void *arg, ecg_status *st)
 {
-	double		th = SEARCHBACK_TH * threshold(d);
+	double		th = fmax(SEARCHBACK_TH * threshold(d), SEARCHBACK_NPK * d->npk);
 	size_t		best = SIZE_MAX,
 				stale = 0;
 
@@ -551,7 +565,7 @@ search_back(qrs_detector *d, int64_t horizon, qrs_beat_fn emit, void *arg, ecg_s
 	{
 		candidate  *c = list_at(d, i);
 
-		if (c->value > th && !is_twave(d, c) &&
+		if (c->value > th && !is_twave(d, c) && !c->faint &&
 			(best == SIZE_MAX || c->value > list_at(d, best)->value))
 			best = i;
 	}
@@ -665,6 +679,7 @@ static int
 confirmed(qrs_detector *d, candidate *c, qrs_beat_fn emit, void *arg, ecg_status *st)
 {
 	measure(d, c);
+	c->faint = c->value < d->floor;
 	if (d->learning)
 	{
 		list_push(d, c);
