@@ -127,7 +127,6 @@ typedef struct candidate
 	double		value;			/* envelope value */
 	double		slope;			/* largest |difference| in the QRS window */
 	int64_t		r;				/* R peak */
-	int			faint;			/* below the absolute floor: never a QRS */
 } candidate;
 
 struct qrs_detector
@@ -408,6 +407,13 @@ threshold(const qrs_detector *d)
 	return d->npk + TH_COEF * (d->spk - d->npk);
 }
 
+/* Below the absolute floor: never a QRS. */
+static int
+faint(const qrs_detector *d, const candidate *c)
+{
+	return c->value < d->floor;
+}
+
 static int
 is_twave(const qrs_detector *d, const candidate *c)
 {
@@ -468,7 +474,7 @@ accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, voi
 static int
 decide(qrs_detector *d, const candidate *c, qrs_beat_fn emit, void *arg, ecg_status *st)
 {
-	if (c->value > threshold(d) && !is_twave(d, c) && !c->faint)
+	if (c->value > threshold(d) && !is_twave(d, c) && !faint(d, c))
 	{
 		/* early and weak: wait for the next candidates (resolve_held) */
 		if (d->have_last && c->pos - d->last_qrs < HOLD_PREM * d->rr_mean &&
@@ -565,7 +571,7 @@ search_back(qrs_detector *d, int64_t horizon, qrs_beat_fn emit, void *arg, ecg_s
 	{
 		candidate  *c = list_at(d, i);
 
-		if (c->value > th && !is_twave(d, c) && !c->faint &&
+		if (c->value > th && !is_twave(d, c) && !faint(d, c) &&
 			(best == SIZE_MAX || c->value > list_at(d, best)->value))
 			best = i;
 	}
@@ -679,7 +685,6 @@ static int
 confirmed(qrs_detector *d, candidate *c, qrs_beat_fn emit, void *arg, ecg_status *st)
 {
 	measure(d, c);
-	c->faint = c->value < d->floor;
 	if (d->learning)
 	{
 		list_push(d, c);
