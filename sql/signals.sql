@@ -42,6 +42,17 @@ FROM unnest(ecg_detect_qrs((SELECT array_agg(sg_ecg(i, 360, 0.8) ORDER BY i)
                             FROM generate_series(0::bigint, 21599) i), 360)) WITH ORDINALITY AS d(p, k);
 SELECT ecg_detect_qrs(NULL, 360) IS NULL AS strict_null, ecg_detect_qrs('{1,2,3}', NULL) IS NULL AS strict_null_fs;
 SELECT ecg_detect_qrs(array_fill(0::real, ARRAY[3600]), 360) AS flat_line;
+-- constant offsets give no beats at any rate (the filters' rounding residue once made one at
+-- sample 0 here), nor does a minute of faint white noise (0.05 mV, under the detector's floor)
+SELECT ecg_detect_qrs(array_fill(0.5::real, ARRAY[3600]), 360) AS offset_360,
+       ecg_detect_qrs(array_fill(0.1::real, ARRAY[3600]), 360) AS offset_small,
+       ecg_detect_qrs(array_fill(1.5::real, ARRAY[2500]), 250) AS offset_250,
+       ecg_detect_qrs(array_fill(-3.7::real, ARRAY[1000]), 100) AS offset_100,
+       ecg_detect_qrs(array_fill(2.0::real, ARRAY[10000]), 1000) AS offset_1000;
+SELECT setseed(0.42) IS NOT NULL AS seeded;
+SELECT cardinality(ecg_detect_qrs(array_agg((0.05 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))::real),
+                                  360)) AS beats_in_faint_noise
+FROM generate_series(1, 21600);
 -- bad input: rates outside 100..1000 Hz, NaN/Inf rate, NaN and NULL samples, empty and 2-D arrays
 SELECT regress_error($$SELECT ecg_detect_qrs('{1,2,3}', 0)$$);
 SELECT regress_error($$SELECT ecg_detect_qrs('{1,2,3}', -360)$$);
