@@ -185,7 +185,7 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 						   plans[0].header.n_signals > 1 ? plans[0].header.signals[1].description : ""),
 				 errhint("Lead names are the signal descriptions in the .hea files, e.g. 'MLII' or 'V5'.")));
 
-	writer = beat_table_create(target, BEAT_TABLE_PLAIN);
+	writer = beat_table_create(target, BEAT_TABLE_PLAIN, true);
 	record_context = AllocSetContextCreate(CurrentMemoryContext, "ecgdl record",
 										   ALLOCSET_DEFAULT_SIZES);
 	for (int r = 0; r < n_records; r++)
@@ -230,7 +230,7 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 			const beat *bt = &set.beats[b];
 
 			beat_table_add(writer, next_id++, plan->name, bt->sample, bt->symbol, bt->label,
-						   bt->signal, BEAT_LENGTH);
+						   bt->signal, BEAT_LENGTH, bt->rr);
 		}
 		initStringInfo(&drops);
 		for (int reason = 0; reason < BEAT_DROP_N_REASONS; reason++)
@@ -275,7 +275,7 @@ add_csv_line(BeatTableWriter *writer, const char *line, size_t len, int64 id, co
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("%s: %s", where, st.message),
 				 st.detail[0] ? errdetail("%s", st.detail) : 0));
-	beat_table_add(writer, id, NULL, -1, NULL, label, samples, HEARTBEAT_CSV_SAMPLES);
+	beat_table_add(writer, id, NULL, -1, NULL, label, samples, HEARTBEAT_CSV_SAMPLES, NULL);
 }
 
 Datum
@@ -299,7 +299,7 @@ ecg_import_csv(PG_FUNCTION_ARGS)
 	ecgdl_new_table_name(target);
 	buf = ecgdl_read_server_file(path, &len, false);
 
-	writer = beat_table_create(target, BEAT_TABLE_PLAIN);
+	writer = beat_table_create(target, BEAT_TABLE_PLAIN, false);
 	heartbeat_csv_reader_init(&reader, buf, len);
 	while (heartbeat_csv_next_line(&reader, &line, &line_len, &line_no))
 	{
@@ -390,7 +390,7 @@ ecg_import_csv_staged(PG_FUNCTION_ARGS)
 				 errdetail("It has type %s.", format_type_be(get_atttype(staging, line_no_attnum))),
 				 errhint("Use bigint, integer or smallint, or leave the column out.")));
 	ecgdl_new_table_name(target);
-	ss.writer = beat_table_create(target, BEAT_TABLE_PLAIN);
+	ss.writer = beat_table_create(target, BEAT_TABLE_PLAIN, false);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT line, %s FROM %s%s",
