@@ -81,6 +81,10 @@ List	   *ecgdl_record_names(const char *directory, ArrayType *records_arg);
 /* Reads and parses <directory>/<name>.hea; errors name the record. */
 void		ecgdl_read_wfdb_header(const char *directory, const char *name,
 								   struct wfdb_header *out);
+/* Errors (22023) unless `lead` is a valid lead preference (lead_choice.h). */
+void		ecgdl_check_lead_preference(const char *lead);
+/* The signal of a header the lead preference picks, or -1 when none. */
+int			ecgdl_wfdb_choose_lead(const struct wfdb_header *h, const char *lead);
 /* The bytes of a lead's signal file, after checking its name is plain. */
 char	   *ecgdl_read_signal_file(const char *directory, const char *record,
 								   const struct wfdb_signal_spec *spec, size_t *len);
@@ -111,8 +115,9 @@ void		signal_table_check_layout(Oid relid, const char *role);
 /* Every (record, lead) of a signal table, ordered by record and lead (C
  * collation); errors on NULL names and on an empty table. */
 List	   *signal_table_streams(Oid relid, const char *role);
-/* One stream per record: the lead named `lead`, else the record's first lead
- * by name (with a NOTICE). */
+/* One stream per record: its best-ranked lead by the preference `lead`
+ * ('auto' or a list of names, lead_choice.h), else its first lead by name
+ * (with a NOTICE naming the lead taken). */
 List	   *signal_streams_pick_lead(List *streams, const char *lead);
 /* Streams every chunk of the given streams in start_sample order, checking
  * continuity (errors name role, record, lead and sample). */

@@ -18,6 +18,7 @@
 #include "beats.h"
 #include "ecgdl.h"
 #include "heartbeat_csv.h"
+#include "lead_choice.h"
 #include "wfdb.h"
 
 PG_FUNCTION_INFO_V1(ecg_import_wfdb);
@@ -87,6 +88,27 @@ ecgdl_record_names(const char *directory, ArrayType *records_arg)
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("no records to import from \"%s\"", directory)));
 	return names;
+}
+
+void
+ecgdl_check_lead_preference(const char *lead)
+{
+	if (!lead_preference_valid(lead))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid lead \"%s\"", lead),
+				 errdetail("A lead is 'auto' or a comma-separated list of lead names, none empty."),
+				 errhint("For example 'MLII' or 'MLII, V5'; 'auto' tries %s.", LEAD_AUTO_PREFERENCE)));
+}
+
+int
+ecgdl_wfdb_choose_lead(const wfdb_header *h, const char *lead)
+{
+	const char **names = palloc(sizeof(char *) * Max(h->n_signals, 1));
+
+	for (int i = 0; i < h->n_signals; i++)
+		names[i] = h->signals[i].description;
+	return lead_choose(lead, names, h->n_signals);
 }
 
 typedef struct RecordPlan
@@ -163,6 +185,8 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 	n_records = list_length(names);
 	plans = palloc0(sizeof(RecordPlan) * n_records);
 
+	ecgdl_check_lead_preference(lead);
+
 	/* headers first: a missing record or lead fails before any heavy work */
 	foreach(lc, names)
 	{
@@ -170,14 +194,17 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 
 		plan->name = lfirst(lc);
 		ecgdl_read_wfdb_header(directory, plan->name, &plan->header);
-		plan->signal = wfdb_header_find_signal(&plan->header, lead);
+		plan->signal = ecgdl_wfdb_choose_lead(&plan->header, lead);
 		if (plan->signal >= 0)
 			n_with_lead++;
 		CHECK_FOR_INTERRUPTS();
 	}
-	if (n_with_lead == 0)
+	/* 'auto' always finds a lead (a record's first signal at worst); a named
+	 * lead no record has is a mistake */
+	if (n_with_lead == 0 && !lead_preference_is_auto(lead))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 strchr(lead, ',') ? errmsg("no record has any of the leads \"%s\"", lead) :
 				 errmsg("no record has a lead named \"%s\"", lead),
 				 errdetail("Record \"%s\" has %s%s%s.", plans[0].name,
 						   plans[0].header.signals[0].description,
@@ -209,8 +236,14 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 			plan->signal = 0;
 			ereport(NOTICE,
 					(errmsg("record %s has no lead %s; using its first signal, %s",
-							plan->name, lead, plan->header.signals[0].description)));
+							plan->name, lead_preference_is_auto(lead) ? LEAD_AUTO_PREFERENCE : lead,
+							plan->header.signals[0].description)));
 		}
+		else if (lead_rank(lead, plan->header.signals[plan->signal].description) > 0)
+			ereport(NOTICE,
+					(errmsg("record %s: using lead %s, the first of %s it has",
+							plan->name, plan->header.signals[plan->signal].description,
+							lead_preference_is_auto(lead) ? LEAD_AUTO_PREFERENCE : lead)));
 		spec = &plan->header.signals[plan->signal];
 		dat = ecgdl_read_signal_file(directory, plan->name, spec, &dat_len);
 		atr_path = ecgdl_join_path(directory, psprintf("%s.atr", plan->name));
