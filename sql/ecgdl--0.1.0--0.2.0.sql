@@ -456,3 +456,80 @@ AS 'MODULE_PATHNAME', 'ecg_beats_from_signals'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 COMMENT ON FUNCTION ecg_beats_from_signals(regclass, regclass, text, text) IS
 'Cuts beats from a signal table at the positions of an annotation table (reference: labelled; detected: label NULL) by the method of ecg_import_wfdb into a new beat table (plus fs and R-R features); lead: ''auto'' or a list of preferred leads; returns the number of beats';
+
+-- EC57 reporting.  ecg_evaluate keeps its 0.1.0 signature and result (a
+-- return type cannot change); ecg_evaluate_ec57 reports per record and gross
+-- as EC57 does and stores the evaluation like ecg_evaluate plus the
+-- per-record confusion matrices (NULL for ecg_evaluate's rows).
+ALTER TABLE ecgdl.evaluations ADD COLUMN per_record jsonb;
+COMMENT ON COLUMN ecgdl.evaluations.per_record IS
+'ecg_evaluate_ec57 only: the confusion matrix of every record, {"record": [[N row], [S row], ...]} (rows: true class, columns: predicted, N S V F Q)';
+
+CREATE FUNCTION ecgdl.ec57_figures(confusion bigint[])
+RETURNS TABLE (class text, tp bigint, fn bigint, fp bigint, tn bigint,
+               se float8, ppv float8, fpr float8, f1 float8)
+AS 'MODULE_PATHNAME', 'ecg_ec57_figures'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ecgdl.ec57_figures(bigint[]) IS
+'EC57 figures of a 5 x 5 confusion matrix (N S V F Q; Q left out): per class N, S, V, F TP, FN, FP, TN, Se, +P, FPR, F1, then "macro" (mean F1 of N, S, V, F)';
+
+CREATE FUNCTION ecg_evaluate_ec57(model text, test regclass, by_record boolean DEFAULT true)
+RETURNS TABLE (record text, class text, tp bigint, fn bigint, fp bigint, tn bigint,
+               se float8, ppv float8, fpr float8, f1 float8)
+AS 'MODULE_PATHNAME', 'ecg_evaluate_ec57'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION ecg_evaluate_ec57(text, regclass, boolean) IS
+'EC57 report of a model on a labelled beat table: per record (by_record) and "gross", per class N, S, V, F TP, FN, FP, TN, Se, +P, FPR, F1, and "macro" F1 (Q left out); stored in ecgdl.evaluations with the per-record matrices';
+
+-- The latest evaluation of every model and test table, as EC57 and the
+-- inter-patient literature report it (gross, Q left out).
+CREATE VIEW ecgdl.report_ec57 AS
+SELECT DISTINCT ON (e.model_id, e.test_table)
+       e.model_name AS model, e.test_table,
+       (SELECT pg_catalog.sum(f.tp OPERATOR(pg_catalog.+) f.fn) FROM ecgdl.ec57_figures(e.confusion) f)::bigint AS beats,
+       (e.confusion[5][1] OPERATOR(pg_catalog.+) e.confusion[5][2] OPERATOR(pg_catalog.+) e.confusion[5][3]
+        OPERATOR(pg_catalog.+) e.confusion[5][4] OPERATOR(pg_catalog.+) e.confusion[5][5]) AS q_beats_left_out,
+       g.se_n, g.ppv_n, g.fpr_n, g.f1_n, g.se_s, g.ppv_s, g.fpr_s, g.f1_s,
+       g.se_v, g.ppv_v, g.fpr_v, g.f1_v, g.se_f, g.ppv_f, g.fpr_f, g.f1_f, g.macro_f1,
+       e.per_record IS NOT NULL AS per_record, e.evaluated_at
+FROM ecgdl.evaluations e
+CROSS JOIN LATERAL (
+    SELECT pg_catalog.round(pg_catalog.max(f.se) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'N')::numeric, 4) AS se_n,
+           pg_catalog.round(pg_catalog.max(f.ppv) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'N')::numeric, 4) AS ppv_n,
+           pg_catalog.round(pg_catalog.max(f.fpr) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'N')::numeric, 4) AS fpr_n,
+           pg_catalog.round(pg_catalog.max(f.f1) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'N')::numeric, 4) AS f1_n,
+           pg_catalog.round(pg_catalog.max(f.se) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'S')::numeric, 4) AS se_s,
+           pg_catalog.round(pg_catalog.max(f.ppv) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'S')::numeric, 4) AS ppv_s,
+           pg_catalog.round(pg_catalog.max(f.fpr) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'S')::numeric, 4) AS fpr_s,
+           pg_catalog.round(pg_catalog.max(f.f1) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'S')::numeric, 4) AS f1_s,
+           pg_catalog.round(pg_catalog.max(f.se) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'V')::numeric, 4) AS se_v,
+           pg_catalog.round(pg_catalog.max(f.ppv) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'V')::numeric, 4) AS ppv_v,
+           pg_catalog.round(pg_catalog.max(f.fpr) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'V')::numeric, 4) AS fpr_v,
+           pg_catalog.round(pg_catalog.max(f.f1) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'V')::numeric, 4) AS f1_v,
+           pg_catalog.round(pg_catalog.max(f.se) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'F')::numeric, 4) AS se_f,
+           pg_catalog.round(pg_catalog.max(f.ppv) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'F')::numeric, 4) AS ppv_f,
+           pg_catalog.round(pg_catalog.max(f.fpr) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'F')::numeric, 4) AS fpr_f,
+           pg_catalog.round(pg_catalog.max(f.f1) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'F')::numeric, 4) AS f1_f,
+           pg_catalog.round(pg_catalog.max(f.f1) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'macro')::numeric, 4) AS macro_f1
+    FROM ecgdl.ec57_figures(e.confusion) f) g
+ORDER BY e.model_id, e.test_table, e.evaluated_at DESC, e.id DESC;
+COMMENT ON VIEW ecgdl.report_ec57 IS
+'The latest evaluation of every model on every test table as EC57 reports it: gross Se, +P, FPR, F1 of N, S, V, F and their macro F1 (Q left out)';
+
+-- Per record, from the latest evaluation that has per-record matrices
+-- (ecg_evaluate_ec57) of every model and test table.
+CREATE VIEW ecgdl.report_ec57_records AS
+SELECT l.model_name AS model, l.test_table, r.record, f.class,
+       f.tp OPERATOR(pg_catalog.+) f.fn AS beats, f.tp, f.fn, f.fp,
+       pg_catalog.round(f.se::numeric, 4) AS se, pg_catalog.round(f.ppv::numeric, 4) AS ppv,
+       pg_catalog.round(f.fpr::numeric, 4) AS fpr, pg_catalog.round(f.f1::numeric, 4) AS f1,
+       l.evaluated_at
+FROM (SELECT DISTINCT ON (e.model_id, e.test_table) e.*
+      FROM ecgdl.evaluations e WHERE e.per_record IS NOT NULL
+      ORDER BY e.model_id, e.test_table, e.evaluated_at DESC, e.id DESC) l
+CROSS JOIN LATERAL pg_catalog.jsonb_each(l.per_record) r(record, matrix)
+CROSS JOIN LATERAL ecgdl.ec57_figures(pg_catalog.translate(r.matrix::pg_catalog.text, '[]', '{}')::bigint[]) f
+WHERE f.class OPERATOR(pg_catalog.<>) 'macro';
+COMMENT ON VIEW ecgdl.report_ec57_records IS
+'Per record of the latest ecg_evaluate_ec57 run of every model and test table: TP, FN, FP, Se, +P, FPR, F1 of N, S, V, F';
+GRANT SELECT ON ecgdl.report_ec57, ecgdl.report_ec57_records TO PUBLIC;
