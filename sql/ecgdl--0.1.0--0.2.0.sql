@@ -538,8 +538,8 @@ GRANT SELECT ON ecgdl.report_ec57, ecgdl.report_ec57_records TO PUBLIC;
 -- on both sides): the records, shuffled by the seed (md5 of seed and name),
 -- each go to the fold with the fewest beats so far (the first on ties).
 -- For fold k the model <prefix>_fold<k> is trained on the other folds'
--- records, minus validation records drawn from them (shuffled by the seed,
--- taken until they hold validation_fraction of the beats; at least one
+-- records, minus validation records drawn from them (shuffled by the seed
+-- and the fold, taken until they hold validation_fraction of the beats; at least one
 -- record, and at least one left to train on), and evaluated on fold k's
 -- records with ecg_evaluate_ec57.  Tables <prefix>_fold<k>_train, _val and
 -- _test; all dropped with the models afterwards unless keep.  As ecg_study:
@@ -669,10 +669,11 @@ BEGIN
                 HINT = 'Use fewer folds, or a source with more records.';
         END IF;
         -- validation records: the training records shuffled again by the seed
+        -- and the fold
         val_recs := '{}';
         val_beats := 0;
         FOR r IN SELECT u.r FROM pg_catalog.unnest(train_recs) u(r)
-                 ORDER BY pg_catalog.md5(pg_catalog.format('%s:val:%s', seed, u.r)), u.r LOOP
+                 ORDER BY pg_catalog.md5(pg_catalog.format('%s:val%s:%s', seed, k, u.r)), u.r LOOP
             EXIT WHEN pg_catalog.cardinality(val_recs) OPERATOR(pg_catalog.>) 0
                  AND val_beats OPERATOR(pg_catalog.>=) (validation_fraction OPERATOR(pg_catalog.*) total_beats);
             EXIT WHEN pg_catalog.cardinality(val_recs) OPERATOR(pg_catalog.=)
