@@ -4,7 +4,9 @@
 #   make && make install      build and install the extension
 #   make unit                 build and run the core's C unit tests (no server)
 #   make installcheck         pg_regress suite against a running server
-#   OPTFLAGS=""               build without -march=native (portable binaries)
+#   OPTFLAGS=""               build without -march=native (portable binaries; the
+#                             hot kernels still pick AVX2 / AVX-512 at run time)
+#   WERROR=1                  warnings are errors (CI)
 
 EXTENSION   = ecgdl
 EXTVERSION  = 0.2.0
@@ -23,13 +25,21 @@ REGRESS     = setup import_csv import_wfdb split oversample train classify study
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 OPTFLAGS   ?= -march=native
+WERROR     ?=
+werror_flag = $(if $(filter 1 yes true,$(WERROR)),-Werror)
+
+# The core's flags: the SAME in the server library and in the standalone builds
+# (unit tests, tools), so the unit tests check the numerics the server runs.
+CORE_CFLAGS ?= -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -g -Wall -Wextra $(OPTFLAGS)
+override CORE_CFLAGS += $(werror_flag)
+
 PG_CPPFLAGS = -I$(srcdir)/src/core
 # -Wextra: the two warnings switched off here fire inside PostgreSQL's own
 # headers (unused parameters of inline functions, a sign comparison in
 # utils/array.h); the core is also built on its own (make unit) with the full
 # -Wall -Wextra.
 PG_CFLAGS   = -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
-              -Wno-declaration-after-statement $(OPTFLAGS)
+              -Wno-declaration-after-statement $(OPTFLAGS) $(werror_flag)
 # no LLVM bitcode for JIT inlining: the numerics are not SQL operators
 override with_llvm = no
 SHLIB_LINK  = -lopenblas -lm -lpthread
@@ -40,10 +50,14 @@ PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# the core's objects in the library: CORE_CFLAGS (plus position-independent
+# code), not the server's CFLAGS; no PostgreSQL headers on their path
+$(CORE_SRCS:.c=.o): override CFLAGS = $(CORE_CFLAGS) $(CFLAGS_SL)
+$(CORE_SRCS:.c=.o): override CPPFLAGS = -I$(srcdir)/src/core
+
 # ---------------------------------------------------------------------------
 # The pure C core, built on its own (no PostgreSQL headers on the path).
 CORE_CC     ?= $(CC)
-CORE_CFLAGS ?= -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -g -Wall -Wextra $(OPTFLAGS)
 CORE_LIBS    = -lopenblas -lm -lpthread
 CORE_OBJS    = $(patsubst src/core/%.c,build/core/%.o,$(CORE_SRCS))
 UNIT_BINS    = $(patsubst test/core/%.c,build/unit/%,$(sort $(wildcard test/core/test_*.c)))

@@ -120,7 +120,12 @@ static void
 current_read_point(ReadPoint *rp)
 {
 	rp->valid = ActiveSnapshotSet();
+#if PG_VERSION_NUM >= 170000
+	/* PostgreSQL 17 moved the local transaction id into PGPROC.vxid */
+	rp->lxid = MyProc->vxid.lxid;
+#else
 	rp->lxid = MyProc->lxid;
+#endif
 	rp->statement = GetCurrentStatementStartTimestamp();
 	rp->subxact = GetCurrentSubTransactionId();
 	rp->user = GetUserId();
