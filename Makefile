@@ -75,6 +75,43 @@ build/tools/%: test/tools/%.c $(CORE_OBJS)
 	@mkdir -p $(dir $@)
 	$(CORE_CC) $(CORE_CFLAGS) -Isrc/core -o $@ $< $(CORE_OBJS) $(CORE_LIBS)
 
+# The same core built portable (OPTFLAGS="", as the Debian package builds it:
+# the kernels pick their AVX2 / AVX-512 version at run time) and built for
+# x86-64-v3 (AVX2 + FMA: what the portable build runs on a CPU without
+# AVX-512), and a check that both compute this build's bits: training and
+# inference fingerprints of the built-in models (test/tools/kernel_fingerprint.c).
+KERNEL_VARIANTS = portable x86-64-v3
+build/variant/portable/%: OPTFLAGS =
+build/variant/x86-64-v3/%: OPTFLAGS = -march=x86-64-v3
+define variant_rules
+build/variant/$(1)/core/%.o: src/core/%.c $$(wildcard src/core/*.h)
+	@mkdir -p $$(dir $$@)
+	$$(CORE_CC) $$(CORE_CFLAGS) -Isrc/core -c -o $$@ $$<
+build/variant/$(1)/tools/%: test/tools/%.c $$(patsubst src/core/%.c,build/variant/$(1)/core/%.o,$$(CORE_SRCS))
+	@mkdir -p $$(dir $$@)
+	$$(CORE_CC) $$(CORE_CFLAGS) -Isrc/core -o $$@ $$< $$(filter %.o,$$^) $$(CORE_LIBS)
+endef
+$(foreach v,$(KERNEL_VARIANTS),$(eval $(call variant_rules,$(v))))
+
+# prints "ok - ..." / "not ok - ..." per variant and model
+.PHONY: portable-check
+portable-check: build/tools/kernel_fingerprint $(KERNEL_VARIANTS:%=build/variant/%/tools/kernel_fingerprint)
+	@./build/tools/kernel_fingerprint >build/fingerprint.native || exit 1; \
+	 for v in $(KERNEL_VARIANTS); do \
+		./build/variant/$$v/tools/kernel_fingerprint >build/fingerprint.$$v || exit 1; \
+		./build/variant/$$v/tools/kernel_fingerprint --threads 1 >build/fingerprint.$$v.1 || exit 1; \
+		while read -r arch rest; do \
+			p=$$(grep "^$$arch " build/fingerprint.$$v | cut -d' ' -f2-); \
+			p1=$$(grep "^$$arch " build/fingerprint.$$v.1 | cut -d' ' -f2-); \
+			if [ "$$rest" = "$$p" ] && [ "$$p" = "$$p1" ]; then \
+				echo "ok - $$v build computes the native build's bits: $$arch ($$rest)"; \
+			else \
+				echo "not ok - $$v build computes the native build's bits: $$arch"; \
+				echo "  native [$$rest] $$v [$$p] $$v, 1 thread [$$p1]" >&2; \
+			fi; \
+		done <build/fingerprint.native; \
+	 done
+
 .PHONY: unit unit-build tools
 unit-build: $(UNIT_BINS)
 tools: $(TOOL_BINS)

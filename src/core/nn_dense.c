@@ -54,7 +54,7 @@ transpose_kernel(float *wt, const float *w, int in, int out)
 }
 
 /* y[r][o] = b[o] + x[r] . wt[o] for the part's rows */
-static void
+NN_KERNEL static void
 narrow_forward_part(void *p, int part)
 {
 	dense_args *a = p;
@@ -92,7 +92,7 @@ narrow_forward_part(void *p, int part)
 	}
 }
 
-static void
+NN_KERNEL static void
 bias_fill_part(void *p, int part)
 {
 	dense_args *a = p;
@@ -143,7 +143,7 @@ nn_dense_backward_workspace_bytes(int batch, int in, int out)
 }
 
 /* dx rows and this part's dw^T partial, narrow path */
-static void
+NN_KERNEL static void
 narrow_backward_part(void *p, int part)
 {
 	dense_args *a = p;
@@ -214,7 +214,7 @@ db_stride(const dense_args *a)
 	return nn_round_up(sizeof(float) * (size_t) a->out) / sizeof(float);
 }
 
-static void
+NN_KERNEL static void
 bias_grad_part(void *p, int part)
 {
 	dense_args *a = p;
