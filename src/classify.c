@@ -17,7 +17,6 @@
  */
 #include "postgres.h"
 
-#include <cblas.h>
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -382,7 +381,6 @@ predict_relation(CachedModel *entry, Oid relid, bool with_labels, batch_consumer
 	nn_pool    *volatile pool = NULL;
 	ecg_status	st;
 
-	openblas_set_num_threads(1);
 	PG_TRY();
 	{
 		pool = nn_pool_create(ecgdl_threads, &st);
