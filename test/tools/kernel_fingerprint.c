@@ -1,8 +1,9 @@
 /*
  * kernel_fingerprint - CRC-32 fingerprints of what the layer kernels compute,
- * to compare two builds of the core bit for bit (make portable-check: the
+ * to compare builds of the core bit for bit (make portable-check: the
  * -march=native build against the portable one, whose kernels pick their
- * AVX2 / AVX-512 version at run time).
+ * AVX2 / AVX-512 version at run time, and against an x86-64-v3 build; and
+ * the native build under each of several OPENBLAS_CORETYPE settings).
  *
  *   build/tools/kernel_fingerprint [--threads 2]
  *
