@@ -15,7 +15,6 @@
  * Equal lines mean equal bits (the kernels' results do not depend on the
  * thread count, so any --threads gives the same lines).
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,29 +23,10 @@
 #include "nn_model.h"
 #include "nn_threads.h"
 #include "nn_train.h"
-#include "rng.h"
+#include "synthetic_beats.h"
 
 #define TRAIN_ROWS 512
 #define TEST_ROWS 300
-
-/* beats with a class-dependent bump plus noise, as train_bench makes them */
-static void
-make_beats(float *beats, int *labels, int rows, uint64_t seed)
-{
-	rng_state	r;
-
-	rng_seed(&r, seed);
-	for (int i = 0; i < rows; i++)
-	{
-		int			cls = (int) rng_below(&r, 5);
-		double		centre = 25 + 35 * cls + 10 * (rng_uniform(&r) - 0.5);
-
-		labels[i] = cls;
-		for (int t = 0; t < NN_BEAT_LENGTH; t++)
-			beats[(size_t) i * NN_BEAT_LENGTH + t] =
-				(float) (exp(-(t - centre) * (t - centre) / 50.0) + 0.2 * rng_normal(&r));
-	}
-}
 
 static int
 fingerprint(const char *arch, nn_pool *pool, int threads)
@@ -62,8 +42,8 @@ fingerprint(const char *arch, nn_pool *pool, int threads)
 	nn_train_result res;
 	nn_dataset	train;
 
-	make_beats(train_beats, train_labels, TRAIN_ROWS, 7);
-	make_beats(test_beats, test_labels, TEST_ROWS, 8);
+	synthetic_beats(train_beats, train_labels, TRAIN_ROWS, 7);
+	synthetic_beats(test_beats, test_labels, TEST_ROWS, 8);
 	m = nn_model_create(arch, &st);
 	if (m == NULL)
 	{
