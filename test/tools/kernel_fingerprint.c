@@ -40,7 +40,7 @@ fingerprint(const char *arch, nn_pool *pool, int threads)
 	nn_model   *m;
 	nn_train_config c;
 	nn_train_result res;
-	nn_dataset	train;
+	nn_dataset	train = {0};
 
 	synthetic_beats(train_beats, train_labels, TRAIN_ROWS, 7);
 	synthetic_beats(test_beats, test_labels, TEST_ROWS, 8);
