@@ -4,7 +4,8 @@
 #      tree with Debian's PostgreSQL tooling (dpkg-buildpackage, debhelper's
 #      pgxs sequence, pg_buildext);
 #   2. checks its contents (the library, the control file, every SQL script,
-#      no JIT bitcode) and that it was built portable (no -march=native);
+#      no JIT bitcode), that it was built portable (no -march=native) and
+#      that its kernels are chosen at run time (ifunc relocations);
 #   3. installs it with `apt-get install ./<deb>` into the system PostgreSQL 15;
 #   4. starts a throwaway cluster of that server, runs CREATE EXTENSION ecgdl
 #      and a smoke query (trains a tiny model on synthetic beats, classifies);
@@ -106,6 +107,11 @@ check "the package holds the library, the control file and every SQL script" "" 
 check "the package holds no JIT bitcode" "0" "$(grep -c bitcode <<<"$contents")"
 check "the package is built portable (no -march=native in the build)" "0" \
 	"$(grep -c -- '-march=native' "$work/build.log")"
+# the kernels' AVX-512 / AVX2 / baseline versions are chosen by ifunc
+# resolvers when the library is loaded: IRELATIVE relocations
+dpkg-deb -x "$deb" "$work/unpacked"
+check "the library chooses its kernels at run time (ifunc relocations)" "yes" \
+	"$(readelf -W -r "$work/unpacked/usr/lib/postgresql/15/lib/ecgdl.so" | grep -q R_X86_64_IRELATIVE && echo yes)"
 check "the package depends on PostgreSQL 15 and OpenBLAS" "yes" \
 	"$(dpkg-deb -f "$deb" Depends | grep -q 'postgresql-15' && dpkg-deb -f "$deb" Depends | grep -q 'openblas' && echo yes)"
 
