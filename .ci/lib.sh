@@ -11,6 +11,11 @@ export PATH="$PG_BIN:$PATH"
 
 log() { printf '== %s\n' "$*" >&2; }
 
+# In CI (CI=true, as CI services set it) every compiler warning is an error.
+if [ "${CI:-}" = true ]; then
+	export WERROR=1
+fi
+
 # Debian packages each command needs; extra ones are passed as arguments.
 ecgdl_install_packages() {
 	local wanted=(postgresql-15 postgresql-server-dev-15 libopenblas-dev make gcc "$@")

@@ -17,7 +17,6 @@
  */
 #include "postgres.h"
 
-#include <cblas.h>
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -120,7 +119,12 @@ static void
 current_read_point(ReadPoint *rp)
 {
 	rp->valid = ActiveSnapshotSet();
+#if PG_VERSION_NUM >= 170000
+	/* PostgreSQL 17 moved the local transaction id into PGPROC.vxid */
+	rp->lxid = MyProc->vxid.lxid;
+#else
 	rp->lxid = MyProc->lxid;
+#endif
 	rp->statement = GetCurrentStatementStartTimestamp();
 	rp->subxact = GetCurrentSubTransactionId();
 	rp->user = GetUserId();
@@ -377,7 +381,6 @@ predict_relation(CachedModel *entry, Oid relid, bool with_labels, batch_consumer
 	nn_pool    *volatile pool = NULL;
 	ecg_status	st;
 
-	openblas_set_num_threads(1);
 	PG_TRY();
 	{
 		pool = nn_pool_create(ecgdl_threads, &st);

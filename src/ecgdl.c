@@ -3,7 +3,7 @@
  */
 #include "postgres.h"
 
-#include <cblas.h>
+#include "ecg_blas.h"
 #include <limits.h>
 
 #include "fmgr.h"
@@ -53,12 +53,6 @@ core_check_interrupts(void)
 }
 
 static void
-assign_threads(int newval, void *extra)
-{
-	ecg_set_thread_count(newval);
-}
-
-static void
 assign_max_memory(int newval, void *extra)
 {
 	ecg_set_memory_limit((size_t) newval * 1024 * 1024);
@@ -87,7 +81,7 @@ _PG_init(void)
 							&ecgdl_threads,
 							2, 1, 64,
 							PGC_USERSET, 0,
-							NULL, assign_threads, NULL);
+							NULL, NULL, NULL);
 	/* the rows one ecg_oversample call writes: a bound on the disk a
 	 * mistyped strategy can fill, which only a superuser may raise (per
 	 * role with ALTER ROLE ... SET) */
@@ -101,8 +95,7 @@ _PG_init(void)
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ecgdl");
 	ecg_set_memory_limit((size_t) ecgdl_max_memory_mb * 1024 * 1024);
-	ecg_set_thread_count(ecgdl_threads);
-	/* the core runs its own worker threads (ecgdl.threads); OpenBLAS stays
-	 * single-threaded inside them */
-	openblas_set_num_threads(1);
+	/* the core runs its own pool of ecgdl.threads threads; OpenBLAS (only
+	 * the k-NN search calls it) stays single-threaded beside it */
+	ecg_blas_set_threads(1);
 }

@@ -10,6 +10,13 @@
 
 #include "postgres.h"
 
+/* InitMaterializedSRF, MarkGUCPrefixReserved and the snapshot's completion
+ * count need PostgreSQL 15; fields that later releases move are read under
+ * PG_VERSION_NUM guards where they are used (MyProc->lxid: classify.c). */
+#if PG_VERSION_NUM < 150000
+#error "ecgdl needs PostgreSQL 15 or later"
+#endif
+
 #include "access/tupdesc.h"
 #include "executor/spi.h"
 #include "fmgr.h"

@@ -12,7 +12,6 @@
  */
 #include "postgres.h"
 
-#include <cblas.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -24,6 +23,7 @@
 
 #include "ecgdl.h"
 #include "knn.h"
+#include "nn_threads.h"
 #include "oversample.h"
 #include "rr_features.h"
 
@@ -134,7 +134,8 @@ check_rows_to_generate(const BeatRows *rows, const oversample_params *params)
 /*
  * Runs the oversampler with ecgdl.max_memory less the rows already loaded as
  * its limit, so that rows and work areas together fit the setting; the k-NN
- * runs ecgdl.threads workers of its own (ecg_set_thread_count).
+ * runs on a pool of ecgdl.threads threads (the shared pool, nn_threads.h),
+ * destroyed on every way out.
  */
 static int
 run_within_limit(const BeatRows *rows, const oversample_params *params, oversample_result *result,
@@ -144,6 +145,7 @@ run_within_limit(const BeatRows *rows, const oversample_params *params, oversamp
 	size_t		loaded = (size_t) rows->n * (sizeof(float) * rows->signal_length +
 											 sizeof(int64) + sizeof(int));
 	volatile int status = -1;
+	nn_pool    *volatile pool = NULL;
 
 	if (limit != 0 && loaded >= limit)
 		return ecg_check_memory(loaded, "the loaded rows", st);
@@ -151,11 +153,17 @@ run_within_limit(const BeatRows *rows, const oversample_params *params, oversamp
 		ecg_set_memory_limit(limit - loaded);
 	PG_TRY();
 	{
+		pool = nn_pool_create(ecgdl_threads, st);
+		if (pool == NULL)
+			ecgdl_report_status(st, ERRCODE_INSUFFICIENT_RESOURCES, NULL);
+		nn_pool_set_shared(pool);
 		status = oversample_run(rows->signals, rows->labels, rows->n, rows->signal_length, params,
 								result, st);
 	}
 	PG_FINALLY();
 	{
+		nn_pool_set_shared(NULL);
+		nn_pool_destroy(pool);
 		ecg_set_memory_limit(limit);
 	}
 	PG_END_TRY();

@@ -4,7 +4,6 @@
  */
 #include "postgres.h"
 
-#include <cblas.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -242,8 +241,6 @@ train_on_pool(nn_model *model, const nn_dataset *train, const nn_dataset *valida
 	nn_pool    *volatile pool = NULL;
 	volatile int status = -1;
 
-	/* the layer kernels run on our pool; BLAS stays single-threaded inside it */
-	openblas_set_num_threads(1);
 	PG_TRY();
 	{
 		pool = nn_pool_create(ecgdl_threads, st);

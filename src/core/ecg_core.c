@@ -64,7 +64,6 @@ default_release(void *ptr, void *ctx)
 static ecg_allocator current_allocator = {default_alloc, default_resize, default_release, NULL};
 static size_t memory_limit_bytes = 0;
 static void (*interrupt_hook) (void) = NULL;
-static int	thread_count = 0;
 
 void
 ecg_set_allocator(const ecg_allocator *allocator)
@@ -175,14 +174,3 @@ ecg_check_interrupts(void)
 		interrupt_hook();
 }
 
-void
-ecg_set_thread_count(int n)
-{
-	thread_count = n < 0 ? 0 : n;
-}
-
-int
-ecg_thread_count(void)
-{
-	return thread_count;
-}

@@ -85,15 +85,6 @@ size_t		ecg_memory_limit(void);
  * naming `what`. */
 int			ecg_check_memory(size_t bytes, const char *what, ecg_status *st);
 
-/* Threads ---------------------------------------------------------------- */
-
-/* Worker threads the core's parallel code (k-NN) may use; 0 (the default)
- * means as many as OpenBLAS is set to use.  The server glue sets it from
- * ecgdl.threads and keeps OpenBLAS itself single-threaded, so that idle
- * OpenBLAS threads do not spin beside the core's workers. */
-void		ecg_set_thread_count(int n);
-int			ecg_thread_count(void);
-
 /* Interrupts ------------------------------------------------------------- */
 
 void		ecg_set_interrupt_hook(void (*hook) (void));

@@ -6,12 +6,12 @@
  */
 #include "knn.h"
 #include "knn_internal.h"
-#include "ecg_thread.h"
+#include "knn_tree.h"
+#include "ecg_blas.h"
 
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -110,37 +110,6 @@ heap_offer(candidate_heap *h, float d, int64_t ix)
 
 /* ---------------------------------------------------------------------- */
 
-double
-knn_exact_sqdist(const float *a, const float *b, int dim)
-{
-	double		sum = 0.0;
-
-	for (int j = 0; j < dim; j++)
-	{
-		double		diff = (double) a[j] - (double) b[j];
-
-		sum += diff * diff;
-	}
-	return sum;
-}
-
-void
-knn_sort_candidates(knn_candidate *c, int n)
-{
-	for (int i = 1; i < n; i++)
-	{
-		knn_candidate x = c[i];
-		int			j = i - 1;
-
-		while (j >= 0 && knn_candidate_before(x.dist, x.index, c[j].dist, c[j].index))
-		{
-			c[j + 1] = c[j];
-			j--;
-		}
-		c[j + 1] = x;
-	}
-}
-
 /*
  * The k nearest points of one query by an exact double scan over all points,
  * keeping the best k sorted in `best` (insertion into a sorted array; k is
@@ -212,14 +181,6 @@ typedef struct knn_worker
 	bool		finish;
 	int64_t		fallbacks;		/* result */
 } knn_worker;
-
-int
-knn_worker_count(void)
-{
-	int			t = ecg_thread_count() > 0 ? ecg_thread_count() : openblas_get_num_threads();
-
-	return t < 1 ? 1 : (t > KNN_MAX_THREADS ? KNN_MAX_THREADS : t);
-}
 
 size_t
 knn_brute_work_bytes(int64_t n_points, int dim, int k)
@@ -558,43 +519,24 @@ worker_run(void *arg)
 	return NULL;
 }
 
-/* See knn_internal.h. */
-void
-knn_run_parallel(void *(*fn) (void *), void **args, int n)
-{
-	pthread_t	threads[KNN_MAX_THREADS];
-	bool		started[KNN_MAX_THREADS] = {false};
-
-	/* workers start with every signal blocked (ecg_thread.h) */
-	for (int t = 1; t < n; t++)
-		started[t] = ecg_thread_start(&threads[t], fn, args[t]) == 0;
-	fn(args[0]);
-	for (int t = 1; t < n; t++)
-	{
-		if (started[t])
-			pthread_join(threads[t], NULL);
-		else
-			fn(args[t]);
-	}
-}
-
 /*
  * Runs the current jobs of workers[0..n).  With several workers, each GEMM
  * runs single-threaded; OpenBLAS gets its thread count back before
  * returning, so an interrupt thrown between rounds leaves it as it was.
  */
 static void
-run_workers(knn_worker *workers, int n, int blas_threads)
+run_workers(knn_worker *workers, int n)
 {
 	void	   *args[KNN_MAX_THREADS];
+	int			blas_threads = 0;
 
 	for (int t = 0; t < n; t++)
 		args[t] = &workers[t];
 	if (n > 1)
-		openblas_set_num_threads(1);
+		blas_threads = ecg_blas_set_threads(1);
 	knn_run_parallel(worker_run, args, n);
 	if (n > 1)
-		openblas_set_num_threads(blas_threads);
+		ecg_blas_set_threads(blas_threads);
 }
 
 int
@@ -607,7 +549,7 @@ knn_brute_search(const float *points, int64_t n_points,
 	knn_shared	sh;
 	knn_worker	workers[KNN_MAX_THREADS];
 	int			n_workers = 0;
-	int			blas_threads;
+	int			n_threads;
 	int64_t		group = 0;
 	int			rc = -1;
 
@@ -630,12 +572,12 @@ knn_brute_search(const float *points, int64_t n_points,
 	sh.points_c = ecg_alloc_array((size_t) n_points * (size_t) dim, sizeof(float));
 	sh.pnorm = ecg_alloc_array((size_t) n_points, sizeof(float));
 
-	/* one worker per BLAS thread, each running a single-threaded GEMM, but
-	 * no more than there are query blocks */
-	blas_threads = knn_worker_count();
+	/* one worker per thread of the pool, each running a single-threaded
+	 * GEMM, but no more than there are query blocks */
+	n_threads = knn_worker_count();
 	{
 		int64_t		blocks = (n_queries + KNN_QUERY_BLOCK - 1) / KNN_QUERY_BLOCK;
-		int			wanted = blas_threads < blocks ? blas_threads : (int) blocks;
+		int			wanted = n_threads < blocks ? n_threads : (int) blocks;
 
 		for (; n_workers < wanted; n_workers++)
 			if (alloc_worker(&workers[n_workers], &sh) != 0)
@@ -683,12 +625,12 @@ knn_brute_search(const float *points, int64_t n_points,
 				workers[t].p_begin = p0;
 				workers[t].p_end = n_points - p0 < KNN_POINTS_PER_ROUND ? n_points : p0 + KNN_POINTS_PER_ROUND;
 			}
-			run_workers(workers, active, blas_threads);
+			run_workers(workers, active);
 			ecg_check_interrupts();
 		}
 		for (int t = 0; t < active; t++)
 			workers[t].finish = true;
-		run_workers(workers, active, blas_threads);
+		run_workers(workers, active);
 		ecg_check_interrupts();
 	}
 	rc = 0;

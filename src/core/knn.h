@@ -52,11 +52,12 @@
  * To keep the float error small, the GEMM works on copies of the rows
  * centred on the points' mean (distances do not change under translation).
  *
- * Threads: T = openblas_get_num_threads() workers (at most KNN_MAX_THREADS).
+ * Threads: T = the threads of the shared pool (nn_pool_shared(), 1 without
+ * one; at most KNN_MAX_THREADS) run the workers, as task sets of that pool.
  * Brute force: at most one per query block; each worker owns a block of
  * queries and runs single-threaded GEMMs plus its own candidate selection
- * (OpenBLAS is set to one thread while workers run and restored after each
- * round).  Tree: workers take queries one at a time from a shared counter
+ * (OpenBLAS is set to one thread while workers run and restored to its
+ * previous count after each round, ecg_blas.h).  Tree: workers take queries one at a time from a shared counter
  * during rounds of about 10 ms.  Workers never allocate and never poll; the
  * calling thread calls ecg_check_interrupts() between rounds (every ~10
  * milliseconds) and while building the tree.

@@ -56,7 +56,7 @@
  * workers during a round of about 10 ms; the calling thread polls for
  * interrupts between rounds.  Workers neither allocate nor poll.
  */
-#include "knn_internal.h"
+#include "knn_tree.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -478,7 +478,7 @@ conv_carve(conv_args *a, void *workspace)
 
 /* Forward ------------------------------------------------------------------ */
 
-static void
+NN_KERNEL static void
 conv_forward_part(void *p, int part)
 {
 	conv_args  *a = p;
@@ -527,7 +527,7 @@ nn_conv1d_forward_residual(nn_pool *pool, float *y, const float *x, const float 
 
 /* Backward ------------------------------------------------------------------ */
 
-static void
+NN_KERNEL static void
 conv_backward_part(void *p, int part)
 {
 	conv_args  *a = p;
@@ -578,7 +578,7 @@ conv_backward_part(void *p, int part)
 	}
 }
 
-static void
+NN_KERNEL static void
 conv_reduce_part(void *p, int part)
 {
 	conv_args  *a = p;

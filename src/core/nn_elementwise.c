@@ -20,7 +20,7 @@ typedef struct ew_args
 
 /* ReLU ------------------------------------------------------------------------ */
 
-static void
+NN_KERNEL static void
 relu_forward_part(void *p, int part)
 {
 	ew_args    *e = p;
@@ -50,7 +50,7 @@ nn_relu_forward(nn_pool *pool, float *y, const float *x, size_t n)
 	nn_pool_run(pool, NN_PARTS, relu_forward_part, &e);
 }
 
-static void
+NN_KERNEL static void
 relu_backward_part(void *p, int part)
 {
 	ew_args    *e = p;
@@ -79,7 +79,7 @@ nn_relu_backward(nn_pool *pool, float *dx, const float *dy, const float *y, size
 
 /* Dropout --------------------------------------------------------------------- */
 
-static void
+NN_KERNEL static void
 dropout_forward_part(void *p, int part)
 {
 	ew_args    *e = p;
@@ -116,7 +116,7 @@ nn_dropout_forward_train(nn_pool *pool, float *y, const float *x, uint8_t *mask,
 	nn_pool_run(pool, NN_PARTS, dropout_forward_part, &e);
 }
 
-static void
+NN_KERNEL static void
 dropout_backward_part(void *p, int part)
 {
 	ew_args    *e = p;
@@ -152,7 +152,7 @@ nn_dropout_backward(nn_pool *pool, float *dx, const float *dy, const uint8_t *ma
 
 /* Residual add ------------------------------------------------------------------ */
 
-static void
+NN_KERNEL static void
 add_part(void *p, int part)
 {
 	ew_args    *e = p;

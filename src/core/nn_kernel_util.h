@@ -23,6 +23,25 @@
 #pragma GCC optimize("fp-contract=fast")
 #endif
 
+/*
+ * NN_KERNEL marks the kernels' task functions (those run by nn_pool_run).  A
+ * portable build (no AVX2 at compile time: OPTFLAGS="", as the Debian package
+ * is built) gives each three versions - x86-64-v4 (AVX-512), x86-64-v3 (AVX2
+ * and FMA) and the x86-64 baseline - and the dynamic loader picks the best the
+ * CPU has (an ifunc resolver reading CPUID).  `flatten` inlines every helper
+ * into each version, so the whole task runs with the chosen instructions.
+ * The 16-float vectors compute lane by lane whatever the register width, so
+ * the v4 and v3 versions give the bits of a -march=native build on any CPU
+ * with FMA (make portable-check); the baseline version, for CPUs without FMA,
+ * rounds a*b+c twice and may differ in the last bits.
+ * A build for a given CPU (-march=native, the default) needs no versions.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__)
+#define NN_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), flatten))
+#else
+#define NN_KERNEL
+#endif
+
 /* Workspace sub-buffers start at this alignment. */
 #define NN_WS_ALIGN 64
 

@@ -34,10 +34,9 @@
  *  split into NN_PARTS fixed parts (over the batch, or over element ranges),
  *  independent of the thread count, and partial sums are reduced in part
  *  order by the calling thread: results are bit-identical for ANY thread count
- *  and repeat exactly from run to run.  (Exception: dense layers with 16 or
- *  more outputs are one OpenBLAS sgemm issued by the calling thread; OpenBLAS
- *  threads it itself, splitting the output, never a sum, so its results do
- *  not depend on our pool either.)  Kernels do not call ecg_check_interrupts
+ *  and repeat exactly from run to run - and on every x86-64 CPU with FMA, as
+ *  no kernel calls a BLAS (whose kernels, and summation order, depend on the
+ *  CPU model).  Kernels do not call ecg_check_interrupts
  *  (one call takes milliseconds at batch 2048; the caller polls between
  *  layers or batches).
  *
@@ -69,8 +68,8 @@
 
 /*
  * y[batch][out] = x[batch][in] * w[in][out] + b[out]   (b may be NULL).
- * Narrow layers (out < 16, in*out <= 8192) use our own kernels with a 32 KB
- * transposed copy of w on the stack; wider ones OpenBLAS sgemm.
+ * Narrow layers (out < 16, in*out <= 8192) use kernels over a 32 KB
+ * transposed copy of w on the stack; wider ones a tiled product (nn_dense.c).
  */
 void		nn_dense_forward(nn_pool *pool, float *y, const float *x,
 							 const float *w, const float *b,

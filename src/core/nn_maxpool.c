@@ -53,7 +53,7 @@ backward_sample(float *restrict dx, const float *restrict dy, const uint8_t *res
 		memset(dx + (length - 1) * C, 0, sizeof(float) * C);
 }
 
-static void
+NN_KERNEL static void
 maxpool_forward_part(void *p, int part)
 {
 	pool_args  *a = p;
@@ -86,7 +86,7 @@ nn_maxpool1d_forward(nn_pool *pool, float *y, uint8_t *argmax, const float *x,
 	nn_pool_run(pool, NN_PARTS, maxpool_forward_part, &a);
 }
 
-static void
+NN_KERNEL static void
 maxpool_backward_part(void *p, int part)
 {
 	pool_args  *a = p;

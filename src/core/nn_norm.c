@@ -108,7 +108,7 @@ stats_rows(double *s1, double *s2, const float *x, const float *shift,
 	}
 }
 
-static void
+NN_KERNEL static void
 stats_part(void *p, int part)
 {
 	bn_args    *a = p;
@@ -125,7 +125,7 @@ stats_part(void *p, int part)
 }
 
 /* Computes mean, var, invstd and the affine scale/offset of the training pass. */
-static void
+NN_KERNEL static void
 batch_statistics(nn_pool *pool, bn_args *a, const float *gamma, const float *beta,
 				 float eps, float *mean, float *var, float *invstd,
 				 float *scale, float *offset)
@@ -222,7 +222,7 @@ affine_dropout_rows(const bn_args *a, size_t r0, size_t r1, const int C)
 	}
 }
 
-static void
+NN_KERNEL static void
 output_part(void *p, int part)
 {
 	bn_args    *a = p;
@@ -451,7 +451,7 @@ typedef struct bn_infer_args
 	float		eps;
 } bn_infer_args;
 
-static void
+NN_KERNEL static void
 infer_part(void *p, int part)
 {
 	bn_infer_args *ia = p;
@@ -491,7 +491,7 @@ infer_part(void *p, int part)
 	}
 }
 
-static void
+NN_KERNEL static void
 infer(nn_pool *pool, float *y, const float *x, const float *gamma, const float *beta,
 	  const float *moving_mean, const float *moving_var, size_t rows, int channels,
 	  float eps, int relu)
@@ -521,7 +521,7 @@ nn_bn_relu_forward_infer(nn_pool *pool, float *y, const float *x,
 	infer(pool, y, x, gamma, beta, moving_mean, moving_var, rows, channels, eps, 1);
 }
 
-void
+NN_KERNEL void
 nn_batchnorm_update_moving(float *moving_mean, float *moving_var,
 						   const float *mean, const float *var,
 						   int channels, float momentum)
@@ -618,7 +618,7 @@ grad_input_rows(const bn_args *a, size_t r0, size_t r1,
 		else ROWS(__VA_ARGS__, (a)->channels, 0, 0); \
 	} while (0)
 
-static void
+NN_KERNEL static void
 grad_sums_part(void *p, int part)
 {
 	bn_args    *a = p;
@@ -634,7 +634,7 @@ grad_sums_part(void *p, int part)
 		BN_DISPATCH(grad_sums_rows, a, a, s1, s2, r0, r1);
 }
 
-static void
+NN_KERNEL static void
 grad_input_part(void *p, int part)
 {
 	bn_args    *a = p;
@@ -648,7 +648,7 @@ grad_input_part(void *p, int part)
 		BN_DISPATCH(grad_input_rows, a, a, r0, r1);
 }
 
-static void
+NN_KERNEL static void
 backward(nn_pool *pool, bn_args *a, float *dgamma, float *dbeta, const float *gamma,
 		 const float *beta, void *workspace)
 {

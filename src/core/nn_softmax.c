@@ -40,7 +40,7 @@ softmax_row(float *probs, const float *logits, int classes)
 	return log(sum) + (double) mx;
 }
 
-static void
+NN_KERNEL static void
 softmax_part(void *p, int part)
 {
 	softmax_args *a = p;
@@ -97,7 +97,7 @@ nn_softmax_xent_forward(nn_pool *pool, float *probs, float *sample_loss,
 	return batch > 0 ? total / batch : 0.0;
 }
 
-static void
+NN_KERNEL static void
 xent_backward_part(void *p, int part)
 {
 	softmax_args *a = p;

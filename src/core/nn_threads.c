@@ -225,3 +225,17 @@ nn_pool_run(nn_pool *pool, int n_tasks, nn_task_fn fn, void *arg)
 		pthread_cond_wait(&pool->done, &pool->lock);
 	pthread_mutex_unlock(&pool->lock);
 }
+
+static nn_pool *shared_pool;
+
+void
+nn_pool_set_shared(nn_pool *pool)
+{
+	shared_pool = pool;
+}
+
+nn_pool *
+nn_pool_shared(void)
+{
+	return shared_pool;
+}

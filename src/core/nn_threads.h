@@ -62,4 +62,15 @@ int			nn_pool_threads(const nn_pool *pool);
  */
 void		nn_pool_run(nn_pool *pool, int n_tasks, nn_task_fn fn, void *arg);
 
+/*
+ * The shared pool: the pool the core's code without a pool argument (the
+ * k-NN search, knn_shared.h) runs on - the same threads as the layers.  The
+ * pool's creator sets it around a call and sets NULL again before destroying
+ * the pool, on every exit path (PG_FINALLY in the server).  NULL (the
+ * default): that code runs in the calling thread.  One per process; the core
+ * is called from one thread at a time.
+ */
+void		nn_pool_set_shared(nn_pool *pool);
+nn_pool    *nn_pool_shared(void);
+
 #endif

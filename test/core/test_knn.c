@@ -5,6 +5,7 @@
 
 #include "unit.h"
 #include "knn.h"
+#include "nn_threads.h"
 #include "rng.h"
 
 /* The naive reference: k nearest (dist, index) pairs, nearest first. */
@@ -761,6 +762,16 @@ test_bad_method(void)
 int
 main(void)
 {
+	ecg_status	st;
+	/* the searches run on a shared pool of 3 threads, as in the server */
+	nn_pool    *pool = nn_pool_create(3, &st);
+
+	if (pool == NULL)
+	{
+		fprintf(stderr, "could not create a thread pool: %s\n", st.message);
+		return 1;
+	}
+	nn_pool_set_shared(pool);
 	RUN_TEST(test_random_queries_match_naive);
 	RUN_TEST(test_self_exclusion_matches_naive);
 	RUN_TEST(test_ties_break_by_index);
@@ -780,5 +791,7 @@ main(void)
 	RUN_TEST(test_tree_random_shapes);
 	RUN_TEST(test_tree_wide_rows);
 	RUN_TEST(test_bad_method);
+	nn_pool_set_shared(NULL);
+	nn_pool_destroy(pool);
 	UNIT_EXIT();
 }

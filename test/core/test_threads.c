@@ -1,6 +1,6 @@
 /*
  * Unit tests for the core's worker threads (src/core/ecg_thread.c,
- * nn_threads.c, knn.c): every thread the core starts runs with all signals
+ * nn_threads.c, knn_shared.c): every thread the core starts runs with all signals
  * blocked, so that the server's signal handlers run on the backend's own
  * thread only (issue 10, finding 13: the layer pool's workers did not block
  * them), and starting threads leaves the caller's own mask as it was.
@@ -12,7 +12,7 @@
 
 #include "unit.h"
 #include "ecg_thread.h"
-#include "knn_internal.h"
+#include "knn_shared.h"
 #include "nn_threads.h"
 
 /* The standard signals a server backend handles, and the real-time range. */
@@ -141,37 +141,64 @@ typedef struct knn_slot
 	sigset_t	mask;
 	int			on_worker;
 	pthread_t	caller;
+	atomic_int *started;
 } knn_slot;
 
+/* waits for the other task, so that each of the two runs on its own thread */
 static void *
 knn_record(void *arg)
 {
 	knn_slot   *slot = arg;
 
+	atomic_fetch_add(slot->started, 1);
+	while (atomic_load(slot->started) < 2)
+		;
 	current_mask(&slot->mask);
 	slot->on_worker = !pthread_equal(pthread_self(), slot->caller);
 	return NULL;
 }
 
+/* the k-NN workers run as tasks of the shared pool (the layers' threads) */
 static void
 test_knn_workers_block_every_signal(void)
 {
 	sigset_t	saved;
-	knn_slot	slots[3];
-	void	   *args[3];
+	ecg_status	st;
+	nn_pool    *pool;
+	knn_slot	slots[2];
+	void	   *args[2];
+	atomic_int	started;
+	int			workers = 0;
 
 	set_caller_mask(&saved);
-	for (int t = 0; t < 3; t++)
+	CHECK(knn_worker_count() == 1);	/* no shared pool: the calling thread */
+	pool = nn_pool_create(2, &st);
+	CHECK(pool != NULL);
+	if (pool != NULL)
 	{
-		memset(&slots[t], 0, sizeof(slots[t]));
-		slots[t].caller = pthread_self();
-		args[t] = &slots[t];
+		nn_pool_set_shared(pool);
+		CHECK(knn_worker_count() == 2);
+		atomic_init(&started, 0);
+		for (int t = 0; t < 2; t++)
+		{
+			memset(&slots[t], 0, sizeof(slots[t]));
+			slots[t].caller = pthread_self();
+			slots[t].started = &started;
+			args[t] = &slots[t];
+		}
+		knn_run_parallel(knn_record, args, 2);
+		for (int t = 0; t < 2; t++)
+			if (slots[t].on_worker)
+			{
+				workers++;
+				CHECK_MSG(all_blocked(&slots[t].mask), "k-NN task %d ran with signals unblocked", t);
+			}
+			else
+				CHECK(!all_blocked(&slots[t].mask));
+		CHECK(workers == 1);
+		nn_pool_set_shared(NULL);
+		nn_pool_destroy(pool);
 	}
-	knn_run_parallel(knn_record, args, 3);
-	/* args[0] runs on the caller, the others on started threads */
-	CHECK(!slots[0].on_worker && !all_blocked(&slots[0].mask));
-	for (int t = 1; t < 3; t++)
-		CHECK(slots[t].on_worker && all_blocked(&slots[t].mask));
 	CHECK(caller_mask_unchanged());
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 }

@@ -2,8 +2,8 @@
  * oversample_bench - times the core's k-NN and the three oversamplers on
  * synthetic beat-like rows.
  *
- * Usage: oversample_bench [N [DIM]] [--write FILE] [--seed S]
- *        oversample_bench --read FILE
+ * Usage: oversample_bench [N [DIM]] [--write FILE] [--seed S] [--threads T]
+ *        oversample_bench --read FILE [--threads T]
  *   N (default 61000) rows of DIM (default 187) floats in 5 classes mixed like
  *   MIT-BIH: 82.8% N, 2.5% S, 6.6% V, 0.7% F, 7.3% Q.  Each row is a shared
  *   beat shape plus a class-specific bump of random size, baseline wander
@@ -19,6 +19,9 @@
  *   neighbours and distances for 2,000 rows (every n/2000-th, themselves
  *   excluded) against all rows; exits 1 on any difference.
  *
+ *   --threads T (default 2): the k-NN runs on a shared pool of T threads
+ *   (nn_threads.h), as in the server with ecgdl.threads = T.
+ *
  * Prints one line per timed step: wall-clock seconds and CPU seconds of the
  * process (all threads; when the machine is otherwise idle, wall ~ CPU / 2
  * for the threaded k-NN), and a 64-bit FNV-1a checksum of the step's result
@@ -33,6 +36,7 @@
 
 #include "ecg_core.h"
 #include "knn.h"
+#include "nn_threads.h"
 #include "oversample.h"
 #include "rng.h"
 
@@ -281,6 +285,8 @@ main(int argc, char **argv)
 	const char *write_path = NULL;
 	const char *read_path = NULL;
 	int			verify = 0;
+	int			threads = 2;
+	nn_pool    *pool;
 	uint64_t	seed = 1;
 	int			positional = 0;
 	float	   *x;
@@ -297,6 +303,8 @@ main(int argc, char **argv)
 			read_path = argv[++a];
 		else if (strcmp(argv[a], "--verify") == 0)
 			verify = 1;
+		else if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc)
+			threads = atoi(argv[++a]);
 		else if (strcmp(argv[a], "--seed") == 0 && a + 1 < argc)
 			seed = strtoull(argv[++a], NULL, 10);
 		else if (positional == 0 && (positional = 1))
@@ -304,11 +312,19 @@ main(int argc, char **argv)
 		else
 			dim = atoi(argv[a]);
 	}
-	if (n < 100 || dim < 1)
+	if (n < 100 || dim < 1 || threads < 1 || threads > NN_POOL_MAX_THREADS)
 	{
-		fprintf(stderr, "usage: %s [N [DIM]] [--write FILE] [--seed S] | --read FILE\n", argv[0]);
+		fprintf(stderr, "usage: %s [N [DIM]] [--write FILE] [--seed S] [--threads T] | --read FILE\n",
+				argv[0]);
 		return 2;
 	}
+	pool = nn_pool_create(threads, &st);
+	if (pool == NULL)
+	{
+		fprintf(stderr, "%s\n", st.message);
+		return 1;
+	}
+	nn_pool_set_shared(pool);
 	if (read_path)
 		read_data(read_path, &n, &dim, &x, &y);
 	else
@@ -386,5 +402,7 @@ main(int argc, char **argv)
 	}
 	free(x);
 	free(y);
+	nn_pool_set_shared(NULL);
+	nn_pool_destroy(pool);
 	return 0;
 }

@@ -20,7 +20,7 @@
 #include "nn_model.h"
 #include "nn_threads.h"
 #include "nn_train.h"
-#include "rng.h"
+#include "synthetic_beats.h"
 
 static int
 epoch_line(const nn_epoch_stats *e, void *arg)
@@ -42,7 +42,6 @@ main(int argc, char **argv)
 				seed = 1;
 	float	   *beats;
 	int		   *labels;
-	rng_state	r;
 	ecg_status	st;
 	nn_model   *m;
 	nn_pool    *pool = NULL;
@@ -84,17 +83,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
-	rng_seed(&r, (uint64_t) seed);
-	for (long i = 0; i < rows; i++)
-	{
-		int			cls = (int) rng_below(&r, 5);
-		double		centre = 25 + 35 * cls + 10 * (rng_uniform(&r) - 0.5);
-
-		labels[i] = cls;
-		for (int t = 0; t < NN_BEAT_LENGTH; t++)
-			beats[(size_t) i * NN_BEAT_LENGTH + t] =
-				(float) (exp(-(t - centre) * (t - centre) / 50.0) + 0.2 * rng_normal(&r));
-	}
+	synthetic_beats(beats, labels, (size_t) rows, (uint64_t) seed);
 
 	m = nn_model_create(arch, &st);
 	if (m == NULL)
