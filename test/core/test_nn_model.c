@@ -272,7 +272,7 @@ check_one_step(const char *arch)
 		return;
 	}
 	{
-		nn_input	in = {rx->values, 8, NN_BEAT_LENGTH, 1};
+		nn_input	in = {rx->values, 8, NN_BEAT_LENGTH, 1, NULL};
 
 		CHECK(nn_workspace_load_input(m, ws, &in, NULL, 8, &st) == 0);
 	}
@@ -609,7 +609,7 @@ tiny_loss(nn_model *m, nn_workspace *ws, const float *x, const int *labels, cons
 		  size_t n, const rng_state *mask_rng)
 {
 	rng_state	r = *mask_rng;	/* the same dropout masks every time */
-	nn_input	in = {x, n, 9, 2};	/* two channels */
+	nn_input	in = {x, n, 9, 2, NULL};	/* two channels */
 	ecg_status	st;
 
 	CHECK(nn_workspace_load_input(m, ws, &in, NULL, n, &st) == 0);
@@ -750,7 +750,7 @@ one_step(nn_model *m, nn_pool *pool, const float *beats, const int *labels, size
 	ecg_status	st;
 	nn_workspace *ws = nn_workspace_create(m, n, 1, &st);
 	rng_state	r;
-	nn_input	in = {beats, n, NN_BEAT_LENGTH, 1};
+	nn_input	in = {beats, n, NN_BEAT_LENGTH, 1, NULL};
 
 	rng_seed(&r, 77);
 	CHECK(nn_workspace_load_input(m, ws, &in, NULL, n, &st) == 0);
@@ -850,7 +850,7 @@ test_input_reads_only_what_is_supplied(void)
 	float		p1[5],
 				p2[5];
 	uint32_t	rows[2] = {1, 2};
-	nn_input	in = {beats2, 2, NN_BEAT_LENGTH, 1};
+	nn_input	in = {beats2, 2, NN_BEAT_LENGTH, 1, NULL};
 
 	memset(&a, 0, sizeof(a));
 	strcpy(a.name, "wide_input");
@@ -875,7 +875,7 @@ test_input_reads_only_what_is_supplied(void)
 	CHECK(ws != NULL);
 	if (ws != NULL)
 	{
-		nn_input	one = {beat, 1, NN_BEAT_LENGTH, 1};
+		nn_input	one = {beat, 1, NN_BEAT_LENGTH, 1, NULL};
 
 		CHECK(nn_workspace_load_input(wide, ws, &one, NULL, 1, &st) == -1);
 		CHECK_MSG(strstr(st.detail, "200 samples x 16 channels") != NULL, "%s", st.detail);
