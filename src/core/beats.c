@@ -210,6 +210,35 @@ segment_beats(const float *x, int64_t n_res, const beat_site *sites, size_t n_si
 	set->n_beats = n_sites;
 }
 
+/* The R-R features of every mark, copied to the beats cut at them. */
+static int
+beat_rr_features(const beat_mark *marks, size_t n_marks, double fs, const beat_site *sites,
+				 size_t n_sites, beat_set *set, ecg_status *st)
+{
+	int64_t    *samples;
+	float		(*rr)[RR_FEATURES];
+
+	if (ecg_check_memory(n_marks * (sizeof(int64_t) + sizeof(*rr)), "R-R features", st) != 0)
+		return -1;
+	samples = ecg_alloc_array(n_marks > 0 ? n_marks : 1, sizeof(int64_t));
+	rr = ecg_alloc_array(n_marks > 0 ? n_marks : 1, sizeof(*rr));
+	if (samples == NULL || rr == NULL)
+	{
+		ecg_free(samples);
+		ecg_free(rr);
+		return ecg_fail(st, ECG_ERR_NOMEM, "out of memory for the R-R features of %zu beats",
+						n_marks);
+	}
+	for (size_t i = 0; i < n_marks; i++)
+		samples[i] = marks[i].sample;
+	rr_features_compute(samples, n_marks, fs, rr);
+	for (size_t i = 0; i < n_sites; i++)
+		memcpy(set->beats[i].rr, rr[sites[i].mark_index], sizeof(set->beats[i].rr));
+	ecg_free(samples);
+	ecg_free(rr);
+	return 0;
+}
+
 /* The lead resampled from fs to BEAT_RATE_HZ. */
 static int
 resampled_lead(const float *phys, int64_t n, double fs, float **x, int64_t *n_res,
@@ -258,6 +287,8 @@ beats_extract_marks(const float *phys, int64_t n, double fs, const beat_mark *ma
 	if (set.beats == NULL)
 		goto nomem;
 	segment_beats(x, n_res, sites, n_sites, marks, scratch, &set);
+	if (beat_rr_features(marks, n_marks, fs, sites, n_sites, &set, st) != 0)
+		goto fail;
 
 	ecg_free(x);
 	ecg_free(sites);

@@ -21,6 +21,11 @@
  *
  * No beat is dropped except those whose R peak lies outside the signal;
  * they are counted by reason.
+ *
+ * Every beat also gets its R-R features (rr_features.h), computed over ALL
+ * the marks given (dropped ones included: they are beats of the record too),
+ * in the order given - time order for annotation files and for annotation
+ * tables read by sample.
  */
 #ifndef ECG_BEATS_H
 #define ECG_BEATS_H
@@ -30,6 +35,7 @@
 
 #include "aami.h"
 #include "ecg_core.h"
+#include "rr_features.h"
 #include "wfdb.h"
 
 #define BEAT_LENGTH		187
@@ -49,6 +55,7 @@ typedef struct beat
 	char		symbol[4];		/* annotation symbol, e.g. "N" */
 	int			label;			/* AAMI class 0..4, -1 when unlabelled */
 	float		signal[BEAT_LENGTH];	/* normalised samples in [0, 1] */
+	float		rr[RR_FEATURES];	/* R-R features, NAN where undefined */
 } beat;
 
 typedef struct beat_set

@@ -267,7 +267,17 @@ test_marks_match_annotations(void)
 		CHECK(a.beats[i].sample == b.beats[i].sample && a.beats[i].label == b.beats[i].label);
 		CHECK(strcmp(a.beats[i].symbol, b.beats[i].symbol) == 0);
 		CHECK(memcmp(a.beats[i].signal, b.beats[i].signal, sizeof(a.beats[i].signal)) == 0);
+		CHECK(memcmp(a.beats[i].rr, b.beats[i].rr, sizeof(a.beats[i].rr)) == 0);
 	}
+	/* R-R features over all six beat marks, the dropped one at 7199 included
+	 * ("+" is not a beat): intervals 300, 300, 290, 310, 5599 samples */
+	CHECK(isnan(a.beats[0].rr[RR_PRE]) && isnan(a.beats[0].rr[RR_PRE_LOCAL]));
+	CHECK_CLOSE(a.beats[0].rr[RR_POST], 300.0 / 360, 1e-6);
+	CHECK_CLOSE(a.beats[3].rr[RR_PRE], 290.0 / 360, 1e-6);
+	CHECK_CLOSE(a.beats[4].rr[RR_POST], 5599.0 / 360, 1e-6);
+	CHECK_CLOSE(a.beats[2].rr[RR_RECORD], 6799.0 / 5 / 360, 1e-6);
+	CHECK_CLOSE(a.beats[2].rr[RR_LOCAL], 6799.0 / 5 / 360, 1e-6);
+	CHECK_CLOSE(a.beats[2].rr[RR_PRE_RECORD], 300.0 / (6799.0 / 5), 1e-6);
 	beat_set_release(&b);
 
 	/* the same positions unlabelled: same signals, label -1, counted apart */
