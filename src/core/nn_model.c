@@ -754,22 +754,28 @@ nn_model_fit_feature_scaling(nn_model *model, const float *features, size_t n)
 	}
 }
 
-int
-nn_model_decide(const nn_model *model, const float *probs)
+void
+nn_model_apply_operating_point(const nn_model *model, float *probs, size_t n)
 {
-	int			best = 0;
-	double		best_score = -INFINITY;
+	int			classes = model->n_classes;
+	int			any = 0;
+	double		scale[NN_MAX_CLASSES];
 
-	for (int c = 0; c < model->n_classes; c++)
+	for (int c = 0; c < classes; c++)
 	{
-		/* a probability of 0 scores -inf (never beats a positive one) */
-		double		score = log((double) probs[c]) + model->class_offset[c];
-
-		if (score > best_score)
-		{
-			best_score = score;
-			best = c;
-		}
+		any |= model->class_offset[c] != 0.0f;
+		scale[c] = exp((double) model->class_offset[c]);
 	}
-	return best;
+	if (!any)
+		return;
+	for (size_t i = 0; i < n; i++)
+	{
+		float	   *p = probs + i * (size_t) classes;
+		double		sum = 0;
+
+		for (int c = 0; c < classes; c++)
+			sum += p[c] * scale[c];
+		for (int c = 0; c < classes; c++)
+			p[c] = (float) (p[c] * scale[c] / sum);
+	}
 }

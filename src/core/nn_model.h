@@ -302,7 +302,8 @@ void		nn_backward(nn_model *model, nn_workspace *ws, const int *labels,
  * n * beat_length floats; any n, processed in chunks of the workspace size):
  * probs[n][n_classes].  ws may be NULL (a workspace of up to
  * NN_INFERENCE_BATCH rows is made and freed here), otherwise one made for
- * this model.  Calls ecg_check_interrupts() between chunks.  Fails with
+ * this model.  The probabilities are at the model's operating point
+ * (nn_model_apply_operating_point).  Calls ecg_check_interrupts() between chunks.  Fails with
  * ECG_ERR_ARGUMENT when the beats do not fit the model (nn_workspace_load_input)
  * and with ECG_ERR_DATA (naming the beat) when a probability is not finite:
  * finite weights so large that activations overflow float.
@@ -339,8 +340,15 @@ void		nn_model_fit_feature_scaling(nn_model *model, const float *features, size_
  */
 int			nn_arch_set_feature_count(nn_arch *arch, int n, ecg_status *st);
 
-/* The class the operating point picks from one row of probabilities. */
-int			nn_model_decide(const nn_model *model, const float *probs);
+/*
+ * Applies the operating point to n rows of probabilities in place:
+ * p_c * exp(offset_c), renormalised (for 'prior', the posterior under equal
+ * class priors), so the arg-max of the result is the operating point's
+ * decision argmax_c (log p_c + offset_c).  Nothing changes when every offset
+ * is 0.  nn_model_predict(_input) calls it: every classification path sees
+ * the model's operating point.
+ */
+void		nn_model_apply_operating_point(const nn_model *model, float *probs, size_t n);
 
 /*
  * Bytes running a model for inference takes in one process: its parameter,

@@ -1056,6 +1056,7 @@ nn_model_predict_input(nn_model *model, nn_workspace *ws, const nn_input *rows_i
 		}
 		nn_forward(model, ws, rows, 0, NULL, pool);
 		memcpy(probs + start * classes, ws->probs, rows * classes * sizeof(float));
+		nn_model_apply_operating_point(model, probs + start * classes, rows);
 		/* finite weights can still overflow float on the way (a corrupt or
 		 * diverged model): report it rather than return NaN probabilities */
 		bad = first_non_finite(probs + start * classes, rows * classes);
