@@ -435,6 +435,27 @@ LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 COMMENT ON FUNCTION ecg_rhythm_summary(regclass, text, float8) IS
 'Holter-style summary per record of a beat or annotation table: duration, beats, heart rates, S and V beats (total, per hour, couplets, runs of three or more, longest run), pauses (R-R over 2 s); model NULL uses the table''s labels';
 
+-- == rr: R-R features, lead preference, EC57 reporting, patient-wise cross-validation (issue 12) ==
+-- Beat tables made from records get eight R-R feature columns (rr_pre ...
+-- rr_post_record, real; C code, no SQL object).  The lead of a record is
+-- chosen by a preference: 'auto' (the new default: MLII, ML2, II, MLIII, III,
+-- CM5, V5, V4, then the record's first signal) or a comma-separated list of
+-- names; 'MLII' keeps the 0.1.0 behaviour.
+CREATE OR REPLACE FUNCTION ecg_import_wfdb(directory text, target text, records text[] DEFAULT NULL,
+                                           lead text DEFAULT 'auto')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ecg_import_wfdb'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION ecg_import_wfdb(text, text, text[], text) IS
+'Reads MIT-BIH style WFDB records (.hea, .dat, .atr) from a server directory into a new beat table with R-R features; lead: ''auto'' or a list of preferred leads (a NOTICE names any other lead taken); returns the number of beats';
+
+CREATE OR REPLACE FUNCTION ecg_beats_from_signals(recordings regclass, annotations regclass, target text,
+                                                  lead text DEFAULT 'auto')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ecg_beats_from_signals'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION ecg_beats_from_signals(regclass, regclass, text, text) IS
+'Cuts beats from a signal table at the positions of an annotation table (reference: labelled; detected: label NULL) by the method of ecg_import_wfdb into a new beat table (plus fs and R-R features); lead: ''auto'' or a list of preferred leads; returns the number of beats';
 -- == models2: models with R-R features, operating points, rows as input (issue 12) ==
 
 -- ecg_train gains the operating point and the choice of R-R features; the

@@ -60,3 +60,29 @@ SELECT regress_error(format('SELECT ecg_import_wfdb(NULL, %L)', 'bad'));
 SELECT regress_error(format('SELECT ecg_import_wfdb(%L, NULL)', :'fixtures'));
 SELECT regress_error(format('SELECT ecg_import_wfdb(%L, %L, NULL, NULL)', :'fixtures', 'bad'));
 SELECT count(*) AS tables_left_behind FROM pg_class WHERE relname = 'bad';
+
+-- the lead preference (issue 12): 'auto' (the default: MLII, ML2, II, MLIII,
+-- III, CM5, V5, V4, then the first signal) or a list of names tried in order;
+-- a NOTICE names every lead taken that is not the first asked for
+SET client_min_messages = notice;
+SELECT ecg_import_wfdb(:'fixtures', 'wfdb_list', ARRAY['syn1', 'synv5'], 'V2, MLII');
+SELECT record, count(*) FROM wfdb_list GROUP BY record ORDER BY record;
+-- 'MLII' alone: the 0.1.0 behaviour (other records take their first signal)
+SELECT ecg_import_wfdb(:'fixtures', 'wfdb_mlii', ARRAY['synv5', 'syn16'], 'MLII');
+-- a record with none of the auto leads (a copy of synv5 whose leads are
+-- named as in most QT Database records): its first signal, named
+SELECT write_server_file(:'fixtures' || '/qtlike.hea',
+       E'qtlike 2 360 7200\nsynv5.dat 212 200 11 1024 1021 20670 0 ECG1\nsynv5.dat 212 200 11 1024 1025 -29529 0 ECG2\n');
+SELECT lo_from_bytea(0, pg_read_binary_file(:'fixtures' || '/synv5.atr')) AS atr_lo \gset
+SELECT lo_export(:atr_lo, :'fixtures' || '/qtlike.atr'), lo_unlink(:atr_lo);
+SELECT ecg_import_wfdb(:'fixtures', 'wfdb_qtlike', ARRAY['qtlike', 'syn16']);
+SELECT count(*) AS same_beats_as_v5 FROM wfdb_qtlike q JOIN wfdb_v5 v
+ON v.record = 'synv5' AND q.sample = v.sample AND q.signal = v.signal;
+-- signal tables: 'auto' in leads takes the same lead per record
+SELECT ecg_import_wfdb_signals(:'fixtures', 'wfdb_sig_auto', ARRAY['syn16', 'synv5', 'qtlike'], ARRAY['auto']);
+SELECT record, lead, count(*) AS chunks FROM wfdb_sig_auto GROUP BY record, lead ORDER BY record;
+SET client_min_messages = warning;
+SELECT regress_error(format('SELECT ecg_import_wfdb(%L, %L, NULL, %L)', :'fixtures', 'bad', 'MLII,,V5'));
+SELECT regress_error(format('SELECT ecg_import_wfdb(%L, %L, NULL, %L)', :'fixtures', 'bad', 'V9, V8'));
+SELECT regress_error(format('SELECT ecg_import_wfdb(%L, %L, NULL, %L)', :'fixtures', 'bad', ' '));
+SELECT count(*) AS tables_left_behind FROM pg_class WHERE relname = 'bad';

@@ -33,10 +33,13 @@
 #include "utils/memutils.h"
 
 #include "ecgdl.h"
+#include "rr_features.h"
 
 struct BeatTableWriter
 {
 	BeatTableKind kind;
+	bool		with_rr;		/* the R-R feature columns, last */
+	int			rr_first;		/* their first slot index */
 	BulkTable  *table;
 	double		fs;				/* BEAT_TABLE_SIGNALS: the current record's rate */
 };
@@ -58,26 +61,57 @@ ecgdl_floats_to_array(const float *values, int n)
 }
 
 BeatTableWriter *
-beat_table_create(const char *target, BeatTableKind kind)
+beat_table_create(const char *target, BeatTableKind kind, bool with_rr)
 {
 	BeatTableWriter *w = palloc0(sizeof(BeatTableWriter));
+	StringInfoData columns;
 
 	w->kind = kind;
-	/* the columns of beat_columns (below), in its order; fs after them for signals */
-	w->table = bulk_table_create(target,
-								 psprintf("id pg_catalog.int8 NOT NULL, "
-										  "record pg_catalog.text, "
-										  "sample pg_catalog.int8, "
-										  "symbol pg_catalog.text, "
-										  "label pg_catalog.int2 %sCHECK (label OPERATOR(pg_catalog.>=) 0 "
-										  "AND label OPERATOR(pg_catalog.<=) 4), "
-										  "signal pg_catalog.float4[] NOT NULL%s",
-										  kind == BEAT_TABLE_SIGNALS ? "" : "NOT NULL ",
-										  kind == BEAT_TABLE_OVERSAMPLED ?
-										  ", synthetic pg_catalog.bool NOT NULL, base_id pg_catalog.int8, "
-										  "partner_id pg_catalog.int8, step pg_catalog.float4, method pg_catalog.text" :
-										  kind == BEAT_TABLE_SIGNALS ? ", fs pg_catalog.float8 NOT NULL" : ""));
+	w->with_rr = with_rr;
+	/* the columns of beat_columns (below), in its order; fs after them for
+	 * signals; the R-R features last */
+	initStringInfo(&columns);
+	appendStringInfo(&columns,
+					 "id pg_catalog.int8 NOT NULL, "
+					 "record pg_catalog.text, "
+					 "sample pg_catalog.int8, "
+					 "symbol pg_catalog.text, "
+					 "label pg_catalog.int2 %sCHECK (label OPERATOR(pg_catalog.>=) 0 "
+					 "AND label OPERATOR(pg_catalog.<=) 4), "
+					 "signal pg_catalog.float4[] NOT NULL",
+					 kind == BEAT_TABLE_SIGNALS ? "" : "NOT NULL ");
+	w->rr_first = 6;
+	if (kind == BEAT_TABLE_OVERSAMPLED)
+	{
+		appendStringInfoString(&columns,
+							   ", synthetic pg_catalog.bool NOT NULL, base_id pg_catalog.int8, "
+							   "partner_id pg_catalog.int8, step pg_catalog.float4, method pg_catalog.text");
+		w->rr_first += 5;
+	}
+	else if (kind == BEAT_TABLE_SIGNALS)
+	{
+		appendStringInfoString(&columns, ", fs pg_catalog.float8 NOT NULL");
+		w->rr_first += 1;
+	}
+	if (with_rr)
+		for (int k = 0; k < RR_FEATURES; k++)
+			appendStringInfo(&columns, ", %s pg_catalog.float4", rr_feature_names[k]);
+	w->table = bulk_table_create(target, columns.data);
 	return w;
+}
+
+/* The R-R features of a row (rr NULL, or NAN values: SQL NULL). */
+static void
+set_rr(BeatTableWriter *w, TupleTableSlot *slot, const float *rr)
+{
+	if (!w->with_rr || rr == NULL)
+		return;
+	for (int k = 0; k < RR_FEATURES; k++)
+		if (!isnan(rr[k]))
+		{
+			slot->tts_values[w->rr_first + k] = Float4GetDatum(rr[k]);
+			slot->tts_isnull[w->rr_first + k] = false;
+		}
 }
 
 static void
@@ -93,7 +127,8 @@ set_common(TupleTableSlot *slot, int64 id, int label, const float *signal, int n
 
 void
 beat_table_add(BeatTableWriter *w, int64 id, const char *record, int64 sample,
-			   const char *symbol, int label, const float *signal, int n_samples)
+			   const char *symbol, int label, const float *signal, int n_samples,
+			   const float *rr)
 {
 	MemoryContext old = MemoryContextSwitchTo(bulk_table_batch_context(w->table));
 	TupleTableSlot *slot = bulk_table_next_slot(w->table);
@@ -124,6 +159,7 @@ beat_table_add(BeatTableWriter *w, int64 id, const char *record, int64 sample,
 		slot->tts_values[6] = Float8GetDatum(w->fs);
 		slot->tts_isnull[6] = false;
 	}
+	set_rr(w, slot, rr);
 	MemoryContextSwitchTo(old);
 	bulk_table_store(w->table, slot);
 }
@@ -131,7 +167,7 @@ beat_table_add(BeatTableWriter *w, int64 id, const char *record, int64 sample,
 void
 beat_table_add_synthetic(BeatTableWriter *w, int64 id, int label, const float *signal,
 						 int n_samples, int64 base_id, int64 partner_id, float step,
-						 const char *method)
+						 const char *method, const float *rr)
 {
 	MemoryContext old = MemoryContextSwitchTo(bulk_table_batch_context(w->table));
 	TupleTableSlot *slot = bulk_table_next_slot(w->table);
@@ -148,6 +184,7 @@ beat_table_add_synthetic(BeatTableWriter *w, int64 id, int label, const float *s
 	slot->tts_isnull[9] = false;
 	slot->tts_values[10] = CStringGetTextDatum(method);
 	slot->tts_isnull[10] = false;
+	set_rr(w, slot, rr);
 	MemoryContextSwitchTo(old);
 	bulk_table_store(w->table, slot);
 }
@@ -218,13 +255,16 @@ beat_table_check_layout(Oid relid, const char *role)
 /*
  * The columns of ecgdl's beat tables in their order: id, label and signal
  * every beat table has (beat_table_check_layout); the others may be absent
- * from a source.  The provenance columns are those of oversampled tables.
+ * from a source.  The provenance columns are those of oversampled tables;
+ * the R-R features (rr_features.h) those of tables made from records, and of
+ * the tables made from those: all eight or none.
  */
 typedef enum ColumnUse
 {
 	COLUMN_REQUIRED,
 	COLUMN_OPTIONAL,
-	COLUMN_PROVENANCE
+	COLUMN_PROVENANCE,
+	COLUMN_RR
 } ColumnUse;
 
 static const struct
@@ -245,6 +285,15 @@ static const struct
 	{"partner_id", INT8OID, "int8", COLUMN_PROVENANCE},
 	{"step", FLOAT4OID, "float4", COLUMN_PROVENANCE},
 	{"method", TEXTOID, "text", COLUMN_PROVENANCE},
+	/* in the order of rr_feature_names */
+	{"rr_pre", FLOAT4OID, "float4", COLUMN_RR},
+	{"rr_post", FLOAT4OID, "float4", COLUMN_RR},
+	{"rr_local", FLOAT4OID, "float4", COLUMN_RR},
+	{"rr_record", FLOAT4OID, "float4", COLUMN_RR},
+	{"rr_pre_local", FLOAT4OID, "float4", COLUMN_RR},
+	{"rr_post_local", FLOAT4OID, "float4", COLUMN_RR},
+	{"rr_pre_record", FLOAT4OID, "float4", COLUMN_RR},
+	{"rr_post_record", FLOAT4OID, "float4", COLUMN_RR},
 };
 
 void
@@ -264,6 +313,44 @@ beat_table_check_optional_columns(Oid relid, const char *role)
 							   format_type_be(type), format_type_be(beat_columns[i].type)),
 					 errhint("Rename or drop the column, or cast it in a view over the table.")));
 	}
+	(void) beat_table_has_rr(relid, role);
+}
+
+bool
+beat_table_has_rr(Oid relid, const char *role)
+{
+	const char *present = NULL,
+			   *missing = NULL;
+
+	for (int k = 0; k < RR_FEATURES; k++)
+	{
+		Oid			type = column_type(relid, rr_feature_names[k]);
+
+		if (type == InvalidOid)
+		{
+			if (missing == NULL)
+				missing = rr_feature_names[k];
+			continue;
+		}
+		if (type != FLOAT4OID)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("%s \"%s\" does not have the beat table layout", role,
+							ecgdl_relation_name(relid)),
+					 errdetail("Column \"%s\" has type %s, expected real.", rr_feature_names[k],
+							   format_type_be(type)),
+					 errhint("Rename or drop the column, or cast it in a view over the table.")));
+		if (present == NULL)
+			present = rr_feature_names[k];
+	}
+	if (present != NULL && missing != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s \"%s\" has only some of the R-R feature columns", role,
+						ecgdl_relation_name(relid)),
+				 errdetail("It has column \"%s\" but not \"%s\".", present, missing),
+				 errhint("A beat table has all eight R-R feature columns (rr_pre ... rr_post_record) or none.")));
+	return present != NULL;
 }
 
 BeatTableKind
@@ -274,15 +361,16 @@ beat_table_kind_of(Oid relid)
 
 /* The column list of a kind; with a source, its values read from there. */
 static char *
-column_list(BeatTableKind kind, Oid source, const char *alias)
+column_list(BeatTableKind kind, bool with_rr, Oid source, const char *alias)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
 	for (size_t i = 0; i < lengthof(beat_columns); i++)
 	{
-		if (beat_columns[i].use == COLUMN_PROVENANCE && kind != BEAT_TABLE_OVERSAMPLED)
-			break;
+		if ((beat_columns[i].use == COLUMN_PROVENANCE && kind != BEAT_TABLE_OVERSAMPLED) ||
+			(beat_columns[i].use == COLUMN_RR && !with_rr))
+			continue;
 		if (i > 0)
 			appendStringInfoString(&buf, ", ");
 		if (!OidIsValid(source))
@@ -297,17 +385,17 @@ column_list(BeatTableKind kind, Oid source, const char *alias)
 }
 
 char *
-beat_table_column_list(BeatTableKind kind)
+beat_table_column_list(BeatTableKind kind, bool with_rr)
 {
-	return column_list(kind, InvalidOid, NULL);
+	return column_list(kind, with_rr, InvalidOid, NULL);
 }
 
 char *
-beat_table_select_list(Oid source, BeatTableKind kind, const char *alias)
+beat_table_select_list(Oid source, BeatTableKind kind, bool with_rr, const char *alias)
 {
 	beat_table_check_layout(source, "source table");
 	beat_table_check_optional_columns(source, "source table");
-	return column_list(kind, source, alias);
+	return column_list(kind, with_rr, source, alias);
 }
 
 void
@@ -491,4 +579,57 @@ beat_rows_check_unique_ids(const BeatRows *rows)
 					 errmsg("source table has duplicate ids"),
 					 errdetail("Id %lld appears more than once.", (long long) rows->ids[i]),
 					 errhint("Every row of a beat table needs its own id.")));
+}
+
+typedef struct RRLoadState
+{
+	float	   *rr;
+	int64		n,
+				expected;
+} RRLoadState;
+
+static void
+load_rr_block(SPITupleTable *tuptable, uint64 n, void *arg)
+{
+	RRLoadState *ls = arg;
+
+	for (uint64 r = 0; r < n; r++, ls->n++)
+	{
+		if (ls->n >= ls->expected)
+			continue;			/* counted, reported by the caller */
+		for (int k = 0; k < RR_FEATURES; k++)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(tuptable->vals[r], tuptable->tupdesc, k + 1, &isnull);
+
+			ls->rr[ls->n * RR_FEATURES + k] = isnull ? NAN : DatumGetFloat4(d);
+		}
+	}
+}
+
+float *
+beat_table_load_rr(Oid relid, int64 n, const char *role)
+{
+	RRLoadState ls;
+	StringInfoData sql;
+	ecg_status	st;
+
+	if (ecg_check_memory((size_t) n * RR_FEATURES * sizeof(float),
+						 psprintf("loading the R-R features of %s", role), &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_PROGRAM_LIMIT_EXCEEDED, NULL);
+	ls.rr = palloc_extended(sizeof(float) * RR_FEATURES * (Size) Max(n, 1), MCXT_ALLOC_HUGE);
+	ls.n = 0;
+	ls.expected = n;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int k = 0; k < RR_FEATURES; k++)
+		appendStringInfo(&sql, "%s%s", k ? ", " : "", rr_feature_names[k]);
+	appendStringInfo(&sql, " FROM %s ORDER BY id", ecgdl_relation_name(relid));
+	ecgdl_scan(sql.data, 5000, load_rr_block, &ls);
+	if (ls.n != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("%s changed while it was read", role),
+				 errdetail("It had %lld rows, then %lld.", (long long) n, (long long) ls.n)));
+	return ls.rr;
 }

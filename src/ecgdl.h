@@ -81,6 +81,10 @@ List	   *ecgdl_record_names(const char *directory, ArrayType *records_arg);
 /* Reads and parses <directory>/<name>.hea; errors name the record. */
 void		ecgdl_read_wfdb_header(const char *directory, const char *name,
 								   struct wfdb_header *out);
+/* Errors (22023) unless `lead` is a valid lead preference (lead_choice.h). */
+void		ecgdl_check_lead_preference(const char *lead);
+/* The signal of a header the lead preference picks, or -1 when none. */
+int			ecgdl_wfdb_choose_lead(const struct wfdb_header *h, const char *lead);
 /* The bytes of a lead's signal file, after checking its name is plain. */
 char	   *ecgdl_read_signal_file(const char *directory, const char *record,
 								   const struct wfdb_signal_spec *spec, size_t *len);
@@ -111,8 +115,9 @@ void		signal_table_check_layout(Oid relid, const char *role);
 /* Every (record, lead) of a signal table, ordered by record and lead (C
  * collation); errors on NULL names and on an empty table. */
 List	   *signal_table_streams(Oid relid, const char *role);
-/* One stream per record: the lead named `lead`, else the record's first lead
- * by name (with a NOTICE). */
+/* One stream per record: its best-ranked lead by the preference `lead`
+ * ('auto' or a list of names, lead_choice.h), else its first lead by name
+ * (with a NOTICE naming the lead taken). */
 List	   *signal_streams_pick_lead(List *streams, const char *lead);
 /* Streams every chunk of the given streams in start_sample order, checking
  * continuity (errors name role, record, lead and sample). */
@@ -199,15 +204,20 @@ typedef enum BeatTableKind
 } BeatTableKind;
 
 /* Creates `target` with the beat layout (id, record, sample, symbol,
- * label, signal[, synthetic, base_id, partner_id, step]) and opens it for
- * bulk insertion.  The primary key is added by beat_table_finish. */
-BeatTableWriter *beat_table_create(const char *target, BeatTableKind kind);
+ * label, signal[, synthetic, base_id, partner_id, step, method][, fs], then,
+ * with_rr, the eight R-R feature columns rr_pre ... rr_post_record of
+ * rr_features.h, real) and opens it for bulk insertion.  The primary key is
+ * added by beat_table_finish. */
+BeatTableWriter *beat_table_create(const char *target, BeatTableKind kind, bool with_rr);
+/* rr: RR_FEATURES values (NAN = NULL), or NULL for all NULL; ignored
+ * without the R-R columns. */
 void		beat_table_add(BeatTableWriter *w, int64 id, const char *record, int64 sample,
-						   const char *symbol, int label, const float *signal, int n_samples);
+						   const char *symbol, int label, const float *signal, int n_samples,
+						   const float *rr);
 /* For oversampled tables: provenance of the row (base_id < 0 = original). */
 void		beat_table_add_synthetic(BeatTableWriter *w, int64 id, int label, const float *signal,
 									 int n_samples, int64 base_id, int64 partner_id, float step,
-									 const char *method);
+									 const char *method, const float *rr);
 int64		beat_table_finish(BeatTableWriter *w);
 /* BEAT_TABLE_SIGNALS: the sampling rate stored with the rows added next. */
 void		beat_table_set_fs(BeatTableWriter *w, double fs);
@@ -218,22 +228,34 @@ Oid			beat_table_relid(BeatTableWriter *w);
 void		beat_table_check_layout(Oid relid, const char *role);
 
 /* Checks the optional columns a beat table may have (record text, sample
- * bigint, symbol text, and the oversampling provenance synthetic boolean,
- * base_id bigint, partner_id bigint, step real, method text): each is absent
- * or of exactly that type; errors otherwise. */
+ * bigint, symbol text, the oversampling provenance synthetic boolean,
+ * base_id bigint, partner_id bigint, step real, method text, and the R-R
+ * features, real, all eight or none): each is absent or of exactly that
+ * type; errors otherwise. */
 void		beat_table_check_optional_columns(Oid relid, const char *role);
+
+/* Whether relid has the eight R-R feature columns (rr_features.h); errors
+ * (naming `role`) when it has only some of them, or one of another type
+ * than real. */
+bool		beat_table_has_rr(Oid relid, const char *role);
+
+/* The R-R features of relid's n rows in id order (as beat_rows_load reads
+ * them): n * RR_FEATURES floats, NAN for NULL, palloc'ed.  The table must
+ * have the columns (beat_table_has_rr). */
+float	   *beat_table_load_rr(Oid relid, int64 n, const char *role);
 
 /* BEAT_TABLE_OVERSAMPLED when relid has a "synthetic" column. */
 BeatTableKind beat_table_kind_of(Oid relid);
 
 /* The columns of ecgdl's beat tables of a kind, in their order, comma
- * separated ("id, record, sample, symbol, label, signal[, synthetic, ...]"). */
-char	   *beat_table_column_list(BeatTableKind kind);
+ * separated ("id, record, sample, symbol, label, signal[, synthetic, ...]
+ * [, rr_pre, ...]"); fs of BEAT_TABLE_SIGNALS is not among them. */
+char	   *beat_table_column_list(BeatTableKind kind, bool with_rr);
 
 /* The same columns read from `source` (each qualified with `alias`, "" or
  * "s."): a column the source lacks is NULL of its type.  Checks the source's
  * layout, required and optional columns, first. */
-char	   *beat_table_select_list(Oid source, BeatTableKind kind, const char *alias);
+char	   *beat_table_select_list(Oid source, BeatTableKind kind, bool with_rr, const char *alias);
 
 /* Reads the beat columns of a scanned row: id at column `col`, label at
  * col + 1 (read when label != NULL) and signal at col + 2 (read when signal

@@ -18,6 +18,7 @@
 #include "beats.h"
 #include "ecgdl.h"
 #include "heartbeat_csv.h"
+#include "lead_choice.h"
 #include "wfdb.h"
 
 PG_FUNCTION_INFO_V1(ecg_import_wfdb);
@@ -87,6 +88,27 @@ ecgdl_record_names(const char *directory, ArrayType *records_arg)
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("no records to import from \"%s\"", directory)));
 	return names;
+}
+
+void
+ecgdl_check_lead_preference(const char *lead)
+{
+	if (!lead_preference_valid(lead))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid lead \"%s\"", lead),
+				 errdetail("A lead is 'auto' or a comma-separated list of lead names, none empty."),
+				 errhint("For example 'MLII' or 'MLII, V5'; 'auto' tries %s.", LEAD_AUTO_PREFERENCE)));
+}
+
+int
+ecgdl_wfdb_choose_lead(const wfdb_header *h, const char *lead)
+{
+	const char **names = palloc(sizeof(char *) * Max(h->n_signals, 1));
+
+	for (int i = 0; i < h->n_signals; i++)
+		names[i] = h->signals[i].description;
+	return lead_choose(lead, names, h->n_signals);
 }
 
 typedef struct RecordPlan
@@ -163,6 +185,8 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 	n_records = list_length(names);
 	plans = palloc0(sizeof(RecordPlan) * n_records);
 
+	ecgdl_check_lead_preference(lead);
+
 	/* headers first: a missing record or lead fails before any heavy work */
 	foreach(lc, names)
 	{
@@ -170,14 +194,17 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 
 		plan->name = lfirst(lc);
 		ecgdl_read_wfdb_header(directory, plan->name, &plan->header);
-		plan->signal = wfdb_header_find_signal(&plan->header, lead);
+		plan->signal = ecgdl_wfdb_choose_lead(&plan->header, lead);
 		if (plan->signal >= 0)
 			n_with_lead++;
 		CHECK_FOR_INTERRUPTS();
 	}
-	if (n_with_lead == 0)
+	/* 'auto' always finds a lead (a record's first signal at worst); a named
+	 * lead no record has is a mistake */
+	if (n_with_lead == 0 && !lead_preference_is_auto(lead))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 strchr(lead, ',') ? errmsg("no record has any of the leads \"%s\"", lead) :
 				 errmsg("no record has a lead named \"%s\"", lead),
 				 errdetail("Record \"%s\" has %s%s%s.", plans[0].name,
 						   plans[0].header.signals[0].description,
@@ -185,7 +212,7 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 						   plans[0].header.n_signals > 1 ? plans[0].header.signals[1].description : ""),
 				 errhint("Lead names are the signal descriptions in the .hea files, e.g. 'MLII' or 'V5'.")));
 
-	writer = beat_table_create(target, BEAT_TABLE_PLAIN);
+	writer = beat_table_create(target, BEAT_TABLE_PLAIN, true);
 	record_context = AllocSetContextCreate(CurrentMemoryContext, "ecgdl record",
 										   ALLOCSET_DEFAULT_SIZES);
 	for (int r = 0; r < n_records; r++)
@@ -209,8 +236,14 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 			plan->signal = 0;
 			ereport(NOTICE,
 					(errmsg("record %s has no lead %s; using its first signal, %s",
-							plan->name, lead, plan->header.signals[0].description)));
+							plan->name, lead_preference_is_auto(lead) ? LEAD_AUTO_PREFERENCE : lead,
+							plan->header.signals[0].description)));
 		}
+		else if (lead_rank(lead, plan->header.signals[plan->signal].description) > 0)
+			ereport(NOTICE,
+					(errmsg("record %s: using lead %s, the first of %s it has",
+							plan->name, plan->header.signals[plan->signal].description,
+							lead_preference_is_auto(lead) ? LEAD_AUTO_PREFERENCE : lead)));
 		spec = &plan->header.signals[plan->signal];
 		dat = ecgdl_read_signal_file(directory, plan->name, spec, &dat_len);
 		atr_path = ecgdl_join_path(directory, psprintf("%s.atr", plan->name));
@@ -230,7 +263,7 @@ ecg_import_wfdb(PG_FUNCTION_ARGS)
 			const beat *bt = &set.beats[b];
 
 			beat_table_add(writer, next_id++, plan->name, bt->sample, bt->symbol, bt->label,
-						   bt->signal, BEAT_LENGTH);
+						   bt->signal, BEAT_LENGTH, bt->rr);
 		}
 		initStringInfo(&drops);
 		for (int reason = 0; reason < BEAT_DROP_N_REASONS; reason++)
@@ -275,7 +308,7 @@ add_csv_line(BeatTableWriter *writer, const char *line, size_t len, int64 id, co
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("%s: %s", where, st.message),
 				 st.detail[0] ? errdetail("%s", st.detail) : 0));
-	beat_table_add(writer, id, NULL, -1, NULL, label, samples, HEARTBEAT_CSV_SAMPLES);
+	beat_table_add(writer, id, NULL, -1, NULL, label, samples, HEARTBEAT_CSV_SAMPLES, NULL);
 }
 
 Datum
@@ -299,7 +332,7 @@ ecg_import_csv(PG_FUNCTION_ARGS)
 	ecgdl_new_table_name(target);
 	buf = ecgdl_read_server_file(path, &len, false);
 
-	writer = beat_table_create(target, BEAT_TABLE_PLAIN);
+	writer = beat_table_create(target, BEAT_TABLE_PLAIN, false);
 	heartbeat_csv_reader_init(&reader, buf, len);
 	while (heartbeat_csv_next_line(&reader, &line, &line_len, &line_no))
 	{
@@ -390,7 +423,7 @@ ecg_import_csv_staged(PG_FUNCTION_ARGS)
 				 errdetail("It has type %s.", format_type_be(get_atttype(staging, line_no_attnum))),
 				 errhint("Use bigint, integer or smallint, or leave the column out.")));
 	ecgdl_new_table_name(target);
-	ss.writer = beat_table_create(target, BEAT_TABLE_PLAIN);
+	ss.writer = beat_table_create(target, BEAT_TABLE_PLAIN, false);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT line, %s FROM %s%s",

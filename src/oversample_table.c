@@ -5,7 +5,10 @@
  * The new table keeps every source row unchanged (synthetic = false) and adds
  * the generated rows with fresh ids and their provenance: base_id, partner_id
  * and step, so that signal = base + step * (partner - base) can be recomputed
- * and audited, and method.
+ * and audited, and method.  A source with R-R features passes them on:
+ * random copies take the base row's, SMOTE and ADASYN interpolate them with
+ * the signal's step; where the base or the partner has a NULL, the new row
+ * takes the base row's value.
  */
 #include "postgres.h"
 
@@ -22,6 +25,7 @@
 #include "ecgdl.h"
 #include "knn.h"
 #include "oversample.h"
+#include "rr_features.h"
 
 PG_FUNCTION_INFO_V1(ecg_oversample);
 
@@ -75,15 +79,15 @@ parse_strategy(const char *text, int64 *targets)
  * have exactly the built-in types.
  */
 static void
-copy_source_rows(Oid source, const char *target_name)
+copy_source_rows(Oid source, bool with_rr, const char *target_name)
 {
 	StringInfoData sql;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "INSERT INTO %s (%s, synthetic) SELECT %s, false FROM %s ORDER BY id",
-					 target_name, beat_table_column_list(BEAT_TABLE_PLAIN),
-					 beat_table_select_list(source, BEAT_TABLE_PLAIN, ""),
+					 target_name, beat_table_column_list(BEAT_TABLE_PLAIN, with_rr),
+					 beat_table_select_list(source, BEAT_TABLE_PLAIN, with_rr, ""),
 					 ecgdl_relation_name(source));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -176,6 +180,9 @@ ecg_oversample(PG_FUNCTION_ARGS)
 	ecg_status	st;
 	StringInfoData counts;
 	float	   *signal;
+	bool		with_rr;
+	float	   *source_rr = NULL;
+	float		rr[RR_FEATURES];
 
 	for (int i = 0; i < 6; i++)
 		if (PG_ARGISNULL(i))
@@ -205,6 +212,7 @@ ecg_oversample(PG_FUNCTION_ARGS)
 	ecgdl_new_table_name(target);
 	beat_table_check_layout(source, "source table");
 	beat_table_check_optional_columns(source, "source table");
+	with_rr = beat_table_has_rr(source, "source table");
 
 	rows = beat_rows_load(source, "source table", true, false);
 
@@ -222,8 +230,12 @@ ecg_oversample(PG_FUNCTION_ARGS)
 				 errmsg("no ids left for %lld new rows after the largest id %lld of the source table",
 						(long long) result.n_new, (long long) rows->ids[rows->n - 1]),
 				 errhint("Generated rows take the ids after the largest id; renumber the source table.")));
-	writer = beat_table_create(target, BEAT_TABLE_OVERSAMPLED);
-	copy_source_rows(source, ecgdl_relation_name(beat_table_relid(writer)));
+	/* the R-R features, when the source has them, interpolated with the
+	 * signal's step (a NULL endpoint gives the base row's value) */
+	if (with_rr)
+		source_rr = beat_table_load_rr(source, rows->n, "source table");
+	writer = beat_table_create(target, BEAT_TABLE_OVERSAMPLED, with_rr);
+	copy_source_rows(source, with_rr, ecgdl_relation_name(beat_table_relid(writer)));
 	next_id = rows->ids[rows->n - 1] + 1;
 	signal = palloc(sizeof(float) * rows->signal_length);
 	for (int64 i = 0; i < result.n_new; i++)
@@ -232,9 +244,13 @@ ecg_oversample(PG_FUNCTION_ARGS)
 		const float *partner = rows->signals + (Size) result.partner[i] * rows->signal_length;
 
 		oversample_interpolate(base, partner, result.step[i], rows->signal_length, signal);
+		if (with_rr)
+			oversample_interpolate_nullable(source_rr + (Size) result.base[i] * RR_FEATURES,
+											source_rr + (Size) result.partner[i] * RR_FEATURES,
+											result.step[i], RR_FEATURES, rr);
 		beat_table_add_synthetic(writer, next_id + i, result.label[i], signal, rows->signal_length,
 								 rows->ids[result.base[i]], rows->ids[result.partner[i]],
-								 result.step[i], method_name);
+								 result.step[i], method_name, with_rr ? rr : NULL);
 	}
 	beat_table_finish(writer);
 

@@ -141,7 +141,8 @@ cut_end(const SignalStream *s, double fs, int64 n_samples, void *arg)
 		const beat *bt = &set.beats[b];
 
 		beat_table_add(cs->writer, cs->next_id++, s->record, bt->sample,
-					   bt->symbol[0] ? bt->symbol : NULL, bt->label, bt->signal, BEAT_LENGTH);
+					   bt->symbol[0] ? bt->symbol : NULL, bt->label, bt->signal, BEAT_LENGTH,
+					   bt->rr);
 	}
 	for (int c = 0; c < AAMI_N_CLASSES; c++)
 		cs->class_totals[c] += set.class_counts[c];
@@ -191,7 +192,7 @@ ecg_beats_from_signals(PG_FUNCTION_ARGS)
 					psprintf("annotation table \"%s\"", ecgdl_relation_name(annotations)),
 					false, keep_marks, &cs);
 	cs.next_id = 1;
-	cs.writer = beat_table_create(target, BEAT_TABLE_SIGNALS);
+	cs.writer = beat_table_create(target, BEAT_TABLE_SIGNALS, true);
 	signal_read_streams(recordings, "signal table", streams, &consumer);
 	foreach(lc, cs.records)
 	{

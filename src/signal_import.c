@@ -24,6 +24,7 @@
 
 #include "beats.h"
 #include "ecgdl.h"
+#include "lead_choice.h"
 #include "wfdb.h"
 
 PG_FUNCTION_INFO_V1(ecg_import_wfdb_signals);
@@ -69,16 +70,29 @@ signal_name(const wfdb_header *h, int i)
 	return psprintf("%d", i);
 }
 
+/* Whether signal s of a record is asked for: all are without a list; a
+ * name asks for the lead of that name, 'auto' for the lead ecg_import_wfdb
+ * would take by default (lead_choice.h; the first signal when none). */
 static bool
-lead_wanted(List *leads, const char *name)
+lead_wanted(List *leads, const wfdb_header *h, int s)
 {
 	ListCell   *lc;
+	char	   *name = signal_name(h, s);
 
 	if (leads == NIL)
 		return true;
 	foreach(lc, leads)
-		if (strcmp(lfirst(lc), name) == 0)
+	{
+		if (lead_preference_is_auto(lfirst(lc)))
+		{
+			int			choice = ecgdl_wfdb_choose_lead(h, lfirst(lc));
+
+			if (s == (choice >= 0 ? choice : 0))
+				return true;
+		}
+		else if (strcmp(lfirst(lc), name) == 0)
 			return true;
+	}
 	return false;
 }
 
@@ -151,7 +165,7 @@ ecg_import_wfdb_signals(PG_FUNCTION_ARGS)
 
 		ecgdl_read_wfdb_header(directory, lfirst(lc), h);
 		for (int s = 0; s < h->n_signals; s++)
-			any |= lead_wanted(leads, signal_name(h, s));
+			any |= lead_wanted(leads, h, s);
 		if (!any)
 		{
 			StringInfoData have;
@@ -206,7 +220,7 @@ ecg_import_wfdb_signals(PG_FUNCTION_ARGS)
 			double		chunk = floor(chunk_seconds * fs + 0.5);
 			ecg_status	st;
 
-			if (!lead_wanted(leads, lead))
+			if (!lead_wanted(leads, h, s))
 				continue;
 			if (!(chunk <= CHUNK_SAMPLES_MAX))
 				ereport(ERROR,

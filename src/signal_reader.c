@@ -22,6 +22,7 @@
 #include "utils/memutils.h"
 
 #include "ecgdl.h"
+#include "lead_choice.h"
 #include "signal_chunks.h"
 
 /* rows fetched at once: a 60 s chunk at 360 Hz is 86 kB */
@@ -97,33 +98,46 @@ signal_streams_pick_lead(List *streams, const char *lead)
 	List	   *picked = NIL;
 	ListCell   *lc;
 	bool		any = false;
+	bool		is_auto = lead_preference_is_auto(lead);
 
+	ecgdl_check_lead_preference(lead);
 	foreach(lc, streams)
-		if (strcmp(((SignalStream *) lfirst(lc))->lead, lead) == 0)
+		if (lead_rank(lead, ((SignalStream *) lfirst(lc))->lead) >= 0)
 			any = true;
-	if (!any)
+	if (!any && !is_auto)
 		ereport(NOTICE,
 				(errmsg("no record has a lead named \"%s\"", lead)));
-	/* streams come ordered by record, then lead (C collation) */
+	/* streams come ordered by record, then lead (C collation); each record
+	 * takes its best-ranked lead, or its first by name */
 	for (int i = 0; i < list_length(streams);)
 	{
 		SignalStream *first = list_nth(streams, i);
 		SignalStream *choice = first;
+		int			best = -1;
 		int			j = i;
 
 		for (; j < list_length(streams); j++)
 		{
 			SignalStream *s = list_nth(streams, j);
+			int			rank;
 
 			if (strcmp(s->record, first->record) != 0)
 				break;
-			if (strcmp(s->lead, lead) == 0)
+			rank = lead_rank(lead, s->lead);
+			if (rank >= 0 && (best < 0 || rank < best))
+			{
 				choice = s;
+				best = rank;
+			}
 		}
-		if (strcmp(choice->lead, lead) != 0)
+		if (best < 0)
 			ereport(NOTICE,
 					(errmsg("record %s has no lead %s; using %s, its first lead by name",
-							choice->record, lead, choice->lead)));
+							choice->record, is_auto ? LEAD_AUTO_PREFERENCE : lead, choice->lead)));
+		else if (best > 0)
+			ereport(NOTICE,
+					(errmsg("record %s: using lead %s, the first of %s it has",
+							choice->record, choice->lead, is_auto ? LEAD_AUTO_PREFERENCE : lead)));
 		picked = lappend(picked, choice);
 		i = j;
 	}

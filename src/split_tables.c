@@ -19,7 +19,8 @@ PG_FUNCTION_INFO_V1(ecg_split);
 
 /*
  * Creates `target` with ecgdl's beat-table definition (of the source's kind:
- * oversampled tables keep their provenance columns) and copies into it the
+ * oversampled tables keep their provenance columns, tables with R-R features
+ * keep them) and copies into it the
  * source rows whose ids are given.  Nothing of the source's definition is
  * copied (see beat_table.c): only its column values, read with a plain SELECT.
  */
@@ -27,7 +28,8 @@ static void
 copy_rows(Oid source, const char *target, const int64 *ids, int64 n)
 {
 	BeatTableKind kind = beat_table_kind_of(source);
-	char	   *select_list = beat_table_select_list(source, kind, "s.");
+	bool		with_rr = beat_table_has_rr(source, "source table");
+	char	   *select_list = beat_table_select_list(source, kind, with_rr, "s.");
 	BeatTableWriter *writer;
 	char	   *target_name;
 	Datum	   *elems = palloc_extended(sizeof(Datum) * (n > 0 ? n : 1), MCXT_ALLOC_HUGE);
@@ -41,14 +43,14 @@ copy_rows(Oid source, const char *target, const int64 *ids, int64 n)
 	id_array = construct_array(elems, (int) n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 	args[0] = PointerGetDatum(id_array);
 
-	writer = beat_table_create(target, kind);
+	writer = beat_table_create(target, kind, with_rr);
 	target_name = ecgdl_relation_name(beat_table_relid(writer));
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "INSERT INTO %s (%s) SELECT %s FROM %s AS s "
 					 "JOIN pg_catalog.unnest($1) AS k(id) ON s.id OPERATOR(pg_catalog.=) k.id "
 					 "ORDER BY s.id",
-					 target_name, beat_table_column_list(kind), select_list,
+					 target_name, beat_table_column_list(kind, with_rr), select_list,
 					 ecgdl_relation_name(source));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

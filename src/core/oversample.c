@@ -65,6 +65,19 @@ oversample_interpolate(const float *base, const float *partner, float step, int 
 	}
 }
 
+void
+oversample_interpolate_nullable(const float *base, const float *partner, float step, int dim,
+								float *out)
+{
+	for (int j = 0; j < dim; j++)
+	{
+		if (isnan(base[j]) || isnan(partner[j]))
+			out[j] = base[j];
+		else
+			oversample_interpolate(base + j, partner + j, step, 1, out + j);
+	}
+}
+
 /* A step uniform on [0, 1): 24 random bits, so it is exactly a float. */
 static float
 draw_step(rng_state *rng)

@@ -124,6 +124,12 @@ int			oversample_run(const float *rows, const int *labels, int64_t n, int dim,
 void		oversample_interpolate(const float *base, const float *partner, float step,
 								   int dim, float *out);
 
+/* The same for columns that may be NULL (NAN), such as the R-R features:
+ * where base[j] or partner[j] is NAN, out[j] = base[j] (the new row takes its
+ * base row's value, NULL included); elsewhere as oversample_interpolate. */
+void		oversample_interpolate_nullable(const float *base, const float *partner, float step,
+											int dim, float *out);
+
 /*
  * Building blocks, exposed for the glue's diagnostics and for tests.
  *

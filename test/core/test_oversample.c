@@ -487,6 +487,27 @@ test_interpolate_formula(void)
 	CHECK(memcmp(o, b, sizeof(o)) == 0);
 }
 
+/* NULL (NAN) endpoints: the new value is the base row's; others interpolate
+ * exactly as oversample_interpolate does. */
+static void
+test_interpolate_nullable(void)
+{
+	const float base[4] = {1.0f, NAN, 0.5f, 2.0f};
+	const float partner[4] = {3.0f, 1.0f, NAN, 1.0f};
+	float		out[4],
+				plain[1];
+
+	oversample_interpolate_nullable(base, partner, 0.25f, 4, out);
+	CHECK(out[0] == 1.5f);
+	CHECK(isnan(out[1]));
+	CHECK(out[2] == 0.5f);
+	oversample_interpolate(base + 3, partner + 3, 0.25f, 1, plain);
+	CHECK(out[3] == plain[0] && out[3] == 1.75f);
+	/* step 0 (random oversampling) copies the base row */
+	oversample_interpolate_nullable(base, base, 0.0f, 4, out);
+	CHECK(out[0] == 1.0f && isnan(out[1]) && out[2] == 0.5f && out[3] == 2.0f);
+}
+
 int
 main(void)
 {
@@ -501,5 +522,6 @@ main(void)
 	RUN_TEST(test_error_paths);
 	RUN_TEST(test_adasyn_without_other_class_neighbours);
 	RUN_TEST(test_interpolate_formula);
+	RUN_TEST(test_interpolate_nullable);
 	UNIT_EXIT();
 }
