@@ -230,8 +230,19 @@ check_one_step(const char *arch)
 			   *rw,
 			   *rloss,
 			   *rprobs,
-			   *rinfer;
+			   *rinfer,
+			   *rf;
 	nn_model   *m = model_without_dropout(arch);
+	const float *features = NULL;
+
+	/*
+	 * cnn_rr's conv gradients are about 100 times smaller than cnn's (the
+	 * loss leans on the R-R branch) and come out of batch-norm backward
+	 * passes as small differences of large sums: measured against a float64
+	 * PyTorch run, both PyTorch's float32 values and ours are off by up to
+	 * ~8e-4 relative on a few elements, so they are compared at 2e-3.
+	 */
+	double		grad_tol = strcmp(arch, "cnn_rr") == 0 ? 2e-3 : 1e-4;
 	nn_workspace *ws;
 	ecg_status	st;
 	nn_adam		adam;
@@ -263,6 +274,19 @@ check_one_step(const char *arch)
 	set_reference_params(m);
 	for (int i = 0; i < 8; i++)
 		labels[i] = (int) rl->values[i];
+	snprintf(name, sizeof(name), "%s/features", arch);
+	rf = find_ref(name);
+	CHECK_MSG((rf != NULL) == (m->n_features > 0), "%s: features record and model disagree", arch);
+	if (rf != NULL && m->n_features == 8 && rf->count == 8 * 8)
+	{
+		/* the standardisation of gen_model_refs.py (FEATURE_MEAN, FEATURE_SD) */
+		for (int k = 0; k < 8; k++)
+		{
+			m->feature_mean[k] = 0.5f + (float) k / 8;
+			m->feature_sd[k] = 0.25f * (float) (1 << (k % 3));
+		}
+		features = rf->values;
+	}
 
 	ws = nn_workspace_create(m, 8, 1, &st);
 	CHECK(ws != NULL);
@@ -272,7 +296,7 @@ check_one_step(const char *arch)
 		return;
 	}
 	{
-		nn_input	in = {rx->values, 8, NN_BEAT_LENGTH, 1, NULL};
+		nn_input	in = {rx->values, 8, NN_BEAT_LENGTH, 1, features};
 
 		CHECK(nn_workspace_load_input(m, ws, &in, NULL, 8, &st) == 0);
 	}
@@ -304,7 +328,7 @@ check_one_step(const char *arch)
 			memset(t->grad, 0, t->count * sizeof(float));	/* as the reference step does */
 			continue;
 		}
-		bad = compare_array(name, t->grad, rg, 1e-4);
+		bad = compare_array(name, t->grad, rg, grad_tol);
 		CHECK_MSG(bad == 0, "%d of %u gradient values of %s differ", bad, rg->count, t->name);
 	}
 
@@ -345,7 +369,11 @@ check_one_step(const char *arch)
 	nn_adam_release(&adam);
 
 	/* inference with the updated parameters and moving statistics */
-	CHECK(nn_model_predict(m, NULL, rx->values, NN_BEAT_LENGTH, 8, probs, NULL, &st) == 0);
+	{
+		nn_input	in = {rx->values, 8, NN_BEAT_LENGTH, 1, features};
+
+		CHECK(nn_model_predict_input(m, NULL, &in, probs, NULL, &st) == 0);
+	}
 	{
 		ref_record	r = *rinfer;
 
@@ -372,6 +400,18 @@ static void
 test_cnn_wide_step_matches_torch(void)
 {
 	check_one_step("cnn_wide");
+}
+
+static void
+test_baseline_rr_step_matches_torch(void)
+{
+	check_one_step("baseline_rr");
+}
+
+static void
+test_cnn_rr_step_matches_torch(void)
+{
+	check_one_step("cnn_rr");
 }
 
 /* Architectures --------------------------------------------------------------------- */
@@ -938,6 +978,8 @@ main(void)
 	RUN_TEST(test_baseline_step_matches_torch);
 	RUN_TEST(test_cnn_step_matches_torch);
 	RUN_TEST(test_cnn_wide_step_matches_torch);
+	RUN_TEST(test_baseline_rr_step_matches_torch);
+	RUN_TEST(test_cnn_rr_step_matches_torch);
 	RUN_TEST(test_gradients_match_finite_differences);
 	RUN_TEST(test_predict_any_batch);
 	RUN_TEST(test_thread_count_does_not_change_results);
