@@ -534,6 +534,33 @@ test_validation_rejects_bad_graphs(void)
 	a = good;
 	a.nodes[0].size = 0;
 	expect_invalid(&a, "input length");
+	/* the features node and concat of cnn_rr (41 features, 44 concat) */
+	{
+		nn_arch		rr;
+
+		CHECK(nn_arch_builtin("cnn_rr", &rr, &st) == 0);
+		CHECK(nn_arch_validate(&rr, &st) == 0);
+		a = rr;
+		a.nodes[41].units = 9;
+		expect_invalid(&a, "features: units 1..8");
+		a = rr;
+		a.nodes[41].input[0] = 40;
+		expect_invalid(&a, "unused input slot");
+		a = rr;
+		a.nodes[44].input[0] = 39;	/* a [100 x 16] map, not flat */
+		expect_invalid(&a, "flat");
+		a = rr;
+		a.nodes[44].input[1] = -1;
+		expect_invalid(&a, "earlier node");
+		a = rr;
+		a.nodes[40] = a.nodes[41];	/* two features nodes */
+		a.nodes[44].input[0] = 42;
+		expect_invalid(&a, "");
+		a = rr;
+		CHECK(nn_arch_set_feature_count(&a, 3, &st) == 0 && nn_arch_validate(&a, &st) == 0);
+		CHECK(nn_arch_set_feature_count(&a, 0, &st) != 0);
+		CHECK(nn_arch_set_feature_count(&good, 3, &st) != 0);	/* cnn has none */
+	}
 	a = good;
 	a.nodes[41].units = 100;	/* more than NN_MAX_CLASSES scores */
 	expect_invalid(&a, "last node");
