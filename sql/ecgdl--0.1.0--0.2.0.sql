@@ -478,7 +478,7 @@ COMMENT ON FUNCTION ecg_train(text, regclass, text, regclass, int, int, float8, 
 
 CREATE FUNCTION ecg_classify(model text, beat record)
 RETURNS smallint
-AS 'MODULE_PATHNAME', 'ecg_classify_row'
+AS 'MODULE_PATHNAME', 'ecg_classify'
 LANGUAGE C STABLE PARALLEL SAFE CALLED ON NULL INPUT;
 
 COMMENT ON FUNCTION ecg_classify(text, record) IS
@@ -486,7 +486,7 @@ COMMENT ON FUNCTION ecg_classify(text, record) IS
 
 CREATE FUNCTION ecg_predict_proba(model text, beat record)
 RETURNS real[]
-AS 'MODULE_PATHNAME', 'ecg_predict_proba_row'
+AS 'MODULE_PATHNAME', 'ecg_predict_proba'
 LANGUAGE C STABLE PARALLEL SAFE CALLED ON NULL INPUT;
 
 COMMENT ON FUNCTION ecg_predict_proba(text, record) IS

@@ -50,8 +50,6 @@ PG_FUNCTION_INFO_V1(ecg_classify);
 PG_FUNCTION_INFO_V1(ecg_predict_proba);
 PG_FUNCTION_INFO_V1(ecg_classify_table);
 PG_FUNCTION_INFO_V1(ecg_evaluate);
-PG_FUNCTION_INFO_V1(ecg_classify_row);
-PG_FUNCTION_INFO_V1(ecg_predict_proba_row);
 
 #define MODEL_NAME_KEY (ECGDL_MODEL_NAME_MAX + 1)
 #define BATCH_ROWS 2048
@@ -365,29 +363,25 @@ predict_row(FunctionCallInfo fcinfo, float *probs)
 	return model->n_classes;
 }
 
-Datum
-ecg_classify_row(PG_FUNCTION_ARGS)
+/*
+ * ecg_classify and ecg_predict_proba serve both forms: a beat row (a
+ * composite second argument) or a signal real[].
+ */
+static int
+predict_argument(FunctionCallInfo fcinfo, float *probs)
 {
-	float		probs[NN_MAX_CLASSES];
-	int			n_classes = predict_row(fcinfo, probs);
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 1);
 
-	PG_RETURN_INT16((int16) metrics_argmax(probs, n_classes));
-}
-
-Datum
-ecg_predict_proba_row(PG_FUNCTION_ARGS)
-{
-	float		probs[NN_MAX_CLASSES];
-	int			n_classes = predict_row(fcinfo, probs);
-
-	PG_RETURN_ARRAYTYPE_P(ecgdl_floats_to_array(probs, n_classes));
+	if (OidIsValid(type) && type_is_rowtype(type))
+		return predict_row(fcinfo, probs);
+	return predict_one(fcinfo, probs);
 }
 
 Datum
 ecg_classify(PG_FUNCTION_ARGS)
 {
 	float		probs[NN_MAX_CLASSES];
-	int			n_classes = predict_one(fcinfo, probs);
+	int			n_classes = predict_argument(fcinfo, probs);
 
 	PG_RETURN_INT16((int16) metrics_argmax(probs, n_classes));
 }
@@ -396,7 +390,7 @@ Datum
 ecg_predict_proba(PG_FUNCTION_ARGS)
 {
 	float		probs[NN_MAX_CLASSES];
-	int			n_classes = predict_one(fcinfo, probs);
+	int			n_classes = predict_argument(fcinfo, probs);
 
 	PG_RETURN_ARRAYTYPE_P(ecgdl_floats_to_array(probs, n_classes));
 }
