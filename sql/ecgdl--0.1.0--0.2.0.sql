@@ -476,20 +476,22 @@ LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 COMMENT ON FUNCTION ecg_train(text, regclass, text, regclass, int, int, float8, int, int, text, boolean, float8, text, text[]) IS
 'Trains a model (baseline, cnn, cnn_wide, or baseline_rr / cnn_rr with the R-R feature columns of the tables) inside the database, chooses its operating point (argmax, prior, or validation: tuned for macro F1 on the validation table) and stores it in ecgdl.models; returns its id';
 
-CREATE FUNCTION ecg_classify(model text, beat record)
+-- Named apart from ecg_classify(text, real[]): an overload on record would make
+-- 0.1.0 calls with an untyped literal or NULL ambiguous (42725).
+CREATE FUNCTION ecg_classify_beat(model text, beat record)
 RETURNS smallint
 AS 'MODULE_PATHNAME', 'ecg_classify'
 LANGUAGE C STABLE PARALLEL SAFE CALLED ON NULL INPUT;
 
-COMMENT ON FUNCTION ecg_classify(text, record) IS
+COMMENT ON FUNCTION ecg_classify_beat(text, record) IS
 'AAMI class 0..4 (N, S, V, F, Q) a stored model predicts for one beat row: its signal column and, for a model with R-R features, its rr_* columns (imputed), at the model''s operating point';
 
-CREATE FUNCTION ecg_predict_proba(model text, beat record)
+CREATE FUNCTION ecg_predict_proba_beat(model text, beat record)
 RETURNS real[]
 AS 'MODULE_PATHNAME', 'ecg_predict_proba'
 LANGUAGE C STABLE PARALLEL SAFE CALLED ON NULL INPUT;
 
-COMMENT ON FUNCTION ecg_predict_proba(text, record) IS
+COMMENT ON FUNCTION ecg_predict_proba_beat(text, record) IS
 'Class probabilities (N, S, V, F, Q) a stored model gives one beat row (signal and, for a model with R-R features, the rr_* columns), at the model''s operating point';
 
 -- What every stored model takes and how it decides: its R-R features and its

@@ -37,12 +37,12 @@ WHERE name LIKE 'm2\_%' ORDER BY name;
 -- a version 2 blob survives export and import, and classifies alike
 SELECT ecg_model_import('m2_cnn_copy', ecg_model_export('m2_cnn')) > 0 AS imported;
 
--- the table functions read the rr columns; the per-row overload reads the row
+-- the table functions read the rr columns; ecg_classify_beat reads them from the row
 SELECT count(*) AS rows,
-       count(*) FILTER (WHERE t.predicted = ecg_classify('m2_base', b)) AS same_class,
-       count(*) FILTER (WHERE abs((SELECT sum(p) FROM unnest(ecg_predict_proba('m2_base', b)) p) - 1) < 1e-5) AS sums_to_1,
+       count(*) FILTER (WHERE t.predicted = ecg_classify_beat('m2_base', b)) AS same_class,
+       count(*) FILTER (WHERE abs((SELECT sum(p) FROM unnest(ecg_predict_proba_beat('m2_base', b)) p) - 1) < 1e-5) AS sums_to_1,
        -- one row and a block go through BLAS differently: equal to rounding
-       count(*) FILTER (WHERE (SELECT max(abs(x - y)) FROM unnest(t.probabilities, ecg_predict_proba('m2_base', b)) u(x, y)) < 1e-6) AS same_probs
+       count(*) FILTER (WHERE (SELECT max(abs(x - y)) FROM unnest(t.probabilities, ecg_predict_proba_beat('m2_base', b)) u(x, y)) < 1e-6) AS same_probs
 FROM ecg_classify_table('m2_base', 'm2_beats') t JOIN m2_beats b USING (id);
 SELECT count(*) AS rows,
        count(*) FILTER (WHERE a.predicted = c.predicted AND a.probabilities = c.probabilities) AS same
@@ -50,11 +50,11 @@ FROM ecg_classify_table('m2_cnn', 'm2_beats') a JOIN ecg_classify_table('m2_cnn_
 -- the class is the arg-max of the probabilities at the operating point
 SELECT count(*) FILTER (WHERE probabilities[predicted + 1] < (SELECT max(p) FROM unnest(probabilities) p)) AS not_argmax
 FROM ecg_classify_table('m2_cnn', 'm2_beats');
--- the row overload works for every model: a plain one reads just the signal
-SELECT count(*) FILTER (WHERE ecg_classify('m2_plain', b) = ecg_classify('m2_plain', b.signal)) AS same
+-- the beat-row functions work for every model: a plain one reads just the signal
+SELECT count(*) FILTER (WHERE ecg_classify_beat('m2_plain', b) = ecg_classify('m2_plain', b.signal)) AS same
 FROM m2_plain b;
 -- a lone beat imputed the documented way: rr_pre from rr_post, the ratios recomputed
-SELECT ecg_classify('m2_base', b) = ecg_classify('m2_base', c) AS imputed_like_filled
+SELECT ecg_classify_beat('m2_base', b) = ecg_classify_beat('m2_base', c) AS imputed_like_filled
 FROM (SELECT * FROM m2_beats WHERE id = 1) b,
      (SELECT id, record, sample, symbol, label, signal, rr_post AS rr_pre, rr_post, rr_local, rr_record,
              rr_post_local AS rr_pre_local, rr_post_local, rr_post_record AS rr_pre_record, rr_post_record
@@ -76,11 +76,13 @@ SELECT regress_error($$SELECT ecg_train('m2_x', 'm2_beats', 'cnn_nope', epochs =
 SELECT regress_error($$SELECT ecg_classify_table('m2_base', 'm2_plain')$$);
 SELECT regress_error($$SELECT * FROM ecg_evaluate('m2_base', 'm2_holes')$$);
 SELECT regress_error($$SELECT ecg_classify('m2_base', signal) FROM m2_beats LIMIT 1$$);
-SELECT regress_error($$SELECT ecg_classify('m2_base', b) FROM m2_plain b LIMIT 1$$);
-SELECT regress_error($$SELECT ecg_predict_proba('m2_base', b) FROM m2_holes b WHERE id = 3$$);
-SELECT regress_error($$SELECT ecg_classify('m2_base', r) FROM (SELECT 1 AS id) r$$);
-SELECT regress_error($$SELECT ecg_classify('m2_base', r) FROM (SELECT id, signal::float8[] AS signal FROM m2_beats LIMIT 1) r$$);
-SELECT regress_error($$SELECT ecg_classify('m2_base', NULL::m2_beats)$$);
+SELECT regress_error($$SELECT ecg_classify_beat('m2_base', b) FROM m2_plain b LIMIT 1$$);
+SELECT regress_error($$SELECT ecg_predict_proba_beat('m2_base', b) FROM m2_holes b WHERE id = 3$$);
+SELECT regress_error($$SELECT ecg_classify_beat('m2_base', r) FROM (SELECT 1 AS id) r$$);
+SELECT regress_error($$SELECT ecg_classify_beat('m2_base', r) FROM (SELECT id, signal::float8[] AS signal FROM m2_beats LIMIT 1) r$$);
+SELECT regress_error($$SELECT ecg_classify_beat('m2_base', NULL::m2_beats)$$);
+SELECT regress_error($$SELECT ecg_predict_proba_beat('m2_base', NULL)$$);
+SELECT regress_error($$SELECT ecg_classify_beat('m2_plain', r) FROM (SELECT signal[1:100] AS signal FROM m2_plain LIMIT 1) r$$);
 -- nothing half-written: no model of a failed training
 SELECT count(*) AS failed_models FROM ecgdl.models WHERE name = 'm2_x';
 

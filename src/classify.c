@@ -263,7 +263,7 @@ predict_one(FunctionCallInfo fcinfo, float *probs)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model \"%s\" takes R-R features besides the signal", entry->name),
-				 errhint("Pass the whole beat row: ecg_classify(model, t) or ecg_predict_proba(model, t) for a row t of a beat table with the rr_* columns.")));
+				 errhint("Pass the whole beat row: ecg_classify_beat(model, t) or ecg_predict_proba_beat(model, t) for a row t of a beat table with the rr_* columns.")));
 	signal_argument(fcinfo, 1, entry->model, entry->row_signal, &len);
 	if (nn_model_predict(entry->model, entry->row_workspace, entry->row_signal, (size_t) len, 1,
 						 probs, NULL, &st) != 0)
@@ -364,8 +364,9 @@ predict_row(FunctionCallInfo fcinfo, float *probs)
 }
 
 /*
- * ecg_classify and ecg_predict_proba serve both forms: a beat row (a
- * composite second argument) or a signal real[].
+ * The C functions ecg_classify and ecg_predict_proba serve both SQL forms:
+ * ecg_classify_beat / ecg_predict_proba_beat (a beat row, a composite second
+ * argument) and ecg_classify / ecg_predict_proba (a signal real[]).
  */
 static int
 predict_argument(FunctionCallInfo fcinfo, float *probs)

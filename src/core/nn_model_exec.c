@@ -340,7 +340,10 @@ layout_workspace(const nn_model *m, nn_workspace *ws, size_t *offsets, int *n_of
 			offsets[n++] = SIZE_MAX;
 	}
 	PLACE(ws->probs, batch * (size_t) m->n_classes, sizeof(float));
-	PLACE(ws->features_in, batch * (size_t) (m->n_features > 0 ? m->n_features : 1), sizeof(float));
+	if (m->n_features > 0)
+		PLACE(ws->features_in, batch * (size_t) m->n_features, sizeof(float));
+	else
+		offsets[n++] = SIZE_MAX;	/* no features: no buffer */
 	PLACE(ws->kernel_ws, kernel_workspace_bytes(m, ws), 1);
 	for (int k = 0; k < ws->n_slots; k++)
 		PLACE(ws->slots[k], ws->slot_floats, sizeof(float));
