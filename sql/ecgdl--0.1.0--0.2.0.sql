@@ -456,6 +456,341 @@ AS 'MODULE_PATHNAME', 'ecg_beats_from_signals'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 COMMENT ON FUNCTION ecg_beats_from_signals(regclass, regclass, text, text) IS
 'Cuts beats from a signal table at the positions of an annotation table (reference: labelled; detected: label NULL) by the method of ecg_import_wfdb into a new beat table (plus fs and R-R features); lead: ''auto'' or a list of preferred leads; returns the number of beats';
+
+-- EC57 reporting.  ecg_evaluate keeps its 0.1.0 signature and result (a
+-- return type cannot change); ecg_evaluate_ec57 reports per record and gross
+-- as EC57 does and stores the evaluation like ecg_evaluate plus the
+-- per-record confusion matrices (NULL for ecg_evaluate's rows).
+ALTER TABLE ecgdl.evaluations ADD COLUMN per_record jsonb;
+COMMENT ON COLUMN ecgdl.evaluations.per_record IS
+'ecg_evaluate_ec57 only: the confusion matrix of every record, {"record": [[N row], [S row], ...]} (rows: true class, columns: predicted, N S V F Q)';
+
+CREATE FUNCTION ecgdl.ec57_figures(confusion bigint[])
+RETURNS TABLE (class text, tp bigint, fn bigint, fp bigint, tn bigint,
+               se float8, ppv float8, fpr float8, f1 float8)
+AS 'MODULE_PATHNAME', 'ecg_ec57_figures'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ecgdl.ec57_figures(bigint[]) IS
+'EC57 figures of a 5 x 5 confusion matrix (N S V F Q; Q left out): per class N, S, V, F TP, FN, FP, TN, Se, +P, FPR, F1, then "macro" (mean F1 of N, S, V, F)';
+
+CREATE FUNCTION ecg_evaluate_ec57(model text, test regclass, by_record boolean DEFAULT true)
+RETURNS TABLE (record text, class text, tp bigint, fn bigint, fp bigint, tn bigint,
+               se float8, ppv float8, fpr float8, f1 float8)
+AS 'MODULE_PATHNAME', 'ecg_evaluate_ec57'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION ecg_evaluate_ec57(text, regclass, boolean) IS
+'EC57 report of a model on a labelled beat table: per record (by_record) and "gross", per class N, S, V, F TP, FN, FP, TN, Se, +P, FPR, F1, and "macro" F1 (Q left out); stored in ecgdl.evaluations with the per-record matrices';
+
+-- The latest evaluation of every model and test table, as EC57 and the
+-- inter-patient literature report it (gross, Q left out).
+CREATE VIEW ecgdl.report_ec57 AS
+SELECT DISTINCT ON (e.model_id, e.test_table)
+       e.model_name AS model, e.test_table,
+       (SELECT pg_catalog.sum(f.tp OPERATOR(pg_catalog.+) f.fn) FROM ecgdl.ec57_figures(e.confusion) f)::bigint AS beats,
+       (e.confusion[5][1] OPERATOR(pg_catalog.+) e.confusion[5][2] OPERATOR(pg_catalog.+) e.confusion[5][3]
+        OPERATOR(pg_catalog.+) e.confusion[5][4] OPERATOR(pg_catalog.+) e.confusion[5][5]) AS q_beats_left_out,
+       g.se_n, g.ppv_n, g.fpr_n, g.f1_n, g.se_s, g.ppv_s, g.fpr_s, g.f1_s,
+       g.se_v, g.ppv_v, g.fpr_v, g.f1_v, g.se_f, g.ppv_f, g.fpr_f, g.f1_f, g.macro_f1,
+       e.per_record IS NOT NULL AS per_record, e.evaluated_at
+FROM ecgdl.evaluations e
+CROSS JOIN LATERAL (
+    SELECT pg_catalog.round(pg_catalog.max(f.se) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'N')::numeric, 4) AS se_n,
+           pg_catalog.round(pg_catalog.max(f.ppv) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'N')::numeric, 4) AS ppv_n,
+           pg_catalog.round(pg_catalog.max(f.fpr) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'N')::numeric, 4) AS fpr_n,
+           pg_catalog.round(pg_catalog.max(f.f1) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'N')::numeric, 4) AS f1_n,
+           pg_catalog.round(pg_catalog.max(f.se) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'S')::numeric, 4) AS se_s,
+           pg_catalog.round(pg_catalog.max(f.ppv) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'S')::numeric, 4) AS ppv_s,
+           pg_catalog.round(pg_catalog.max(f.fpr) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'S')::numeric, 4) AS fpr_s,
+           pg_catalog.round(pg_catalog.max(f.f1) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'S')::numeric, 4) AS f1_s,
+           pg_catalog.round(pg_catalog.max(f.se) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'V')::numeric, 4) AS se_v,
+           pg_catalog.round(pg_catalog.max(f.ppv) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'V')::numeric, 4) AS ppv_v,
+           pg_catalog.round(pg_catalog.max(f.fpr) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'V')::numeric, 4) AS fpr_v,
+           pg_catalog.round(pg_catalog.max(f.f1) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'V')::numeric, 4) AS f1_v,
+           pg_catalog.round(pg_catalog.max(f.se) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'F')::numeric, 4) AS se_f,
+           pg_catalog.round(pg_catalog.max(f.ppv) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'F')::numeric, 4) AS ppv_f,
+           pg_catalog.round(pg_catalog.max(f.fpr) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'F')::numeric, 4) AS fpr_f,
+           pg_catalog.round(pg_catalog.max(f.f1) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'F')::numeric, 4) AS f1_f,
+           pg_catalog.round(pg_catalog.max(f.f1) FILTER (WHERE f.class OPERATOR(pg_catalog.=) 'macro')::numeric, 4) AS macro_f1
+    FROM ecgdl.ec57_figures(e.confusion) f) g
+ORDER BY e.model_id, e.test_table, e.evaluated_at DESC, e.id DESC;
+COMMENT ON VIEW ecgdl.report_ec57 IS
+'The latest evaluation of every model on every test table as EC57 reports it: gross Se, +P, FPR, F1 of N, S, V, F and their macro F1 (Q left out)';
+
+-- Per record, from the latest evaluation that has per-record matrices
+-- (ecg_evaluate_ec57) of every model and test table.
+CREATE VIEW ecgdl.report_ec57_records AS
+SELECT l.model_name AS model, l.test_table, r.record, f.class,
+       f.tp OPERATOR(pg_catalog.+) f.fn AS beats, f.tp, f.fn, f.fp,
+       pg_catalog.round(f.se::numeric, 4) AS se, pg_catalog.round(f.ppv::numeric, 4) AS ppv,
+       pg_catalog.round(f.fpr::numeric, 4) AS fpr, pg_catalog.round(f.f1::numeric, 4) AS f1,
+       l.evaluated_at
+FROM (SELECT DISTINCT ON (e.model_id, e.test_table) e.*
+      FROM ecgdl.evaluations e WHERE e.per_record IS NOT NULL
+      ORDER BY e.model_id, e.test_table, e.evaluated_at DESC, e.id DESC) l
+CROSS JOIN LATERAL pg_catalog.jsonb_each(l.per_record) r(record, matrix)
+CROSS JOIN LATERAL ecgdl.ec57_figures(pg_catalog.translate(r.matrix::pg_catalog.text, '[]', '{}')::bigint[]) f
+WHERE f.class OPERATOR(pg_catalog.<>) 'macro';
+COMMENT ON VIEW ecgdl.report_ec57_records IS
+'Per record of the latest ecg_evaluate_ec57 run of every model and test table: TP, FN, FP, Se, +P, FPR, F1 of N, S, V, F';
+GRANT SELECT ON ecgdl.report_ec57, ecgdl.report_ec57_records TO PUBLIC;
+
+-- Patient-wise cross-validation.  Whole records go into folds (no patient
+-- on both sides): the records, shuffled by the seed (md5 of seed and name),
+-- each go to the fold with the fewest beats so far (the first on ties).
+-- For fold k the model <prefix>_fold<k> is trained on the other folds'
+-- records, minus validation records drawn from them (shuffled by the seed
+-- and the fold, taken until they hold validation_fraction of the beats; at least one
+-- record, and at least one left to train on), and evaluated on fold k's
+-- records with ecg_evaluate_ec57.  Tables <prefix>_fold<k>_train, _val and
+-- _test; all dropped with the models afterwards unless keep.  As ecg_study:
+-- every internal call typed and qualified, everything checked before the
+-- first training.
+CREATE FUNCTION ecg_cross_validate(source regclass, folds int DEFAULT 5, arch text DEFAULT 'cnn',
+                                   prefix text DEFAULT 'cv', epochs int DEFAULT 100,
+                                   batch_size int DEFAULT 2048, learning_rate float8 DEFAULT 1e-3,
+                                   patience int DEFAULT 15, seed int DEFAULT 42,
+                                   class_weight text DEFAULT 'none',
+                                   validation_fraction float8 DEFAULT 0.2, keep boolean DEFAULT false)
+RETURNS TABLE (figure text, mean float8, sd float8, per_fold float8[])
+LANGUAGE plpgsql
+AS $cv$
+DECLARE
+    ext_schema pg_catalog.text := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                        WHERE e.extname OPERATOR(pg_catalog.=) 'ecgdl');
+    target_schema pg_catalog.text := pg_catalog.current_schema();
+    class_names pg_catalog.text[] := ARRAY['N', 'S', 'V', 'F', 'Q'];
+    figures pg_catalog.text[] := ARRAY['accuracy', 'macro_f1',
+        'se_N', 'ppv_N', 'f1_N', 'se_S', 'ppv_S', 'f1_S', 'se_V', 'ppv_V', 'f1_V', 'se_F', 'ppv_F', 'f1_F'];
+    recs pg_catalog.text[];
+    rec_beats pg_catalog.int8[];
+    rec_fold pg_catalog.int4[];
+    fold_beats pg_catalog.int8[];
+    source_classes pg_catalog.int2[];
+    train_classes pg_catalog.int2[];
+    plan pg_catalog.jsonb := '[]';
+    test_recs pg_catalog.text[];
+    train_recs pg_catalog.text[];
+    val_recs pg_catalog.text[];
+    val_beats pg_catalog.int8;
+    total_beats pg_catalog.int8;
+    vals pg_catalog.float8[];
+    best pg_catalog.int4;
+    c pg_catalog.int2;
+    k pg_catalog.int4;
+    i pg_catalog.int4;
+    r pg_catalog.text;
+    t pg_catalog.text;
+    m_name pg_catalog.text;
+    t_train pg_catalog.text;
+    t_val pg_catalog.text;
+    t_test pg_catalog.text;
+    row_ pg_catalog.record;
+    n_null pg_catalog.int8;
+BEGIN
+    IF source IS NULL OR folds IS NULL OR arch IS NULL OR prefix IS NULL OR epochs IS NULL
+       OR batch_size IS NULL OR learning_rate IS NULL OR patience IS NULL OR seed IS NULL
+       OR class_weight IS NULL OR validation_fraction IS NULL OR keep IS NULL THEN
+        RAISE EXCEPTION 'ecg_cross_validate arguments must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF folds OPERATOR(pg_catalog.<) 2 THEN
+        RAISE EXCEPTION 'cross-validation needs at least 2 folds' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('%s folds were asked for.', folds);
+    END IF;
+    IF prefix OPERATOR(pg_catalog.!~) '^[a-z_][a-z0-9_]*$' THEN
+        RAISE EXCEPTION 'invalid cross-validation prefix "%"', prefix USING ERRCODE = '22023',
+            HINT = 'Use lower-case letters, digits and underscores; tables and models are named after it.';
+    END IF;
+    IF NOT (validation_fraction OPERATOR(pg_catalog.>) 0 AND validation_fraction OPERATOR(pg_catalog.<) 1) THEN
+        RAISE EXCEPTION 'validation_fraction must be between 0 and 1 (exclusive)' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('The value given was %s.', validation_fraction);
+    END IF;
+    IF target_schema IS NULL THEN
+        RAISE EXCEPTION 'no schema has been selected to create the cross-validation''s tables in' USING ERRCODE = '3F000',
+            HINT = 'Set search_path to a schema you may create tables in.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid OPERATOR(pg_catalog.=) source AND a.attname OPERATOR(pg_catalog.=) 'record'
+                     AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'source table "%" has no record column', source USING ERRCODE = '42809',
+            HINT = 'Patient-wise folds need the record of every beat; ecg_import_wfdb''s tables have it.';
+    END IF;
+
+    -- the records, shuffled by the seed, and their beats
+    EXECUTE pg_catalog.format(
+        'SELECT pg_catalog.array_agg(s.r ORDER BY pg_catalog.md5($1 OPERATOR(pg_catalog.||) s.r), s.r), '
+        '       pg_catalog.array_agg(s.n ORDER BY pg_catalog.md5($1 OPERATOR(pg_catalog.||) s.r), s.r), '
+        '       pg_catalog.count(*) FILTER (WHERE s.r IS NULL) '
+        'FROM (SELECT t.record::pg_catalog.text AS r, pg_catalog.count(*) AS n FROM %s t GROUP BY 1) s', source)
+        INTO recs, rec_beats, n_null USING pg_catalog.format('%s:', seed);
+    IF n_null OPERATOR(pg_catalog.>) 0 THEN
+        RAISE EXCEPTION 'source table "%" has beats without a record', source USING ERRCODE = '22023',
+            DETAIL = 'Every beat must belong to a record (a patient) to put whole records into folds.';
+    END IF;
+    IF COALESCE(pg_catalog.cardinality(recs), 0) OPERATOR(pg_catalog.<) folds THEN
+        RAISE EXCEPTION 'source table "%" has fewer records than folds', source USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('It has %s records; %s folds were asked for.',
+                                       COALESCE(pg_catalog.cardinality(recs), 0), folds),
+            HINT = 'Ask for at most as many folds as there are records.';
+    END IF;
+    EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(DISTINCT t.label ORDER BY t.label) FROM %s t', source)
+        INTO source_classes;
+
+    -- whole records into folds, each to the lightest fold so far
+    fold_beats := pg_catalog.array_fill(0::pg_catalog.int8, ARRAY[folds]);
+    rec_fold := '{}';
+    FOR i IN 1 .. pg_catalog.cardinality(recs) LOOP
+        best := 1;
+        FOR k IN 2 .. folds LOOP
+            IF fold_beats[k] OPERATOR(pg_catalog.<) fold_beats[best] THEN
+                best := k;
+            END IF;
+        END LOOP;
+        rec_fold := pg_catalog.array_append(rec_fold, best);
+        fold_beats[best] := fold_beats[best] OPERATOR(pg_catalog.+) rec_beats[i];
+    END LOOP;
+
+    -- each fold's test, validation and training records, checked
+    FOR k IN 1 .. folds LOOP
+        test_recs := '{}';
+        train_recs := '{}';
+        total_beats := 0;
+        FOR i IN 1 .. pg_catalog.cardinality(recs) LOOP
+            IF rec_fold[i] OPERATOR(pg_catalog.=) k THEN
+                test_recs := pg_catalog.array_append(test_recs, recs[i]);
+            ELSE
+                train_recs := pg_catalog.array_append(train_recs, recs[i]);
+                total_beats := total_beats OPERATOR(pg_catalog.+) rec_beats[i];
+            END IF;
+        END LOOP;
+        IF pg_catalog.cardinality(train_recs) OPERATOR(pg_catalog.<) 2 THEN
+            RAISE EXCEPTION 'fold % has only one training record', k USING ERRCODE = '22023',
+                DETAIL = 'Validation records are drawn from the training records, and at least one must be left to train on.',
+                HINT = 'Use fewer folds, or a source with more records.';
+        END IF;
+        -- validation records: the training records shuffled again by the seed
+        -- and the fold
+        val_recs := '{}';
+        val_beats := 0;
+        FOR r IN SELECT u.r FROM pg_catalog.unnest(train_recs) u(r)
+                 ORDER BY pg_catalog.md5(pg_catalog.format('%s:val%s:%s', seed, k, u.r)), u.r LOOP
+            EXIT WHEN pg_catalog.cardinality(val_recs) OPERATOR(pg_catalog.>) 0
+                 AND val_beats OPERATOR(pg_catalog.>=) (validation_fraction OPERATOR(pg_catalog.*) total_beats);
+            EXIT WHEN pg_catalog.cardinality(val_recs) OPERATOR(pg_catalog.=)
+                      (pg_catalog.cardinality(train_recs) OPERATOR(pg_catalog.-) 1);
+            val_recs := pg_catalog.array_append(val_recs, r);
+            val_beats := val_beats OPERATOR(pg_catalog.+) rec_beats[pg_catalog.array_position(recs, r)];
+        END LOOP;
+        SELECT pg_catalog.array_agg(u.r ORDER BY u.r) INTO train_recs
+        FROM pg_catalog.unnest(train_recs) u(r) WHERE u.r OPERATOR(pg_catalog.<>) ALL (val_recs);
+        EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(DISTINCT t.label ORDER BY t.label) FROM %s t '
+                                  'WHERE t.record::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1)', source)
+            INTO train_classes USING train_recs;
+        FOREACH c IN ARRAY source_classes LOOP
+            IF NOT c OPERATOR(pg_catalog.=) ANY (COALESCE(train_classes, '{}')) THEN
+                RAISE EXCEPTION 'fold % has no % beat to train on', k,
+                    COALESCE(class_names[c OPERATOR(pg_catalog.+) 1], c::pg_catalog.text)
+                    USING ERRCODE = '22023',
+                    DETAIL = pg_catalog.format('Its training records are %s; the source has the class in other records.',
+                                               pg_catalog.array_to_string(train_recs, ', ')),
+                    HINT = 'Use fewer folds or another seed, or leave the class out of the source.';
+            END IF;
+        END LOOP;
+        plan := plan OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+            'test', pg_catalog.to_jsonb(test_recs), 'val', pg_catalog.to_jsonb(val_recs),
+            'train', pg_catalog.to_jsonb(train_recs)));
+    END LOOP;
+
+    -- names that fit and are free
+    FOR k IN 1 .. folds LOOP
+        FOREACH t IN ARRAY ARRAY[pg_catalog.format('%s_fold%s_train', prefix, k),
+                                 pg_catalog.format('%s_fold%s_val', prefix, k),
+                                 pg_catalog.format('%s_fold%s_test', prefix, k)] LOOP
+            IF pg_catalog.octet_length(t) OPERATOR(pg_catalog.>) 63 THEN
+                RAISE EXCEPTION 'cross-validation table name "%" is too long', t USING ERRCODE = '42622',
+                    HINT = 'Use a shorter prefix.';
+            END IF;
+            IF pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, t)) IS NOT NULL THEN
+                RAISE EXCEPTION 'relation "%" already exists', t USING ERRCODE = '42P07',
+                    HINT = 'Drop it, or choose another prefix.';
+            END IF;
+        END LOOP;
+        m_name := pg_catalog.format('%s_fold%s', prefix, k);
+        IF EXISTS (SELECT FROM ecgdl.models m WHERE m.name OPERATOR(pg_catalog.=) m_name) THEN
+            RAISE EXCEPTION 'model "%" already exists', m_name USING ERRCODE = '42710',
+                HINT = 'Drop it with ecg_model_drop, or choose another prefix.';
+        END IF;
+    END LOOP;
+
+    -- the architecture and training arguments, with ecg_train's own checks
+    PERFORM ecgdl.study_check(ARRAY[arch], epochs, batch_size, patience, seed, class_weight,
+                              ARRAY(SELECT pg_catalog.format('%s_fold%s', prefix, g.k)
+                                    FROM pg_catalog.generate_series(1, folds) g(k)), false);
+
+    -- the work: per fold, train on the training records, evaluate on the fold
+    vals := pg_catalog.array_fill(NULL::pg_catalog.float8, ARRAY[folds, pg_catalog.cardinality(figures)]);
+    FOR k IN 1 .. folds LOOP
+        m_name := pg_catalog.format('%s_fold%s', prefix, k);
+        t_train := pg_catalog.format('%I.%I', target_schema, pg_catalog.format('%s_fold%s_train', prefix, k));
+        t_val := pg_catalog.format('%I.%I', target_schema, pg_catalog.format('%s_fold%s_val', prefix, k));
+        t_test := pg_catalog.format('%I.%I', target_schema, pg_catalog.format('%s_fold%s_test', prefix, k));
+        FOREACH t IN ARRAY ARRAY['train', 'val', 'test'] LOOP
+            EXECUTE pg_catalog.format('CREATE TABLE %s AS SELECT t.* FROM %s t '
+                                      'WHERE t.record::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1) ORDER BY t.id',
+                                      CASE t WHEN 'train' THEN t_train WHEN 'val' THEN t_val ELSE t_test END, source)
+                USING ARRAY(SELECT pg_catalog.jsonb_array_elements_text(plan OPERATOR(pg_catalog.->) (k OPERATOR(pg_catalog.-) 1)
+                                                                         OPERATOR(pg_catalog.->) t));
+        END LOOP;
+        RAISE NOTICE 'cross-validation %: fold % of %: training % on records %, validating on %, testing on %',
+            prefix, k, folds, m_name,
+            (SELECT pg_catalog.string_agg(e, ', ') FROM pg_catalog.jsonb_array_elements_text(
+                plan OPERATOR(pg_catalog.->) (k OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->) 'train') e),
+            (SELECT pg_catalog.string_agg(e, ', ') FROM pg_catalog.jsonb_array_elements_text(
+                plan OPERATOR(pg_catalog.->) (k OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->) 'val') e),
+            (SELECT pg_catalog.string_agg(e, ', ') FROM pg_catalog.jsonb_array_elements_text(
+                plan OPERATOR(pg_catalog.->) (k OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->) 'test') e);
+        EXECUTE pg_catalog.format('SELECT %I.ecg_train($1::pg_catalog.text, $2::pg_catalog.regclass, '
+                                  '$3::pg_catalog.text, $4::pg_catalog.regclass, $5::pg_catalog.int4, '
+                                  '$6::pg_catalog.int4, $7::pg_catalog.float8, $8::pg_catalog.int4, '
+                                  '$9::pg_catalog.int4, $10::pg_catalog.text, $11::pg_catalog.bool, '
+                                  '$12::pg_catalog.float8)', ext_schema)
+            USING m_name, t_train::pg_catalog.regclass, arch, t_val::pg_catalog.regclass, epochs, batch_size,
+                  learning_rate, patience, seed, class_weight, false, 0.3::pg_catalog.float8;
+        FOR row_ IN EXECUTE pg_catalog.format('SELECT e.class, e.se, e.ppv, e.f1 FROM %I.ecg_evaluate_ec57('
+                                              '$1::pg_catalog.text, $2::pg_catalog.regclass, $3::pg_catalog.bool) e',
+                                              ext_schema)
+                USING m_name, t_test::pg_catalog.regclass, false LOOP
+            IF row_.class OPERATOR(pg_catalog.=) 'macro' THEN
+                vals[k][2] := row_.f1;
+            ELSE
+                i := pg_catalog.array_position(figures, pg_catalog.format('se_%s', row_.class));
+                vals[k][i] := row_.se;
+                vals[k][i OPERATOR(pg_catalog.+) 1] := row_.ppv;
+                vals[k][i OPERATOR(pg_catalog.+) 2] := row_.f1;
+            END IF;
+        END LOOP;
+        -- accuracy over all five classes, as ecg_evaluate reports it
+        vals[k][1] := (SELECT e.accuracy FROM ecgdl.evaluations e
+                       WHERE e.model_name OPERATOR(pg_catalog.=) m_name
+                       ORDER BY e.id DESC LIMIT 1);
+        IF NOT keep THEN
+            EXECUTE pg_catalog.format('SELECT %I.ecg_model_drop($1::pg_catalog.text, $2::pg_catalog.bool)', ext_schema)
+                USING m_name, false;
+            EXECUTE pg_catalog.format('DROP TABLE %s, %s, %s', t_train, t_val, t_test);
+        END IF;
+    END LOOP;
+
+    RETURN QUERY
+        SELECT f.name, pg_catalog.avg(v.x), pg_catalog.stddev_samp(v.x),
+               pg_catalog.array_agg(v.x ORDER BY v.k)
+        FROM pg_catalog.unnest(figures) WITH ORDINALITY f(name, j)
+        CROSS JOIN LATERAL (SELECT g.k, vals[g.k][f.j] AS x
+                            FROM pg_catalog.generate_series(1, folds) g(k)) v
+        GROUP BY f.name, f.j ORDER BY f.j;
+END
+$cv$;
+COMMENT ON FUNCTION ecg_cross_validate(regclass, int, text, text, int, int, float8, int, int, text, float8, boolean) IS
+'Patient-wise k-fold cross-validation: whole records into folds balanced by beats, a model per fold trained on the other folds (validation records drawn from them) and evaluated on its records as EC57 does; mean, sample SD and per-fold value of accuracy, macro F1 (N, S, V, F) and Se, +P, F1 per class';
 -- == models2: models with R-R features, operating points, rows as input (issue 12) ==
 
 -- ecg_train gains the operating point and the choice of R-R features; the

@@ -353,6 +353,9 @@ void		model_store_check_name(const char *name, bool replace);
 int64		model_store_save(const char *name, bool replace, const ModelRecord *rec);
 /* Stores an evaluation, owned by the user, of a model the user can read. */
 void		model_store_save_evaluation(const EvaluationRecord *rec);
+/* The same with the per-record confusion matrices (per_record: a JSON object
+ * record -> 5 x 5 array, into the per_record column of 0.2.0; NULL: none). */
+void		model_store_save_evaluation_records(const EvaluationRecord *rec, const char *per_record);
 /* id and row version of a model; false when there is none. */
 bool		model_store_version(const char *name, ModelVersion *version);
 /* The weights blob of a model (copied into the current context) and its row

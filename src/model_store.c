@@ -237,12 +237,21 @@ model_store_save(const char *name, bool replace, const ModelRecord *rec)
 void
 model_store_save_evaluation(const EvaluationRecord *rec)
 {
-	Oid			argtypes[9] = {INT8OID, TEXTOID, TEXTOID, INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID,
-	TEXTOID, OIDOID};
-	Datum		args[9];
+	model_store_save_evaluation_records(rec, NULL);
+}
+
+void
+model_store_save_evaluation_records(const EvaluationRecord *rec, const char *per_record)
+{
+	Oid			argtypes[10] = {INT8OID, TEXTOID, TEXTOID, INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID,
+	TEXTOID, OIDOID, TEXTOID};
+	Datum		args[10];
 	Oid			evaluations = store_relid("evaluations");
 	bool		as_owner = owner_is_role(evaluations);
 	int			ret;
+	/* per_record only when given: a 0.1.0 table has no such column */
+	const char *rec_column = per_record ? ", per_record" : "";
+	const char *rec_value = per_record ? ", $10::pg_catalog.jsonb" : "";
 
 	args[0] = Int64GetDatum(rec->model_id);
 	args[1] = CStringGetTextDatum(rec->model_name);
@@ -253,6 +262,7 @@ model_store_save_evaluation(const EvaluationRecord *rec)
 	args[6] = CStringGetTextDatum(rec->per_class);
 	args[7] = CStringGetTextDatum(rec->confusion);
 	args[8] = ObjectIdGetDatum(GetUserId());
+	args[9] = per_record ? CStringGetTextDatum(per_record) : (Datum) 0;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* the caller must be able to read the model (its privileges and row-level
@@ -266,16 +276,27 @@ model_store_save_evaluation(const EvaluationRecord *rec)
 				 errmsg("model \"%s\" does not exist", rec->model_name),
 				 errdetail("It was dropped while it was evaluated, or this role cannot read it."),
 				 errhint("Trained models are listed in ecgdl.models.")));
-	ret = as_owner ?
-		execute_as_table_owner(evaluations,
-							   "INSERT INTO ecgdl.evaluations (model_id, model_name, test_table, rows, "
-							   "accuracy, macro_f1, per_class, confusion, owner) "
-							   "VALUES ($1, $2, $3, $4, $5, $6, $7::pg_catalog.jsonb, $8::pg_catalog.int8[], "
-							   "$9::pg_catalog.regrole)", 9, argtypes, args, NULL) :
-		SPI_execute_with_args("INSERT INTO ecgdl.evaluations (model_id, model_name, test_table, "
-							  "rows, accuracy, macro_f1, per_class, confusion) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7::pg_catalog.jsonb, $8::pg_catalog.int8[])",
-							  8, argtypes, args, NULL, false, 0);
+	if (as_owner)
+	{
+		/* $10 goes after $9 (owner) */
+		ret = execute_as_table_owner(evaluations,
+									 psprintf("INSERT INTO ecgdl.evaluations (model_id, model_name, test_table, rows, "
+											  "accuracy, macro_f1, per_class, confusion, owner%s) "
+											  "VALUES ($1, $2, $3, $4, $5, $6, $7::pg_catalog.jsonb, $8::pg_catalog.int8[], "
+											  "$9::pg_catalog.regrole%s)", rec_column, rec_value),
+									 per_record ? 10 : 9, argtypes, args, NULL);
+	}
+	else
+	{
+		/* no owner argument: per_record is $9 */
+		argtypes[8] = TEXTOID;
+		args[8] = args[9];
+		ret = SPI_execute_with_args(psprintf("INSERT INTO ecgdl.evaluations (model_id, model_name, test_table, "
+											 "rows, accuracy, macro_f1, per_class, confusion%s) "
+											 "VALUES ($1, $2, $3, $4, $5, $6, $7::pg_catalog.jsonb, $8::pg_catalog.int8[]%s)",
+											 rec_column, per_record ? ", $9::pg_catalog.jsonb" : ""),
+									per_record ? 9 : 8, argtypes, args, NULL, false, 0);
+	}
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not store the evaluation");
 	SPI_finish();
