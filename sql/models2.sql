@@ -61,6 +61,13 @@ FROM (SELECT * FROM m2_beats WHERE id = 1) b,
       FROM m2_beats WHERE id = 1) c;
 SELECT class, support FROM ecg_evaluate('m2_cnn', 'm2_beats') WHERE class IN ('N', 'V', 'accuracy');
 
+-- ecg_study takes the rr architectures (its split and oversampled tables carry the columns)
+SELECT model, architecture, oversampling, test_rows
+FROM ecg_study('m2_beats', 'm2s', epochs => 1, batch_size => 64, seed => 3,
+               methods => ARRAY['none', 'random'], archs => ARRAY['baseline_rr', 'cnn_rr'])
+ORDER BY model;
+SELECT regress_error($$SELECT * FROM ecg_study('m2_plain', 'm2p', epochs => 1, methods => ARRAY['none'], archs => ARRAY['cnn_rr'])$$);
+
 -- errors
 SELECT regress_error($$SELECT ecg_train('m2_x', 'm2_plain', 'cnn_rr', epochs => 1)$$);
 SELECT regress_error($$SELECT ecg_train('m2_x', 'm2_beats', 'cnn_rr', validation => 'm2_plain', epochs => 1)$$);
@@ -86,5 +93,6 @@ SELECT regress_error($$SELECT ecg_classify_beat('m2_plain', r) FROM (SELECT sign
 -- nothing half-written: no model of a failed training
 SELECT count(*) AS failed_models FROM ecgdl.models WHERE name = 'm2_x';
 
-SELECT ecg_model_drop(name) FROM ecgdl.models WHERE name LIKE 'm2\_%' ORDER BY name;
-DROP TABLE m2_beats, m2_plain, m2_holes;
+SELECT ecg_model_drop(name) FROM ecgdl.models WHERE name LIKE 'm2\_%' OR name LIKE 'm2s\_%' ORDER BY name;
+DROP TABLE m2_beats, m2_plain, m2_holes, m2s_train, m2s_test, m2s_train_random;
+SELECT relname FROM pg_class WHERE relname LIKE 'm2p\_%' ORDER BY 1;
