@@ -791,3 +791,55 @@ END
 $cv$;
 COMMENT ON FUNCTION ecg_cross_validate(regclass, int, text, text, int, int, float8, int, int, text, float8, boolean) IS
 'Patient-wise k-fold cross-validation: whole records into folds balanced by beats, a model per fold trained on the other folds (validation records drawn from them) and evaluated on its records as EC57 does; mean, sample SD and per-fold value of accuracy, macro F1 (N, S, V, F) and Se, +P, F1 per class';
+-- == models2: models with R-R features, operating points, rows as input (issue 12) ==
+
+-- ecg_train gains the operating point and the choice of R-R features; the
+-- 0.1.0 signature is replaced (the C function reads the two new arguments
+-- only when they are there, so 0.1.0's definition keeps working).
+DROP FUNCTION ecg_train(text, regclass, text, regclass, int, int, float8, int, int, text, boolean, float8);
+CREATE FUNCTION ecg_train(name text, train regclass, arch text DEFAULT 'cnn',
+                          validation regclass DEFAULT NULL, epochs int DEFAULT 100,
+                          batch_size int DEFAULT 2048, learning_rate float8 DEFAULT 1e-3,
+                          patience int DEFAULT 15, seed int DEFAULT 42,
+                          class_weight text DEFAULT 'none', replace boolean DEFAULT false,
+                          validation_fraction float8 DEFAULT 0.3,
+                          operating_point text DEFAULT 'argmax', features text[] DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ecg_train'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_train(text, regclass, text, regclass, int, int, float8, int, int, text, boolean, float8, text, text[]) IS
+'Trains a model (baseline, cnn, cnn_wide, or baseline_rr / cnn_rr with the R-R feature columns of the tables) inside the database, chooses its operating point (argmax, prior, or validation: tuned for macro F1 on the validation table) and stores it in ecgdl.models; returns its id';
+
+-- Named apart from ecg_classify(text, real[]): an overload on record would make
+-- 0.1.0 calls with an untyped literal or NULL ambiguous (42725).
+CREATE FUNCTION ecg_classify_beat(model text, beat record)
+RETURNS smallint
+AS 'MODULE_PATHNAME', 'ecg_classify'
+LANGUAGE C STABLE PARALLEL SAFE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_classify_beat(text, record) IS
+'AAMI class 0..4 (N, S, V, F, Q) a stored model predicts for one beat row: its signal column and, for a model with R-R features, its rr_* columns (imputed), at the model''s operating point';
+
+CREATE FUNCTION ecg_predict_proba_beat(model text, beat record)
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'ecg_predict_proba'
+LANGUAGE C STABLE PARALLEL SAFE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_predict_proba_beat(text, record) IS
+'Class probabilities (N, S, V, F, Q) a stored model gives one beat row (signal and, for a model with R-R features, the rr_* columns), at the model''s operating point';
+
+-- What every stored model takes and how it decides: its R-R features and its
+-- operating point (0.1.0-style models: none, argmax).
+CREATE VIEW ecgdl.operating_points AS
+SELECT m.name AS model, m.architecture,
+       COALESCE(m.hyperparameters OPERATOR(pg_catalog.->>) 'operating_point', 'argmax') AS operating_point,
+       m.hyperparameters OPERATOR(pg_catalog.->) 'class_offsets' AS class_offsets,
+       COALESCE(m.hyperparameters OPERATOR(pg_catalog.->) 'features', '[]'::pg_catalog.jsonb) AS features,
+       m.hyperparameters OPERATOR(pg_catalog.->>) 'validation' AS validation
+FROM ecgdl.models m;
+
+COMMENT ON VIEW ecgdl.operating_points IS
+'Per stored model: the R-R features it takes and its operating point (argmax, prior or validation) with the per-class offsets added to the log-probabilities';
+
+GRANT SELECT ON ecgdl.operating_points TO PUBLIC;

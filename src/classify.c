@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include <math.h>
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -30,6 +31,8 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -39,6 +42,7 @@
 #include "model_blob.h"
 #include "nn_model.h"
 #include "nn_threads.h"
+#include "rr_features.h"
 
 PG_FUNCTION_INFO_V1(ecg_classify);
 PG_FUNCTION_INFO_V1(ecg_predict_proba);
@@ -212,20 +216,13 @@ get_model(text *name_text)
 	return entry;
 }
 
-/* Samples of a signal argument: the model's beat length (187), or its input
+/* Samples of a signal array: the model's beat length (187), or its input
  * length (zero padding is then already there). */
 static void
-signal_argument(FunctionCallInfo fcinfo, int argno, const nn_model *model, float *out, int *len)
+signal_samples(ArrayType *arr, const nn_model *model, float *out, int *len)
 {
-	ArrayType  *arr;
-	int			n;
+	int			n = ARR_NDIM(arr) == 1 ? ARR_DIMS(arr)[0] : 0;
 
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("signal must not be NULL")));
-	arr = PG_GETARG_ARRAYTYPE_P(argno);
-	n = ARR_NDIM(arr) == 1 ? ARR_DIMS(arr)[0] : 0;
 	if (n != NN_BEAT_LENGTH && n != model->input_length)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -234,6 +231,17 @@ signal_argument(FunctionCallInfo fcinfo, int argno, const nn_model *model, float
 				 ARR_NDIM(arr) != 1 ? errdetail("The array has %d dimensions.", ARR_NDIM(arr)) : 0));
 	ecgdl_array_to_floats(arr, out, n, "the argument");
 	*len = n;
+}
+
+/* The signal argument argno. */
+static void
+signal_argument(FunctionCallInfo fcinfo, int argno, const nn_model *model, float *out, int *len)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("signal must not be NULL")));
+	signal_samples(PG_GETARG_ARRAYTYPE_P(argno), model, out, len);
 }
 
 static CachedModel *
@@ -254,6 +262,11 @@ predict_one(FunctionCallInfo fcinfo, float *probs)
 	int			len;
 	ecg_status	st;
 
+	if (entry->model->n_features > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model \"%s\" takes R-R features besides the signal", entry->name),
+				 errhint("Pass the whole beat row: ecg_classify_beat(model, t) or ecg_predict_proba_beat(model, t) for a row t of a beat table with the rr_* columns.")));
 	signal_argument(fcinfo, 1, entry->model, entry->row_signal, &len);
 	if (nn_model_predict(entry->model, entry->row_workspace, entry->row_signal, (size_t) len, 1,
 						 probs, NULL, &st) != 0)
@@ -261,11 +274,118 @@ predict_one(FunctionCallInfo fcinfo, float *probs)
 	return entry->model->n_classes;
 }
 
+/* Attribute number of column `name` of a row type, or errors (42703). */
+static int
+row_column(TupleDesc desc, const char *name, Oid type)
+{
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+		{
+			if (att->atttypid != type)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" of the beat row has type %s, expected %s", name,
+								format_type_be(att->atttypid), format_type_be(type))));
+			return i + 1;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("the beat row has no column \"%s\"", name),
+			 strncmp(name, "rr_", 3) == 0 ?
+			 errhint("The model takes R-R features: pass a row of a beat table made from records (ecg_import_wfdb, ecg_beats_from_signals), which has the rr_* columns.") :
+			 errhint("Pass a row of a beat table (it has a signal real[] column).")));
+	return 0;
+}
+
+/*
+ * Runs the model on a beat row (argument 1, any row type): its signal column
+ * and, for a model with R-R features, its rr_* columns (by name, imputed).
+ */
+static int
+predict_row(FunctionCallInfo fcinfo, float *probs)
+{
+	CachedModel *entry = model_argument(fcinfo);
+	const nn_model *model = entry->model;
+	HeapTupleHeader th;
+	TupleDesc	desc;
+	HeapTupleData tuple;
+	bool		isnull;
+	Datum		d;
+	int			len;
+	float		features[NN_MAX_FEATURES];
+	ecg_status	st;
+	nn_input	in;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("beat row must not be NULL")));
+	th = PG_GETARG_HEAPTUPLEHEADER(1);
+	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(th), HeapTupleHeaderGetTypMod(th));
+	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	d = heap_getattr(&tuple, row_column(desc, "signal", FLOAT4ARRAYOID), desc, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("signal of the beat row is NULL")));
+	signal_samples(DatumGetArrayTypeP(d), model, entry->row_signal, &len);
+	if (model->n_features > 0)
+	{
+		float		f[RR_FEATURES];
+		int			rc;
+
+		for (int k = 0; k < RR_FEATURES; k++)
+		{
+			d = heap_getattr(&tuple, row_column(desc, rr_feature_names[k], FLOAT4OID), desc, &isnull);
+			f[k] = isnull ? NAN : DatumGetFloat4(d);
+		}
+		rc = rr_features_impute(f);
+		if (rc != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s of the beat row is NULL and cannot be imputed", rr_feature_names[rc - 1]),
+					 errhint("A missing rr_pre is taken from rr_post and the reverse, rr_local from rr_record; fill at least one of each pair.")));
+		for (int k = 0; k < model->n_features; k++)
+			features[k] = f[model->feature_ids[k]];
+	}
+	ReleaseTupleDesc(desc);
+	in.values = entry->row_signal;
+	in.n_beats = 1;
+	in.length = (size_t) len;
+	in.channels = 1;
+	in.features = model->n_features > 0 ? features : NULL;
+	if (nn_model_predict_input(entry->model, entry->row_workspace, &in, probs, NULL, &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+	return model->n_classes;
+}
+
+/*
+ * The C functions ecg_classify and ecg_predict_proba serve both SQL forms:
+ * ecg_classify_beat / ecg_predict_proba_beat (a beat row, a composite second
+ * argument) and ecg_classify / ecg_predict_proba (a signal real[]).
+ */
+static int
+predict_argument(FunctionCallInfo fcinfo, float *probs)
+{
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+
+	if (OidIsValid(type) && type_is_rowtype(type))
+		return predict_row(fcinfo, probs);
+	return predict_one(fcinfo, probs);
+}
+
 Datum
 ecg_classify(PG_FUNCTION_ARGS)
 {
 	float		probs[NN_MAX_CLASSES];
-	int			n_classes = predict_one(fcinfo, probs);
+	int			n_classes = predict_argument(fcinfo, probs);
 
 	PG_RETURN_INT16((int16) metrics_argmax(probs, n_classes));
 }
@@ -274,7 +394,7 @@ Datum
 ecg_predict_proba(PG_FUNCTION_ARGS)
 {
 	float		probs[NN_MAX_CLASSES];
-	int			n_classes = predict_one(fcinfo, probs);
+	int			n_classes = predict_argument(fcinfo, probs);
 
 	PG_RETURN_ARRAYTYPE_P(ecgdl_floats_to_array(probs, n_classes));
 }
@@ -296,6 +416,7 @@ typedef struct PredictState
 	int64	   *ids;
 	int		   *labels;
 	float	   *beats;
+	float	   *features;		/* [block][n_features], NULL without */
 	float	   *probs;
 	batch_consumer consume;
 	void	   *arg;
@@ -312,10 +433,16 @@ predict_block(SPITupleTable *tuptable, uint64 n, void *arg)
 		ps->labels[r] = -1;
 		beat_row_read(tuptable->vals[r], tuptable->tupdesc, 1, ps->role, &ps->ids[r],
 					  ps->with_labels ? &ps->labels[r] : NULL, ps->beats + (Size) r * NN_BEAT_LENGTH);
+		if (ps->features != NULL)
+			rr_columns_read(tuptable->vals[r], tuptable->tupdesc, 4, ps->entry->model, ps->ids[r],
+							ps->role, ps->features + (Size) r * ps->entry->model->n_features);
 	}
-	if (nn_model_predict(ps->entry->model, ps->ws, ps->beats, NN_BEAT_LENGTH, (size_t) n, ps->probs,
-						 ps->pool, &st) != 0)
-		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+	{
+		nn_input	in = {ps->beats, (size_t) n, NN_BEAT_LENGTH, 1, ps->features};
+
+		if (nn_model_predict_input(ps->entry->model, ps->ws, &in, ps->probs, ps->pool, &st) != 0)
+			ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+	}
 	ps->consume(ps->ids, ps->labels, ps->probs, (int) n, ps->entry->model->n_classes, ps->arg);
 }
 
@@ -333,7 +460,8 @@ block_rows_within_limit(const nn_model *model)
 	while (limit != 0 && rows > 1)
 	{
 		size_t		buffers = (size_t) rows * (sizeof(int64) + sizeof(int) +
-											   sizeof(float) * (NN_BEAT_LENGTH + model->n_classes));
+											   sizeof(float) * (NN_BEAT_LENGTH + model->n_classes +
+																	model->n_features));
 		size_t		ws = nn_workspace_bytes(model, (size_t) Min(rows, INFERENCE_CHUNK_ROWS), 0);
 
 		if (ws != 0 && ws + buffers <= limit)
@@ -362,14 +490,22 @@ predict_relation_blocks(CachedModel *entry, Oid relid, bool with_labels, nn_pool
 	ps.labels = palloc(sizeof(int) * block_rows);
 	ps.beats = palloc(sizeof(float) * (Size) block_rows * NN_BEAT_LENGTH);
 	ps.probs = palloc(sizeof(float) * (Size) block_rows * entry->model->n_classes);
+	ps.features = NULL;
+	if (entry->model->n_features > 0)
+	{
+		rr_columns_check(relid, with_labels ? "test table" : "source table");
+		ps.features = palloc(sizeof(float) * (Size) block_rows * entry->model->n_features);
+	}
 	ps.consume = consume;
 	ps.arg = arg;
 	ps.ws = nn_workspace_create(entry->model, Min(block_rows, INFERENCE_CHUNK_ROWS), 0, &st);
 	if (ps.ws == NULL)
 		ecgdl_report_status(&st, ERRCODE_OUT_OF_MEMORY, NULL);
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT id, %s, signal FROM %s",
-					 with_labels ? "label" : "NULL::pg_catalog.int2", ecgdl_relation_name(relid));
+	appendStringInfo(&sql, "SELECT id, %s, signal%s FROM %s",
+					 with_labels ? "label" : "NULL::pg_catalog.int2",
+					 entry->model->n_features > 0 ? rr_columns_select_list() : "",
+					 ecgdl_relation_name(relid));
 	ecgdl_scan(sql.data, block_rows, predict_block, &ps);
 	nn_workspace_free(ps.ws);
 }

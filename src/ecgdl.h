@@ -380,3 +380,22 @@ void		ecgdl_check_model_memory(const struct nn_model *model, const char *name);
 /* Class map "N=1, S=10" / {"S": 10} into values[5] (unnamed classes keep
  * their value); errors with `what` in the message on bad text. */
 void		ecgdl_parse_class_map(const char *text, double *values, const char *what);
+
+/* rr_columns.c ----------------------------------------------------------- */
+
+/* Errors (42703, naming it) when relid lacks one of the eight R-R columns. */
+void		rr_columns_check(Oid relid, const char *role);
+
+/* ", rr_pre::pg_catalog.float4, ..., rr_post_record::pg_catalog.float4" */
+char	   *rr_columns_select_list(void);
+
+/* The eight R-R columns at col .. col + 7 of a scanned row, imputed
+ * (rr_features_impute), the model's features in its order into out; errors
+ * (22004) naming the column when the imputation cannot fill it. */
+void		rr_columns_read(HeapTuple tuple, TupleDesc desc, int col, const struct nn_model *model,
+							int64 id, const char *role, float *out);
+
+/* The model's features of every row of rows (loaded from relid in id
+ * order), palloc'd [rows->n][n_features]. */
+float	   *rr_columns_load(Oid relid, const char *role, const BeatRows *rows,
+							const struct nn_model *model);

@@ -1,6 +1,8 @@
 /*
- * train.c - ecg_train(): trains a baseline, cnn or cnn_wide model on a beat table inside
- * the server and stores it in ecgdl.models.
+ * train.c - ecg_train(): trains a model of a built-in architecture (baseline,
+ * cnn, cnn_wide, and baseline_rr / cnn_rr with R-R features read from the
+ * tables) inside the server, chooses its operating point and stores it in
+ * ecgdl.models.
  */
 #include "postgres.h"
 
@@ -19,9 +21,12 @@
 
 #include "ecgdl.h"
 #include "model_blob.h"
+#include "nn_decision.h"
 #include "nn_model.h"
 #include "nn_threads.h"
 #include "nn_train.h"
+#include "rr_features.h"
+#include "utils/array.h"
 
 PG_FUNCTION_INFO_V1(ecg_train);
 
@@ -226,7 +231,104 @@ dataset_of(const BeatRows *rows)
 	d.beats = rows->signals;
 	d.labels = rows->labels;
 	d.n = (size_t) rows->n;
+	d.features = NULL;
 	return d;
+}
+
+/*
+ * The model of architecture `arch`; `features` (a text[] of R-R column
+ * names, NULL = all eight in rr_spec.md order) picks the features of a *_rr
+ * architecture.
+ */
+static nn_model *
+model_for(const char *arch, ArrayType *features)
+{
+	nn_arch		a;
+	nn_model   *model;
+	ecg_status	st;
+	int32_t		ids[NN_MAX_FEATURES];
+	int			n = 0;
+	bool		has_features = false;
+
+	if (nn_arch_builtin(arch, &a, &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE, NULL);
+	for (int i = 0; i < a.n_nodes; i++)
+		has_features |= a.nodes[i].op == NN_OP_FEATURES;
+	if (features != NULL)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			count;
+
+		if (!has_features)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("architecture \"%s\" takes no features", arch),
+					 errhint("Only baseline_rr and cnn_rr take R-R features; leave features NULL.")));
+		deconstruct_array(features, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
+		if (count < 1 || count > NN_MAX_FEATURES)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("features must name 1 to %d R-R columns, not %d", NN_MAX_FEATURES, count)));
+		for (int k = 0; k < count; k++)
+		{
+			char	   *name = nulls[k] ? NULL : TextDatumGetCString(elems[k]);
+			int			id = -1;
+
+			for (int f = 0; f < RR_FEATURES && name != NULL; f++)
+				if (strcmp(name, rr_feature_names[f]) == 0)
+					id = f;
+			for (int j = 0; j < n && id >= 0; j++)
+				if (ids[j] == id)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("feature \"%s\" is named twice", name)));
+			if (id < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("unknown feature \"%s\"", name ? name : "NULL"),
+						 errhint("The R-R features are rr_pre, rr_post, rr_local, rr_record, rr_pre_local, rr_post_local, rr_pre_record and rr_post_record.")));
+			ids[n++] = id;
+		}
+		if (nn_arch_set_feature_count(&a, n, &st) != 0)
+			ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE, NULL);
+	}
+	model = nn_model_create_from_arch(&a, &st);
+	if (model == NULL)
+		ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE, NULL);
+	if (n > 0 && nn_model_set_features(model, ids, n, &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE, NULL);
+	return model;
+}
+
+/*
+ * The operating point, chosen once the weights are final: from the training
+ * class counts (prior) or the model's probabilities on the validation table
+ * (validation; never the test data).
+ */
+static void
+choose_operating_point(nn_model *model, int mode, const BeatRows *train_rows,
+					   const BeatRows *val_rows, const float *val_features)
+{
+	size_t		counts[NN_MAX_CLASSES] = {0};
+	float	   *probs = NULL;
+	size_t		n_val = 0;
+	ecg_status	st;
+
+	for (int64 i = 0; i < train_rows->n; i++)
+		counts[train_rows->labels[i]]++;
+	if (mode == NN_DECISION_VALIDATION)
+	{
+		nn_input	in = {val_rows->signals, (size_t) val_rows->n, BEAT_SIGNAL_LENGTH, 1, val_features};
+
+		n_val = (size_t) val_rows->n;
+		probs = palloc(sizeof(float) * n_val * model->n_classes);
+		if (nn_model_predict_input(model, NULL, &in, probs, NULL, &st) != 0)
+			ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+	}
+	if (nn_decision_choose(model, mode, counts, probs, val_rows ? val_rows->labels : NULL, n_val,
+						   &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE, NULL);
 }
 
 /*
@@ -283,7 +385,30 @@ ecg_train(PG_FUNCTION_ARGS)
 	ModelRecord rec = {0};
 	StringInfoData hyper;
 	int			epochs;
+	int			decision = NN_DECISION_ARGMAX;
+	ArrayType  *features = NULL;
+	float	   *train_features = NULL,
+			   *val_features = NULL;
 
+	/* 0.2.0: operating_point (argument 13) and features (14, may be NULL) */
+	if (PG_NARGS() >= 14)
+	{
+		char	   *op;
+
+		if (PG_ARGISNULL(12))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("operating_point must not be NULL")));
+		op = text_to_cstring(PG_GETARG_TEXT_PP(12));
+		decision = nn_decision_parse(op);
+		if (decision < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown operating_point \"%s\"", op),
+					 errhint("Use 'argmax', 'prior' or 'validation'.")));
+		if (!PG_ARGISNULL(13))
+			features = PG_GETARG_ARRAYTYPE_P(13);
+	}
 	for (int i = 0; i < 12; i++)
 		if (i != 3 && PG_ARGISNULL(i))
 			ereport(ERROR,
@@ -303,14 +428,23 @@ ecg_train(PG_FUNCTION_ARGS)
 						  PG_GETARG_INT32(7), PG_GETARG_INT32(8), class_weight,
 						  PG_GETARG_FLOAT8(11));
 
-	model = nn_model_create(arch, &st);
-	if (model == NULL)
-		ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE, NULL);
+	model = model_for(arch, features);
 	model_store_check_name(name, replace);
+	if (decision == NN_DECISION_VALIDATION && !OidIsValid(val_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("operating_point 'validation' needs a validation table"),
+				 errhint("Pass validation => a table of other records (never the test table).")));
 	/* both tables' layouts before any row is read */
 	check_table(train_relid, "training table");
 	if (OidIsValid(val_relid))
 		check_table(val_relid, "validation table");
+	if (model->n_features > 0)
+	{
+		rr_columns_check(train_relid, "training table");
+		if (OidIsValid(val_relid))
+			rr_columns_check(val_relid, "validation table");
+	}
 
 	train_rows = beat_rows_load(train_relid, "training table", true, false);
 	check_magnitudes(train_rows, psprintf("training table \"%s\"", ecgdl_relation_name(train_relid)));
@@ -331,11 +465,23 @@ ecg_train(PG_FUNCTION_ARGS)
 					 errhint("A classifier needs rows of at least two classes.")));
 	}
 	train_set = dataset_of(train_rows);
+	if (model->n_features > 0)
+	{
+		train_features = rr_columns_load(train_relid, "training table", train_rows, model);
+		/* the standardisation comes from the training rows only */
+		nn_model_fit_feature_scaling(model, train_features, (size_t) train_rows->n);
+		train_set.features = train_features;
+	}
 	if (OidIsValid(val_relid))
 	{
 		val_rows = beat_rows_load(val_relid, "validation table", true, false);
 		check_magnitudes(val_rows, psprintf("validation table \"%s\"", ecgdl_relation_name(val_relid)));
 		val_set = dataset_of(val_rows);
+		if (model->n_features > 0)
+		{
+			val_features = rr_columns_load(val_relid, "validation table", val_rows, model);
+			val_set.features = val_features;
+		}
 	}
 	else
 		ereport(NOTICE,
@@ -357,6 +503,7 @@ ecg_train(PG_FUNCTION_ARGS)
 			ecgdl_report_status(&st, ERRCODE_PROGRAM_LIMIT_EXCEEDED, NULL);
 		}
 	}
+	/* draws the weights; the feature list and scaling set above stay */
 	nn_model_init(model, config.seed);
 	INSTR_TIME_SET_CURRENT(start);
 	train_status = train_on_pool(model, &train_set, val_rows ? &val_set : NULL, &config, &epochs,
@@ -369,6 +516,7 @@ ecg_train(PG_FUNCTION_ARGS)
 				 errhint("No model was stored.  Look for extreme values in the tables, or train with a lower learning_rate.")));
 	if (train_status != 0)
 		ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE, NULL);
+	choose_operating_point(model, decision, train_rows, val_rows, val_features);
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
 
@@ -387,8 +535,22 @@ ecg_train(PG_FUNCTION_ARGS)
 		appendStringInfo(&hyper, "\"held out %g%% of the training table\"",
 						 config.validation_fraction * 100);
 	appendStringInfo(&hyper, ", \"train_rows\": %zu, \"validation_rows\": %zu, "
-					 "\"stopped_early\": %s}",
+					 "\"stopped_early\": %s",
 					 result.n_train, result.n_validation, result.stopped_early ? "true" : "false");
+	/* models of 0.1.0's kind (no features, arg-max) keep 0.1.0's keys */
+	if (model->n_features > 0 || model->decision != NN_DECISION_ARGMAX)
+	{
+		appendStringInfo(&hyper, ", \"operating_point\": \"%s\", \"class_offsets\": {",
+						 nn_decision_name(model->decision));
+		for (int c = 0; c < model->n_classes; c++)
+			appendStringInfo(&hyper, "%s\"%s\": %.4g", c ? ", " : "", ecgdl_class_name(c),
+							 (double) model->class_offset[c]);
+		appendStringInfoString(&hyper, "}, \"features\": [");
+		for (int k = 0; k < model->n_features; k++)
+			appendStringInfo(&hyper, "%s\"%s\"", k ? ", " : "", rr_feature_names[model->feature_ids[k]]);
+		appendStringInfoChar(&hyper, ']');
+	}
+	appendStringInfoChar(&hyper, '}');
 
 	/* the blob's metadata: what was trained how, without wall-clock times, so
 	 * the same seed gives the same bytes */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "crc32.h"
+#include "rr_features.h"
 
 #define FIXED_HEADER_BYTES 64	/* magic .. n_nodes */
 #define NODE_RECORD_BYTES 24
@@ -46,6 +47,30 @@ put_bytes(blob_writer *w, const void *p, size_t n)
 	w->pos += n;
 }
 
+/* Version 2 adds the feature list and the operating point; a model without
+ * either is written as version 1, byte for byte as before. */
+static int
+blob_version(const nn_model *model)
+{
+	if (model->n_features > 0 || model->decision != NN_DECISION_ARGMAX)
+		return 2;
+	for (int c = 0; c < model->n_classes; c++)
+		if (model->class_offset[c] != 0.0f)
+			return 2;
+	return 1;
+}
+
+/* Bytes of the version 2 section (features and operating point). */
+static uint64_t
+v2_section_bytes(const nn_model *model)
+{
+	uint64_t	bytes = 4 + 4 + 4 * (uint64_t) model->n_classes;
+
+	for (int k = 0; k < model->n_features; k++)
+		bytes += 4 + strlen(rr_feature_names[model->feature_ids[k]]) + 8;
+	return bytes;
+}
+
 /* Size ----------------------------------------------------------------------- */
 
 size_t
@@ -66,6 +91,8 @@ model_blob_size(const nn_model *model, size_t metadata_len)
 		total += 4 + strlen(t->name) + 4 + 4 * (uint64_t) t->rank;
 		total += 4 * (uint64_t) t->count;
 	}
+	if (blob_version(model) == 2)
+		total += v2_section_bytes(model);
 	total += 4 + metadata_len + CRC_BYTES;
 	if (total > UINT32_MAX || total > SIZE_MAX)
 		return 0;
@@ -104,7 +131,7 @@ model_blob_encode_into(const nn_model *model, const char *metadata, uint8_t *buf
 	}
 
 	put_bytes(&w, MODEL_BLOB_MAGIC, 8);
-	put_u32(&w, MODEL_BLOB_VERSION);
+	put_u32(&w, (uint32_t) blob_version(model));
 	put_u32(&w, (uint32_t) need);
 	memcpy(name, model->arch.name, strnlen(model->arch.name, NN_ARCH_NAME_MAX - 1));
 	put_bytes(&w, name, NN_ARCH_NAME_MAX);
@@ -141,6 +168,22 @@ model_blob_encode_into(const nn_model *model, const char *metadata, uint8_t *buf
 
 		for (size_t k = 0; k < t->count; k++)
 			put_f32(&w, t->data[k]);
+	}
+	if (blob_version(model) == 2)
+	{
+		put_u32(&w, (uint32_t) model->n_features);
+		for (int k = 0; k < model->n_features; k++)
+		{
+			const char *fname = rr_feature_names[model->feature_ids[k]];
+
+			put_u32(&w, (uint32_t) strlen(fname));
+			put_bytes(&w, fname, strlen(fname));
+			put_f32(&w, model->feature_mean[k]);
+			put_f32(&w, model->feature_sd[k]);
+		}
+		put_u32(&w, (uint32_t) model->decision);
+		for (int c = 0; c < model->n_classes; c++)
+			put_f32(&w, model->class_offset[c]);
 	}
 	put_u32(&w, (uint32_t) metadata_len);
 	if (metadata_len > 0)
@@ -250,10 +293,10 @@ check_envelope(const uint8_t *blob, size_t len, ecg_status *st)
 		return -1;
 	}
 	version = load_u32(blob + 8);
-	if (version != MODEL_BLOB_VERSION)
+	if (version < 1 || version > MODEL_BLOB_VERSION)
 	{
 		ecg_fail(st, ECG_ERR_FORMAT, "unsupported model blob format version %u at offset 8", version);
-		return ecg_fail_detail(st, "this build reads version %d", MODEL_BLOB_VERSION);
+		return ecg_fail_detail(st, "this build reads versions 1 to %d", MODEL_BLOB_VERSION);
 	}
 	declared = load_u32(blob + 12);
 	if (declared != len)
@@ -420,6 +463,90 @@ read_tensor_data(blob_reader *r, nn_model *model)
 			t->data[k] = f;
 			r->pos += 4;
 		}
+	}
+	return 0;
+}
+
+/*
+ * The version 2 section: the features the graph's features node takes (each
+ * one of the eight R-R feature names, none twice, with a finite mean and a
+ * positive finite sd) and the operating point.
+ */
+static int
+read_v2_section(blob_reader *r, nn_model *model)
+{
+	uint32_t	n_features,
+				mode,
+				v;
+	size_t		at = r->pos;
+
+	if (get_u32(r, &n_features, "feature count") != 0)
+		return -1;
+	if (n_features != (uint32_t) model->n_features)
+	{
+		ecg_fail(r->st, ECG_ERR_FORMAT, "invalid model blob: %u features at offset %zu, the graph's features node takes %d",
+				 n_features, at, model->n_features);
+		return ecg_fail_detail(r->st, "a model takes 0 to %d of the R-R features", NN_MAX_FEATURES);
+	}
+	for (uint32_t k = 0; k < n_features; k++)
+	{
+		uint32_t	len;
+		int			id = -1;
+		float		mean,
+					sd;
+
+		at = r->pos;
+		if (get_u32(r, &len, "feature name length") != 0)
+			return -1;
+		if (len == 0 || len > 31 || need_bytes(r, len, "feature name") != 0)
+		{
+			if (len == 0 || len > 31)
+				bad_blob(r->st, at, "bad feature name length", "a feature name has 1 to 31 characters");
+			return -1;
+		}
+		for (int f = 0; f < RR_FEATURES; f++)
+			if (strlen(rr_feature_names[f]) == len && memcmp(r->buf + r->pos, rr_feature_names[f], len) == 0)
+				id = f;
+		if (id < 0)
+			return bad_blob(r->st, r->pos, "unknown feature name",
+							"features are named rr_pre, rr_post, rr_local, rr_record, rr_pre_local, rr_post_local, rr_pre_record, rr_post_record");
+		for (uint32_t j = 0; j < k; j++)
+			if (model->feature_ids[j] == id)
+				return bad_blob(r->st, r->pos, "feature named twice", "each feature appears once");
+		r->pos += len;
+		at = r->pos;
+		if (get_u32(r, &v, "feature mean") != 0)
+			return -1;
+		mean = bits_to_float(v);
+		if (get_u32(r, &v, "feature sd") != 0)
+			return -1;
+		sd = bits_to_float(v);
+		if (!isfinite(mean) || !isfinite(sd) || !(sd > 0))
+			return bad_blob(r->st, at, "bad feature standardisation",
+							"a feature's mean is finite and its sd finite and positive");
+		model->feature_ids[k] = id;
+		model->feature_mean[k] = mean;
+		model->feature_sd[k] = sd;
+	}
+	at = r->pos;
+	if (get_u32(r, &mode, "operating point") != 0)
+		return -1;
+	if (mode > NN_DECISION_LAST)
+		return bad_blob(r->st, at, "unknown operating point",
+						"0 argmax, 1 prior, 2 validation");
+	model->decision = (int32_t) mode;
+	for (int c = 0; c < model->n_classes; c++)
+	{
+		float		off;
+
+		at = r->pos;
+		if (get_u32(r, &v, "class offset") != 0)
+			return -1;
+		off = bits_to_float(v);
+		if (!isfinite(off) || fabsf(off) > NN_DECISION_MAX_OFFSET)
+			return bad_blob(r->st, at, "bad class offset",
+							"class offsets are finite and at most 20 in magnitude");
+		model->class_offset[c] = off;
 	}
 	return 0;
 }
@@ -613,7 +740,15 @@ model_blob_decode(const uint8_t *blob, size_t len, char **metadata, ecg_status *
 	}
 	if (check_contract(model, st) != 0)
 		goto fail;
+	if (load_u32(blob + 8) == 1 && model->n_features > 0)
+	{
+		ecg_fail(st, ECG_ERR_FORMAT, "invalid model blob: a features node (node %d) in a version 1 blob",
+				 model->features_node);
+		ecg_fail_detail(st, "models that take features are stored in format version 2");
+		goto fail;
+	}
 	if (read_tensor_table(&r, model) != 0 || read_tensor_data(&r, model) != 0 ||
+		(load_u32(blob + 8) == 2 && read_v2_section(&r, model) != 0) ||
 		read_metadata(&r, metadata) != 0)
 		goto fail;
 	ecg_free(arch);

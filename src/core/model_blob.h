@@ -1,12 +1,13 @@
 /*
  * model_blob.h - the binary serialisation of a model (stored as bytea).
  *
- * FORMAT (version 1).  All integers are unsigned 32-bit little-endian unless
+ * FORMAT (versions 1 and 2).  All integers are unsigned 32-bit little-endian unless
  * said otherwise; floats are IEEE-754 binary32, little-endian.
  *
  *   offset  size    field
  *   0       8       magic, the ASCII bytes "ECGDLMDL"
- *   8       4       format version (1)
+ *   8       4       format version (1 or 2; a model without features and with
+ *                   the argmax operating point is written as version 1)
  *   12      4       total length of the blob in bytes, CRC included
  *   16      32      architecture name: printable ASCII, NUL-padded (at least
  *                   one NUL; every byte after the first NUL is NUL)
@@ -27,6 +28,16 @@
  *                   (float32 * product of dims) in the layouts of nn_model.h
  *                   (conv kernel [kernel][in][out], dense kernel [in][out]);
  *                   batch-norm moving mean and variance included
+ *   -- version 2 only:
+ *   .       4       n_features, the width of the graph's features node (0
+ *                   without one; at most 8)
+ *   .       .       per feature: name length (u32, 1..31), the name (one of
+ *                   rr_feature_names, rr_features.h; none twice), mean (f32,
+ *                   finite), sd (f32, finite, > 0): the standardisation
+ *                   (x - mean) / sd applied to the raw feature
+ *   .       4       operating point (0 argmax, 1 prior, 2 validation; nn_model.h)
+ *   .       4 * c   class offsets (f32, finite, |x| <= 20), c = classes
+ *   --
  *   .       4       metadata length m (0..1 MiB)
  *   .       m       metadata: free text (valid UTF-8, no NUL), e.g.
  *                   training history; written by the caller, otherwise
@@ -40,7 +51,8 @@
  *
  * Decoding validates everything before use - length, magic, version, length
  * field, checksum, every count and size (overflow-checked), the graph
- * (nn_arch_validate), the tensor table against the graph, finite weights and
+ * (nn_arch_validate; a features node only in version 2), the tensor table
+ * against the graph, the version 2 section, finite weights and
  * non-negative moving variances, metadata of valid UTF-8 without NUL, no
  * trailing bytes - and never reads outside the buffer.  A well-formed graph
  * must also be runnable by ecgdl: input 200 samples x 1 channel and 5 classes
@@ -60,7 +72,7 @@
 #include "nn_model.h"
 
 #define MODEL_BLOB_MAGIC "ECGDLMDL"
-#define MODEL_BLOB_VERSION 1
+#define MODEL_BLOB_VERSION 2	/* the newest version read and written */
 #define MODEL_BLOB_MAX_METADATA (1024 * 1024)
 /* Largest inference workspace a decoded model may need for a batch of
  * NN_INFERENCE_BATCH rows (activations and kernel scratch): about 6 times what

@@ -64,6 +64,17 @@
 #define NN_BN_EPSILON 1e-3f
 #define NN_BN_MOMENTUM 0.99f
 
+/* Concatenation ----------------------------------------------------------- */
+
+/*
+ * y[batch][na + nb] = a[batch][na] followed by b[batch][nb] (distinct
+ * buffers).  Backward WRITES da = dy[:, :na] and db = dy[:, na:]; either may
+ * be NULL (an input that needs no gradient).  Single-threaded: it only moves
+ * (na + nb) floats a row.
+ */
+void		nn_concat_forward(float *y, const float *a, int na, const float *b, int nb, int batch);
+void		nn_concat_backward(float *da, float *db, const float *dy, int na, int nb, int batch);
+
 /* Dense ------------------------------------------------------------------ */
 
 /*

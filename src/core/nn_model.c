@@ -20,7 +20,8 @@
 #define TRUNCATED_NORMAL_SD_RATIO 0.87962566103423978
 
 static const char *const op_names[] = {
-	"?", "input", "conv1d", "dense", "batchnorm", "relu", "dropout", "maxpool", "add", "flatten"
+	"?", "input", "conv1d", "dense", "batchnorm", "relu", "dropout", "maxpool", "add", "flatten",
+	"features", "concat"
 };
 
 const char *
@@ -122,6 +123,30 @@ build_residual_cnn(nn_arch *a, int filters)
 	add_node(a, NN_OP_DENSE, x, -1, NN_N_CLASSES, 0, 0);
 }
 
+/*
+ * baseline_rr: the baseline with the R-R features joined to the flattened
+ * beat before its hidden layer:
+ *   concat(Flatten(200), features(8)) - Dense(128, relu) - Dropout(0.2) - Dense(5).
+ * Joined there, the hidden units can combine rhythm with morphology (a
+ * premature beat of normal shape is S, a premature wide one V), which a join
+ * before the last (linear) layer could only add up.
+ */
+static void
+build_baseline_rr(nn_arch *a)
+{
+	int			x,
+				f;
+
+	x = add_node(a, NN_OP_INPUT, -1, -1, NN_INPUT_CHANNELS, NN_INPUT_LENGTH, 0);
+	x = add_node(a, NN_OP_FLATTEN, x, -1, 0, 0, 0);
+	f = add_node(a, NN_OP_FEATURES, -1, -1, NN_MAX_FEATURES, 0, 0);
+	x = add_node(a, NN_OP_CONCAT, x, f, 0, 0, 0);
+	x = add_node(a, NN_OP_DENSE, x, -1, 128, 0, 0);
+	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
+	x = add_node(a, NN_OP_DROPOUT, x, -1, 0, 0, 0.2f);
+	add_node(a, NN_OP_DENSE, x, -1, NN_N_CLASSES, 0, 0);
+}
+
 /* The study's deep CNN: 16 filters. */
 static void
 build_cnn(nn_arch *a)
@@ -136,6 +161,28 @@ build_cnn_wide(nn_arch *a)
 	build_residual_cnn(a, 32);
 }
 
+/*
+ * cnn_rr: the study's cnn up to its flattened features (100 x 16), joined
+ * with the R-R features passed through a small dense layer (Dense(16, relu):
+ * a learned non-linear rhythm code, on the scale of the conv features), then
+ * the final Dense(5).
+ */
+static void
+build_cnn_rr(nn_arch *a)
+{
+	int			x,
+				f;
+
+	build_residual_cnn(a, 16);
+	a->n_nodes--;				/* drop the final dense; re-added after the join */
+	x = a->n_nodes - 1;			/* the flatten */
+	f = add_node(a, NN_OP_FEATURES, -1, -1, NN_MAX_FEATURES, 0, 0);
+	f = add_node(a, NN_OP_DENSE, f, -1, 16, 0, 0);
+	f = add_node(a, NN_OP_RELU, f, -1, 0, 0, 0);
+	x = add_node(a, NN_OP_CONCAT, x, f, 0, 0, 0);
+	add_node(a, NN_OP_DENSE, x, -1, NN_N_CLASSES, 0, 0);
+}
+
 typedef struct builtin_arch
 {
 	const char *name;
@@ -146,12 +193,30 @@ static const builtin_arch builtins[] = {
 	{"baseline", build_baseline},
 	{"cnn", build_cnn},
 	{"cnn_wide", build_cnn_wide},
+	{"baseline_rr", build_baseline_rr},
+	{"cnn_rr", build_cnn_rr},
 };
 
 const char *
 nn_arch_known_names(void)
 {
-	return "baseline, cnn, cnn_wide";
+	return "baseline, cnn, cnn_wide, baseline_rr, cnn_rr";
+}
+
+int
+nn_arch_set_feature_count(nn_arch *arch, int n, ecg_status *st)
+{
+	if (n < 1 || n > NN_MAX_FEATURES)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "a model takes 1 to %d features, not %d",
+						NN_MAX_FEATURES, n);
+	for (int i = 0; i < arch->n_nodes; i++)
+		if (arch->nodes[i].op == NN_OP_FEATURES)
+		{
+			arch->nodes[i].units = n;
+			return 0;
+		}
+	ecg_fail(st, ECG_ERR_ARGUMENT, "architecture \"%s\" takes no features", arch->name);
+	return ecg_fail_detail(st, "only the *_rr architectures take R-R features");
 }
 
 int
@@ -186,7 +251,8 @@ static int
 check_node(const nn_arch *a, int i, int32_t *length, int32_t *channels, ecg_status *st)
 {
 	const nn_node *nd = &a->nodes[i];
-	int			n_inputs = nd->op == NN_OP_ADD ? 2 : 1;
+	int			n_inputs = (nd->op == NN_OP_ADD || nd->op == NN_OP_CONCAT) ? 2 :
+		nd->op == NN_OP_FEATURES ? 0 : 1;
 	int64_t		in_len,
 				in_ch;
 
@@ -203,6 +269,14 @@ check_node(const nn_arch *a, int i, int32_t *length, int32_t *channels, ecg_stat
 	}
 	if (!(nd->rate == 0.0f) && nd->op != NN_OP_DROPOUT)
 		return bad_node(st, a, i, "rate must be 0 for this operation");
+	if (nd->op == NN_OP_FEATURES)
+	{
+		if (nd->units < 1 || nd->units > NN_MAX_FEATURES || nd->size != 0)
+			return bad_node(st, a, i, "features: units 1..8 and size 0");
+		length[i] = 1;
+		channels[i] = nd->units;
+		return 0;
+	}
 	in_len = length[nd->input[0]];
 	in_ch = channels[nd->input[0]];
 	length[i] = (int32_t) in_len;
@@ -250,8 +324,16 @@ check_node(const nn_arch *a, int i, int32_t *length, int32_t *channels, ecg_stat
 				channels[i] = (int32_t) (in_len * in_ch);
 			}
 			break;
+		case NN_OP_CONCAT:
+			if (nd->units != 0 || nd->size != 0)
+				return bad_node(st, a, i, "units and size must be 0");
+			if (in_len != 1 || length[nd->input[1]] != 1)
+				return bad_node(st, a, i, "both inputs must be flat (length 1)");
+			channels[i] = (int32_t) (in_ch + channels[nd->input[1]]);
+			break;
 		case NN_OP_INPUT:
-			break;				/* rejected above */
+		case NN_OP_FEATURES:
+			break;				/* handled above */
 	}
 	if ((int64_t) length[i] * channels[i] > MAX_NODE_VALUES)
 		return bad_node(st, a, i, "output larger than 2^24 values per row");
@@ -302,11 +384,14 @@ analyse_arch(const nn_arch *a, int32_t *length, int32_t *channels, int32_t *cons
 	length[0] = first->size;
 	channels[0] = first->units;
 	memset(consumers, 0, sizeof(int32_t) * NN_MAX_NODES);
-	for (int i = 1; i < a->n_nodes; i++)
+	for (int i = 1, n_features = 0; i < a->n_nodes; i++)
 	{
 		if (check_node(a, i, length, channels, st) != 0)
 			return -1;
-		consumers[a->nodes[i].input[0]]++;
+		if (a->nodes[i].op == NN_OP_FEATURES && ++n_features > 1)
+			return bad_node(st, a, i, "a graph has at most one features node");
+		if (a->nodes[i].input[0] >= 0)
+			consumers[a->nodes[i].input[0]]++;
 		if (a->nodes[i].input[1] >= 0)
 			consumers[a->nodes[i].input[1]]++;
 		params += node_param_count(a, i, length, channels);
@@ -373,9 +458,9 @@ nn_arch_describe(const nn_arch *arch, char *buf, size_t len)
 		const nn_node *nd = &arch->nodes[i];
 
 		EMIT("%d %s", i, nn_op_name(nd->op));
-		if (nd->op != NN_OP_INPUT)
+		if (nd->op != NN_OP_INPUT && nd->op != NN_OP_FEATURES)
 			EMIT(" <- %d", nd->input[0]);
-		if (nd->op == NN_OP_ADD)
+		if (nd->op == NN_OP_ADD || nd->op == NN_OP_CONCAT)
 			EMIT(", %d", nd->input[1]);
 		if (nd->op == NN_OP_CONV1D)
 			EMIT(" filters=%d kernel=%d", nd->units, nd->size);
@@ -491,6 +576,18 @@ nn_model_create_from_arch(const nn_arch *arch, ecg_status *st)
 	m->input_length = m->length[0];
 	m->input_channels = m->channels[0];
 	m->n_classes = m->channels[m->arch.n_nodes - 1];
+	m->features_node = -1;
+	for (int i = 0; i < m->arch.n_nodes; i++)
+		if (m->arch.nodes[i].op == NN_OP_FEATURES)
+		{
+			m->features_node = i;
+			m->n_features = m->arch.nodes[i].units;
+			for (int k = 0; k < m->n_features; k++)
+			{
+				m->feature_ids[k] = k;
+				m->feature_sd[k] = 1.0f;
+			}
+		}
 	layout_tensors(m, param_offsets, state_offsets);
 
 	m->params = ecg_calloc_array(m->n_params + 1, sizeof(float));
@@ -602,4 +699,83 @@ nn_model_init(nn_model *model, uint64_t seed)
 		}
 	}
 	memset(model->grads, 0, model->n_params * sizeof(float));
+}
+
+/* Features and the operating point ------------------------------------------------ */
+
+int
+nn_model_set_features(nn_model *model, const int32_t *ids, int n, ecg_status *st)
+{
+	if (n != model->n_features)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "model \"%s\" takes %d features, %d were named",
+						model->arch.name, model->n_features, n);
+	for (int k = 0; k < n; k++)
+	{
+		if (ids[k] < 0 || ids[k] >= NN_MAX_FEATURES)
+			return ecg_fail(st, ECG_ERR_ARGUMENT, "feature id %d out of range 0..%d", ids[k],
+							NN_MAX_FEATURES - 1);
+		for (int j = 0; j < k; j++)
+			if (ids[j] == ids[k])
+				return ecg_fail(st, ECG_ERR_ARGUMENT, "feature id %d named twice", ids[k]);
+	}
+	for (int k = 0; k < n; k++)
+	{
+		model->feature_ids[k] = ids[k];
+		model->feature_mean[k] = 0.0f;
+		model->feature_sd[k] = 1.0f;
+	}
+	return 0;
+}
+
+void
+nn_model_fit_feature_scaling(nn_model *model, const float *features, size_t n)
+{
+	int			w = model->n_features;
+
+	for (int k = 0; k < w; k++)
+	{
+		double		sum = 0,
+					sq = 0,
+					mean,
+					sd;
+
+		for (size_t i = 0; i < n; i++)
+			sum += features[i * (size_t) w + k];
+		mean = n > 0 ? sum / (double) n : 0.0;
+		for (size_t i = 0; i < n; i++)
+		{
+			double		d = features[i * (size_t) w + k] - mean;
+
+			sq += d * d;
+		}
+		sd = n > 0 ? sqrt(sq / (double) n) : 1.0;
+		model->feature_mean[k] = (float) mean;
+		model->feature_sd[k] = sd < 1e-6 || !isfinite(sd) ? 1.0f : (float) sd;
+	}
+}
+
+void
+nn_model_apply_operating_point(const nn_model *model, float *probs, size_t n)
+{
+	int			classes = model->n_classes;
+	int			any = 0;
+	double		scale[NN_MAX_CLASSES];
+
+	for (int c = 0; c < classes; c++)
+	{
+		any |= model->class_offset[c] != 0.0f;
+		scale[c] = exp((double) model->class_offset[c]);
+	}
+	if (!any)
+		return;
+	for (size_t i = 0; i < n; i++)
+	{
+		float	   *p = probs + i * (size_t) classes;
+		double		sum = 0;
+
+		for (int c = 0; c < classes; c++)
+			sum += p[c] * scale[c];
+		for (int c = 0; c < classes; c++)
+			p[c] = (float) (p[c] * scale[c] / sum);
+	}
 }

@@ -70,11 +70,34 @@ typedef enum nn_op
 	NN_OP_DROPOUT = 6,			/* inverted dropout; rate in [0, 1) */
 	NN_OP_MAXPOOL = 7,			/* pool 2, stride 2 (size must be 2) */
 	NN_OP_ADD = 8,				/* input[0] + input[1], same shapes */
-	NN_OP_FLATTEN = 9			/* [L][C] -> [1][L*C]; no data movement */
+	NN_OP_FLATTEN = 9,			/* [L][C] -> [1][L*C]; no data movement */
+	NN_OP_FEATURES = 10,		/* the auxiliary input: per row `units` standardised
+								 * features (the R-R features), shape [1][units];
+								 * no producers; at most one per graph */
+	NN_OP_CONCAT = 11			/* [1][a] of input[0] followed by [1][b] of input[1] */
 } nn_op;
 
 #define NN_OP_FIRST NN_OP_INPUT
-#define NN_OP_LAST NN_OP_FLATTEN
+#define NN_OP_LAST NN_OP_CONCAT
+
+/* Most auxiliary features a model may take (the eight R-R features). */
+#define NN_MAX_FEATURES 8
+
+/*
+ * The operating point: how a model turns its class probabilities into a
+ * class.  The decision is argmax_c (log p_c + offset_c); the offsets are
+ * chosen at the end of training (nn_decision.h) and stored in the blob.
+ */
+typedef enum nn_decision_mode
+{
+	NN_DECISION_ARGMAX = 0,		/* offsets 0: the most probable class */
+	NN_DECISION_PRIOR = 1,		/* offset_c = -log(training frequency of c): equal priors */
+	NN_DECISION_VALIDATION = 2	/* offsets tuned for macro F1 on the validation rows */
+} nn_decision_mode;
+
+#define NN_DECISION_LAST NN_DECISION_VALIDATION
+/* Bound on the magnitude of a stored offset (a factor of e^20 on a probability). */
+#define NN_DECISION_MAX_OFFSET 20.0f
 
 typedef struct nn_node
 {
@@ -95,7 +118,7 @@ typedef struct nn_arch
 /* The built-in architecture called `name`; unknown -> ECG_ERR_ARGUMENT listing
  * the known names. */
 int			nn_arch_builtin(const char *name, nn_arch *arch, ecg_status *st);
-/* "baseline, cnn, cnn_wide" */
+/* "baseline, cnn, cnn_wide, baseline_rr, cnn_rr" */
 const char *nn_arch_known_names(void);
 
 /*
@@ -153,6 +176,22 @@ typedef struct nn_model
 								 * moving_mean, moving_var */
 	nn_tensor	tensors[NN_MAX_TENSORS];
 	int32_t		node_tensor[NN_MAX_NODES];	/* first tensor of each node, -1 if none */
+
+	/*
+	 * The auxiliary input (an NN_OP_FEATURES node; n_features 0 = none):
+	 * which features, by index into rr_feature_names (rr_features.h), and
+	 * their standardisation x' = (x - mean) / sd, fitted on the training rows
+	 * (defaults 0 and 1).  The caller supplies raw (imputed) values.
+	 */
+	int32_t		n_features;
+	int32_t		features_node;	/* -1 when none */
+	int32_t		feature_ids[NN_MAX_FEATURES];
+	float		feature_mean[NN_MAX_FEATURES];
+	float		feature_sd[NN_MAX_FEATURES];
+
+	/* the operating point (nn_decision_mode; offsets per class) */
+	int32_t		decision;
+	float		class_offset[NN_MAX_CLASSES];
 } nn_model;
 
 /* A model of a built-in architecture, parameters zero (call nn_model_init). */
@@ -203,6 +242,9 @@ typedef struct nn_input
 	size_t		n_beats;
 	size_t		length;			/* samples per beat */
 	size_t		channels;		/* values per sample */
+	/* the auxiliary features [n_beats][model->n_features], raw (the model
+	 * standardises them); NULL for a model without features */
+	const float *features;
 } nn_input;
 
 /*
@@ -260,7 +302,8 @@ void		nn_backward(nn_model *model, nn_workspace *ws, const int *labels,
  * n * beat_length floats; any n, processed in chunks of the workspace size):
  * probs[n][n_classes].  ws may be NULL (a workspace of up to
  * NN_INFERENCE_BATCH rows is made and freed here), otherwise one made for
- * this model.  Calls ecg_check_interrupts() between chunks.  Fails with
+ * this model.  The probabilities are at the model's operating point
+ * (nn_model_apply_operating_point).  Calls ecg_check_interrupts() between chunks.  Fails with
  * ECG_ERR_ARGUMENT when the beats do not fit the model (nn_workspace_load_input)
  * and with ECG_ERR_DATA (naming the beat) when a probability is not finite:
  * finite weights so large that activations overflow float.
@@ -268,6 +311,44 @@ void		nn_backward(nn_model *model, nn_workspace *ws, const int *labels,
 int			nn_model_predict(nn_model *model, nn_workspace *ws, const float *beats,
 							 size_t beat_length, size_t n, float *probs, nn_pool *pool,
 							 ecg_status *st);
+
+/*
+ * The same for the rows of `in` (one channel), with their auxiliary features
+ * when the model takes some (in->features is then required).
+ */
+int			nn_model_predict_input(nn_model *model, nn_workspace *ws, const nn_input *in,
+								   float *probs, nn_pool *pool, ecg_status *st);
+
+/*
+ * Sets the model's feature list (ids into rr_feature_names, n must equal the
+ * width of its features node) with mean 0 and sd 1; ECG_ERR_ARGUMENT if the
+ * count differs, an id is out of range or repeated.
+ */
+int			nn_model_set_features(nn_model *model, const int32_t *ids, int n, ecg_status *st);
+
+/*
+ * Fits the standardisation on n rows of raw features [n][n_features]:
+ * mean and (population) sd per feature; an sd below 1e-6 (a constant
+ * feature) is stored as 1.
+ */
+void		nn_model_fit_feature_scaling(nn_model *model, const float *features, size_t n);
+
+/*
+ * Replaces the width of the features node of a built-in description (the
+ * glue's `features` choice); ECG_ERR_ARGUMENT when it has none or n is out
+ * of 1..NN_MAX_FEATURES.
+ */
+int			nn_arch_set_feature_count(nn_arch *arch, int n, ecg_status *st);
+
+/*
+ * Applies the operating point to n rows of probabilities in place:
+ * p_c * exp(offset_c), renormalised (for 'prior', the posterior under equal
+ * class priors), so the arg-max of the result is the operating point's
+ * decision argmax_c (log p_c + offset_c).  Nothing changes when every offset
+ * is 0.  nn_model_predict(_input) calls it: every classification path sees
+ * the model's operating point.
+ */
+void		nn_model_apply_operating_point(const nn_model *model, float *probs, size_t n);
 
 /*
  * Bytes running a model for inference takes in one process: its parameter,

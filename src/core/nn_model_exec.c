@@ -46,7 +46,9 @@ typedef enum step_kind
 	STEP_DROPOUT,
 	STEP_MAXPOOL,
 	STEP_ADD,
-	STEP_FLATTEN
+	STEP_FLATTEN,
+	STEP_FEATURES,				/* copies the loaded auxiliary features in */
+	STEP_CONCAT
 } step_kind;
 
 typedef struct nn_step
@@ -72,6 +74,7 @@ struct nn_workspace
 	float	   *bn_stats[NN_MAX_NODES]; /* per step: mean, var, invstd [3 * C] */
 	uint8_t    *mask[NN_MAX_NODES];	/* per step: dropout mask or maxpool argmax */
 	float	   *probs;			/* [batch][classes] */
+	float	   *features_in;	/* [batch][n_features] standardised, as loaded */
 	void	   *kernel_ws;		/* scratch of the layer kernels */
 	int			n_slots;
 	size_t		slot_floats;
@@ -135,6 +138,12 @@ build_steps(const nn_model *m, nn_workspace *ws)
 				break;
 			case NN_OP_ADD:
 				s->kind = STEP_ADD;
+				break;
+			case NN_OP_FEATURES:
+				s->kind = STEP_FEATURES;
+				break;
+			case NN_OP_CONCAT:
+				s->kind = STEP_CONCAT;
 				break;
 			case NN_OP_FLATTEN:
 			case NN_OP_INPUT:	/* only node 0, never here */
@@ -331,6 +340,10 @@ layout_workspace(const nn_model *m, nn_workspace *ws, size_t *offsets, int *n_of
 			offsets[n++] = SIZE_MAX;
 	}
 	PLACE(ws->probs, batch * (size_t) m->n_classes, sizeof(float));
+	if (m->n_features > 0)
+		PLACE(ws->features_in, batch * (size_t) m->n_features, sizeof(float));
+	else
+		offsets[n++] = SIZE_MAX;	/* no features: no buffer */
 	PLACE(ws->kernel_ws, kernel_workspace_bytes(m, ws), 1);
 	for (int k = 0; k < ws->n_slots; k++)
 		PLACE(ws->slots[k], ws->slot_floats, sizeof(float));
@@ -360,6 +373,7 @@ bind_workspace(const nn_model *m, nn_workspace *ws, char *base, const size_t *of
 		BIND(ws->mask[k], uint8_t *);
 	}
 	BIND(ws->probs, float *);
+	BIND(ws->features_in, float *);
 	BIND(ws->kernel_ws, void *);
 	for (int k = 0; k < ws->n_slots; k++)
 		BIND(ws->slots[k], float *);
@@ -506,6 +520,24 @@ nn_workspace_load_input(const nn_model *model, nn_workspace *ws, const nn_input 
 		memcpy(dst, in->values + src * copy, copy * sizeof(float));
 		memset(dst + copy, 0, (row_values - copy) * sizeof(float));
 	}
+	if (model->n_features > 0)
+	{
+		size_t		w = (size_t) model->n_features;
+
+		if (in->features == NULL)
+		{
+			ecg_fail(st, ECG_ERR_ARGUMENT, "model \"%s\" needs %zu features per beat, none were given",
+					 model->arch.name, w);
+			return ecg_fail_detail(st, "it was trained with R-R features (rr_features.h)");
+		}
+		for (size_t r = 0; r < n; r++)
+		{
+			const float *f = in->features + (rows ? rows[r] : r) * w;
+
+			for (size_t k = 0; k < w; k++)
+				ws->features_in[r * w + k] = (f[k] - model->feature_mean[k]) / model->feature_sd[k];
+		}
+	}
 	return 0;
 }
 
@@ -568,11 +600,18 @@ forward_step(nn_model *m, nn_workspace *ws, int k, size_t n, int training, rng_s
 	const nn_node *nd = &m->arch.nodes[s->node];
 	int			in = s->in[0];
 	float	   *y = ws->act[s->out];
-	const float *x = ws->act[in];
+	const float *x = in >= 0 ? ws->act[in] : NULL;
 	size_t		count = n * node_values(m, s->out);
 
 	switch (s->kind)
 	{
+		case STEP_FEATURES:
+			memcpy(y, ws->features_in, count * sizeof(float));
+			break;
+		case STEP_CONCAT:
+			nn_concat_forward(y, x, (int) node_values(m, in), ws->act[s->in[1]],
+							  (int) node_values(m, s->in[1]), (int) n);
+			break;
 		case STEP_CONV:
 			nn_conv1d_forward(pool, y, x, param(m, s->node, 0), param(m, s->node, 1), (int) n,
 							  m->length[in], m->channels[in], nd->units, nd->size, ws->kernel_ws);
@@ -689,6 +728,14 @@ slot_buf(nn_workspace *ws, grad_state *g, int slot)
 	return g->dry ? NULL : ws->slots[slot];
 }
 
+/* A node whose values come from the caller (beat input or features): no
+ * gradient is propagated into it. */
+static int
+is_data_node(const nn_model *m, int x)
+{
+	return m->arch.nodes[x].op == NN_OP_INPUT || m->arch.nodes[x].op == NN_OP_FEATURES;
+}
+
 /* Before accumulating into node x's gradient: unshare its slot by copying. */
 static void
 make_private(const nn_model *m, nn_workspace *ws, grad_state *g, int x, nn_pool *pool)
@@ -710,7 +757,7 @@ make_private(const nn_model *m, nn_workspace *ws, grad_state *g, int x, nn_pool 
 static void
 pass_gradient(const nn_model *m, nn_workspace *ws, grad_state *g, int x, int dy, nn_pool *pool)
 {
-	if (m->arch.nodes[x].op == NN_OP_INPUT)
+	if (is_data_node(m, x))
 		return;
 	if (g->node_slot[x] < 0)
 	{
@@ -740,7 +787,7 @@ gradient_target(const nn_model *m, grad_state *g, int x, int dy, int may_alias)
 {
 	grad_target t = {-1, 0, 0};
 
-	if (m->arch.nodes[x].op == NN_OP_INPUT)
+	if (is_data_node(m, x))
 	{
 		t.slot = slot_acquire(g);
 		t.discard = 1;
@@ -788,14 +835,35 @@ backward_step(nn_model *m, nn_workspace *ws, grad_state *g, int k, nn_pool *pool
 	int			in = s->in[0];
 	int			dy_slot = g->node_slot[s->out];
 	const float *dy = slot_buf(ws, g, dy_slot);
-	const float *x = ws->act[in];
+	const float *x;
 	size_t		n = g->n;
 	size_t		count = n * node_values(m, s->out);
-	int			input_is_data = m->arch.nodes[in].op == NN_OP_INPUT;
+	int			input_is_data;
 	grad_target t;
 	float	   *dx;
 
-	if (s->kind == STEP_ADD || s->kind == STEP_FLATTEN)
+	if (s->kind == STEP_FEATURES)
+	{
+		/* data: its gradient is dropped */
+		g->node_slot[s->out] = -1;
+		slot_release(g, dy_slot);
+		return;
+	}
+	x = ws->act[in];
+	input_is_data = is_data_node(m, in);
+	if (s->kind == STEP_CONCAT)
+	{
+		grad_target t0 = gradient_target(m, g, in, dy_slot, 0);
+		grad_target t1 = gradient_target(m, g, s->in[1], dy_slot, 0);
+
+		if (!g->dry)
+			nn_concat_backward(t0.discard ? NULL : ws->slots[t0.slot],
+							   t1.discard ? NULL : ws->slots[t1.slot], dy,
+							   (int) node_values(m, in), (int) node_values(m, s->in[1]), (int) n);
+		gradient_done(m, ws, g, in, t0, pool);
+		gradient_done(m, ws, g, s->in[1], t1, pool);
+	}
+	else if (s->kind == STEP_ADD || s->kind == STEP_FLATTEN)
 	{
 		pass_gradient(m, ws, g, in, dy_slot, pool);
 		if (s->kind == STEP_ADD)
@@ -869,6 +937,8 @@ backward_step(nn_model *m, nn_workspace *ws, grad_state *g, int k, nn_pool *pool
 					break;
 				case STEP_ADD:
 				case STEP_FLATTEN:
+				case STEP_FEATURES:
+				case STEP_CONCAT:
 					break;
 			}
 		gradient_done(m, ws, g, in, t, pool);
@@ -939,10 +1009,22 @@ int
 nn_model_predict(nn_model *model, nn_workspace *ws, const float *beats, size_t beat_length,
 				 size_t n, float *probs, nn_pool *pool, ecg_status *st)
 {
+	nn_input	in = {beats, n, beat_length, 1, NULL};
+
+	return nn_model_predict_input(model, ws, &in, probs, pool, st);
+}
+
+int
+nn_model_predict_input(nn_model *model, nn_workspace *ws, const nn_input *rows_in, float *probs,
+					   nn_pool *pool, ecg_status *st)
+{
 	nn_workspace *own = NULL;
 	size_t		classes = (size_t) model->n_classes;
 	size_t		bad;
-	nn_input	in = {beats, n, beat_length, 1};
+	size_t		beat_length = rows_in->length;
+	size_t		n = rows_in->n_beats;
+	const float *beats = rows_in->values;
+	nn_input	in = *rows_in;
 
 	if (beat_length == 0 || beat_length > (size_t) model->input_length)
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "beats of %zu samples do not fit the model input of %d",
@@ -968,6 +1050,8 @@ nn_model_predict(nn_model *model, nn_workspace *ws, const float *beats, size_t b
 
 		in.values = beats + start * beat_length;
 		in.n_beats = rows;
+		if (rows_in->features != NULL)
+			in.features = rows_in->features + start * (size_t) model->n_features;
 		if (nn_workspace_load_input(model, ws, &in, NULL, rows, st) != 0)
 		{
 			nn_workspace_free(own);
@@ -975,6 +1059,7 @@ nn_model_predict(nn_model *model, nn_workspace *ws, const float *beats, size_t b
 		}
 		nn_forward(model, ws, rows, 0, NULL, pool);
 		memcpy(probs + start * classes, ws->probs, rows * classes * sizeof(float));
+		nn_model_apply_operating_point(model, probs + start * classes, rows);
 		/* finite weights can still overflow float on the way (a corrupt or
 		 * diverged model): report it rather than return NaN probabilities */
 		bad = first_non_finite(probs + start * classes, rows * classes);

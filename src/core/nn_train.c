@@ -83,10 +83,13 @@ check_config(const nn_model *m, const nn_train_config *c, ecg_status *st)
 }
 
 static int
-check_labels(const nn_dataset *d, int n_classes, const char *what, ecg_status *st)
+check_labels(const nn_dataset *d, int n_classes, int n_features, const char *what, ecg_status *st)
 {
 	if (d->n > 0 && (d->beats == NULL || d->labels == NULL))
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "%s data missing", what);
+	if (d->n > 0 && (d->features == NULL) != (n_features == 0))
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "%s data %s features, the model takes %d",
+						what, d->features ? "has" : "lacks", n_features);
 	if (d->n >= UINT32_MAX)
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "%s set has %zu rows, at most %u are supported",
 						what, d->n, UINT32_MAX - 1);
@@ -298,7 +301,8 @@ train_epoch(trainer *t, nn_epoch_stats *e, ecg_status *st)
 	double		loss_sum = 0;
 	size_t		correct_sum = 0;
 	int			weighted = t->config->class_weighting != NN_CLASS_WEIGHT_NONE;
-	nn_input	in = {t->train_data->beats, t->train_data->n, t->config->beat_length, 1};
+	nn_input	in = {t->train_data->beats, t->train_data->n, t->config->beat_length, 1,
+	t->train_data->features};
 
 	rng_shuffle_u32(&t->shuffle_rng, t->train_rows, t->n_train);
 	for (size_t start = 0; start < t->n_train; start += batch)
@@ -336,7 +340,8 @@ validate(trainer *t, nn_epoch_stats *e, ecg_status *st)
 	size_t		batch = nn_workspace_batch(t->ws);
 	double		loss_sum = 0;
 	size_t		correct_sum = 0;
-	nn_input	in = {t->val_data->beats, t->val_data->n, t->config->beat_length, 1};
+	nn_input	in = {t->val_data->beats, t->val_data->n, t->config->beat_length, 1,
+	t->val_data->features};
 
 	if (t->n_val == 0)
 	{
@@ -437,8 +442,8 @@ nn_train_run(nn_model *model, const nn_dataset *train, const nn_dataset *validat
 	t.model = model;
 	t.config = config;
 	t.pool = pool;
-	if (check_config(model, config, st) != 0 || check_labels(train, model->n_classes, "training", st) != 0 ||
-		(validation != NULL && check_labels(validation, model->n_classes, "validation", st) != 0))
+	if (check_config(model, config, st) != 0 || check_labels(train, model->n_classes, model->n_features, "training", st) != 0 ||
+		(validation != NULL && check_labels(validation, model->n_classes, model->n_features, "validation", st) != 0))
 		return -1;
 	if (train->n == 0)
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "no training rows");

@@ -118,6 +118,8 @@ typedef struct nn_dataset
 	const float *beats;			/* [n][beat_length] */
 	const int  *labels;			/* [n] */
 	size_t		n;
+	const float *features;		/* [n][model->n_features] raw, imputed; NULL
+								 * for a model without features */
 } nn_dataset;
 
 /*

@@ -9,6 +9,7 @@
 #include "unit.h"
 #include "crc32.h"
 #include "model_blob.h"
+#include "rr_features.h"
 #include "rng.h"
 
 /* A small model using conv, batch norm, relu, dropout, flatten and dense, of
@@ -268,7 +269,8 @@ test_forged_blobs_are_rejected(void)
 	uint32_t	nan_bits;
 
 	CHECK(model_blob_encode(m, "x", &blob, &len, &st) == 0);
-	expect_forged_error(blob, len, 8, 2, "version");
+	expect_forged_error(blob, len, 8, 3, "version");
+	expect_forged_error(blob, len, 8, 0, "version");
 	expect_forged_error(blob, len, 48, 201, "disagrees with the graph");
 	expect_forged_error(blob, len, 56, 4, "disagrees with the graph");
 	expect_forged_error(blob, len, 60, 0, "nodes");
@@ -592,6 +594,158 @@ test_metadata_must_be_utf8(void)
 	nn_model_free(m);
 }
 
+/* A cnn_rr with a feature subset, fitted scaling and a tuned operating point. */
+static nn_model *
+features_model(void)
+{
+	ecg_status	st;
+	nn_arch		a;
+	nn_model   *m;
+	int32_t		ids[3] = {RR_PRE_LOCAL, RR_POST_LOCAL, RR_LOCAL};
+
+	CHECK(nn_arch_builtin("cnn_rr", &a, &st) == 0);
+	CHECK(nn_arch_set_feature_count(&a, 3, &st) == 0);
+	m = nn_model_create_from_arch(&a, &st);
+	CHECK(m != NULL && m->n_features == 3);
+	nn_model_init(m, 9);
+	CHECK(nn_model_set_features(m, ids, 3, &st) == 0);
+	for (int k = 0; k < 3; k++)
+	{
+		m->feature_mean[k] = 0.5f + (float) k;
+		m->feature_sd[k] = 0.25f * (float) (k + 1);
+	}
+	m->decision = NN_DECISION_VALIDATION;
+	m->class_offset[1] = 1.5f;
+	m->class_offset[3] = -0.75f;
+	return m;
+}
+
+static void
+test_version_2_round_trip(void)
+{
+	nn_model   *m = features_model();
+	nn_model   *back;
+	ecg_status	st;
+	uint8_t    *blob,
+			   *again;
+	size_t		len,
+				len2;
+
+	CHECK(model_blob_encode(m, "v2", &blob, &len, &st) == 0);
+	CHECK(blob[8] == 2);
+	back = model_blob_decode(blob, len, NULL, &st);
+	CHECK_MSG(back != NULL, "%s: %s", st.message, st.detail);
+	if (back != NULL)
+	{
+		CHECK(models_equal(m, back));
+		CHECK(back->n_features == 3 && back->feature_ids[0] == RR_PRE_LOCAL &&
+			  back->feature_ids[2] == RR_LOCAL);
+		CHECK(back->feature_mean[1] == 1.5f && back->feature_sd[2] == 0.75f);
+		CHECK(back->decision == NN_DECISION_VALIDATION && back->class_offset[1] == 1.5f &&
+			  back->class_offset[3] == -0.75f && back->class_offset[0] == 0.0f);
+		CHECK(model_blob_encode(back, "v2", &again, &len2, &st) == 0);
+		CHECK(len2 == len && memcmp(blob, again, len) == 0);
+		ecg_free(again);
+	}
+	/* a cnn with only an operating point is version 2 too; plain, version 1 */
+	{
+		nn_model   *cnn = nn_model_create("cnn", &st);
+		uint8_t    *b;
+		size_t		l;
+
+		nn_model_init(cnn, 1);
+		CHECK(model_blob_encode(cnn, NULL, &b, &l, &st) == 0 && b[8] == 1);
+		ecg_free(b);
+		cnn->decision = NN_DECISION_PRIOR;
+		cnn->class_offset[0] = -0.1f;
+		CHECK(model_blob_encode(cnn, NULL, &b, &l, &st) == 0 && b[8] == 2);
+		nn_model_free(back);
+		back = model_blob_decode(b, l, NULL, &st);
+		CHECK(back != NULL && back->decision == NN_DECISION_PRIOR && back->n_features == 0);
+		ecg_free(b);
+		nn_model_free(cnn);
+	}
+	nn_model_free(back);
+	nn_model_free(m);
+	ecg_free(blob);
+}
+
+/* Offset of the version 2 section in blob (after the tensor data). */
+static size_t
+v2_section_at(const nn_model *m)
+{
+	size_t		at = 64 + 24 * (size_t) m->arch.n_nodes + 4;
+
+	for (int i = 0; i < m->n_tensors; i++)
+		at += 4 + strlen(m->tensors[i].name) + 4 + 4 * (size_t) m->tensors[i].rank +
+			4 * m->tensors[i].count;
+	return at;
+}
+
+static void
+test_version_2_forgeries(void)
+{
+	nn_model   *m = features_model();
+	ecg_status	st;
+	uint8_t    *blob;
+	size_t		len,
+				at = v2_section_at(m);
+	uint32_t	bits;
+	float		neg = -1.0f,
+				big = 25.0f;
+
+	CHECK(model_blob_encode(m, NULL, &blob, &len, &st) == 0);
+	/* the version 2 section as the header documents it */
+	CHECK(blob[at] == 3 && blob[at + 4] == strlen("rr_pre_local"));
+	CHECK(memcmp(blob + at + 8, "rr_pre_local", 12) == 0);
+	/* a features node in a version 1 blob */
+	expect_forged_error(blob, len, 8, 1, "version 1");
+	/* feature count other than the node's width; more than eight */
+	expect_forged_error(blob, len, at, 2, "features node takes 3");
+	expect_forged_error(blob, len, at, 9, "features");
+	/* a name that is not an R-R feature: "rr_pre_local" -> "rr_pre_locAl" */
+	{
+		uint8_t    *b = malloc(len);
+		nn_model   *d;
+
+		memcpy(b, blob, len);
+		b[at + 8 + 9] = 'A';
+		fix_crc(b, len);
+		d = model_blob_decode(b, len, NULL, &st);
+		CHECK(d == NULL && st.kind == ECG_ERR_FORMAT && strstr(st.message, "unknown feature name"));
+		free(b);
+	}
+	/* a feature named twice (the encoder writes what the model holds) */
+	{
+		nn_model   *dup = features_model();
+		uint8_t    *b;
+		size_t		l;
+
+		dup->feature_ids[2] = dup->feature_ids[0];
+		CHECK(model_blob_encode(dup, NULL, &b, &l, &st) == 0);
+		CHECK(model_blob_decode(b, l, NULL, &st) == NULL && strstr(st.message, "feature named twice"));
+		ecg_free(b);
+		nn_model_free(dup);
+	}
+	expect_forged_error(blob, len, at + 4, 0, "feature name length");
+	expect_forged_error(blob, len, at + 4, 40, "feature name length");
+	/* sd <= 0 */
+	memcpy(&bits, &neg, 4);
+	expect_forged_error(blob, len, at + 8 + 12 + 4, bits, "standardisation");
+	/* operating point: after the three features (12 + 13 + 8 name bytes) */
+	{
+		size_t		op_at = at + 4 + 3 * 12 + strlen("rr_pre_local") + strlen("rr_post_local") +
+			strlen("rr_local");
+
+		CHECK(blob[op_at] == NN_DECISION_VALIDATION);
+		expect_forged_error(blob, len, op_at, 3, "operating point");
+		memcpy(&bits, &big, 4);
+		expect_forged_error(blob, len, op_at + 4, bits, "class offset");
+	}
+	nn_model_free(m);
+	ecg_free(blob);
+}
+
 int
 main(void)
 {
@@ -607,5 +761,7 @@ main(void)
 	RUN_TEST(test_shapes_ecgdl_cannot_run_are_refused);
 	RUN_TEST(test_huge_workspace_is_refused);
 	RUN_TEST(test_metadata_must_be_utf8);
+	RUN_TEST(test_version_2_round_trip);
+	RUN_TEST(test_version_2_forgeries);
 	UNIT_EXIT();
 }

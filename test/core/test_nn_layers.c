@@ -1054,6 +1054,37 @@ test_relu_and_add(void)
 	free(x), free(y), free(dy), free(dx), free(s);
 }
 
+/* Concatenation is data movement: exact, both ways, either gradient optional. */
+static void
+test_concat(void)
+{
+	int			batch = 3,
+				na = 5,
+				nb = 2,
+				w = 7;
+	float	   *a = falloc(15),
+			   *b = falloc(6),
+			   *y = falloc(21),
+			   *da = falloc(15),
+			   *db = falloc(6);
+
+	fill_normal(a, 15, 61, 1.0);
+	fill_normal(b, 6, 62, 1.0);
+	nn_concat_forward(y, a, na, b, nb, batch);
+	for (int r = 0; r < batch; r++)
+		for (int k = 0; k < w; k++)
+			CHECK(y[r * w + k] == (k < na ? a[r * na + k] : b[r * nb + k - na]));
+	nn_concat_backward(da, db, y, na, nb, batch);	/* dy = y gives back a and b */
+	CHECK(memcmp(da, a, sizeof(float) * 15) == 0 && memcmp(db, b, sizeof(float) * 6) == 0);
+	memset(da, 0, sizeof(float) * 15);
+	nn_concat_backward(da, NULL, y, na, nb, batch);
+	CHECK(memcmp(da, a, sizeof(float) * 15) == 0);
+	memset(db, 0, sizeof(float) * 6);
+	nn_concat_backward(NULL, db, y, na, nb, batch);
+	CHECK(memcmp(db, b, sizeof(float) * 6) == 0);
+	free(a), free(b), free(y), free(da), free(db);
+}
+
 /* Dropout ---------------------------------------------------------------------- */
 
 static void
@@ -1403,6 +1434,7 @@ main(void)
 	RUN_TEST(test_maxpool_finite_differences);
 	RUN_TEST(test_maxpool_ties_and_odd_length);
 	RUN_TEST(test_relu_and_add);
+	RUN_TEST(test_concat);
 	RUN_TEST(test_dropout_statistics_and_scaling);
 	RUN_TEST(test_fused_equals_composition);
 	RUN_TEST(test_results_independent_of_thread_count);

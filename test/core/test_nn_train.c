@@ -65,7 +65,7 @@ check_learns(const char *arch)
 	ecg_status	st;
 	nn_model   *m = nn_model_create(arch, &st);
 	nn_train_config c = small_config();
-	nn_dataset	train = {beats, labels, N_ROWS};
+	nn_dataset	train = {beats, labels, N_ROWS, NULL};
 	nn_train_result r;
 
 	nn_model_init(m, 1);
@@ -103,7 +103,7 @@ train_once(const char *arch, nn_pool *pool, float *params_out, float *state_out)
 	ecg_status	st;
 	nn_model   *m = nn_model_create(arch, &st);
 	nn_train_config c = small_config();
-	nn_dataset	train = {beats, labels, N_ROWS};
+	nn_dataset	train = {beats, labels, N_ROWS, NULL};
 	nn_train_result r;
 
 	c.epochs = 2;
@@ -148,7 +148,7 @@ test_holdout_is_stratified_and_weights_balanced(void)
 	ecg_status	st;
 	nn_model   *m = nn_model_create("baseline", &st);
 	nn_train_config c = small_config();
-	nn_dataset	train = {beats, labels, N_ROWS};
+	nn_dataset	train = {beats, labels, N_ROWS, NULL};
 	nn_train_result r;
 	size_t		expect_val = 0;
 
@@ -170,7 +170,7 @@ test_holdout_is_stratified_and_weights_balanced(void)
 
 	/* explicit validation set: nothing held out, all rows trained on */
 	{
-		nn_dataset	val = {beats, labels, 100};
+		nn_dataset	val = {beats, labels, 100, NULL};
 
 		c.class_weighting = NN_CLASS_WEIGHT_NONE;
 		CHECK(nn_train_run(m, &train, &val, &c, NULL, NULL, NULL, &r, &st) == 0);
@@ -191,7 +191,7 @@ test_plateau_reduces_learning_rate(void)
 	ecg_status	st;
 	nn_model   *m = nn_model_create("baseline", &st);
 	nn_train_config c = small_config();
-	nn_dataset	train = {beats, labels, N_ROWS};
+	nn_dataset	train = {beats, labels, N_ROWS, NULL};
 	nn_train_result r;
 
 	c.epochs = 6;
@@ -252,8 +252,8 @@ test_early_stopping_restores_best_weights(void)
 	nn_model   *m = nn_model_create("cnn", &st);
 	nn_train_config c = small_config();
 	static int	wrong[100];
-	nn_dataset	train = {beats, labels, 300};
-	nn_dataset	val = {beats + 300 * NN_BEAT_LENGTH, wrong, 100};
+	nn_dataset	train = {beats, labels, 300, NULL};
+	nn_dataset	val = {beats + 300 * NN_BEAT_LENGTH, wrong, 100, NULL};
 	nn_train_result r;
 	nn_workspace *ws;
 	int			stop_epoch,
@@ -278,7 +278,7 @@ test_early_stopping_restores_best_weights(void)
 	{
 		size_t		nb = 100 - s < (size_t) c.batch_size ? 100 - s : (size_t) c.batch_size;
 
-		nn_input	in = {val.beats + s * NN_BEAT_LENGTH, nb, NN_BEAT_LENGTH, 1};
+		nn_input	in = {val.beats + s * NN_BEAT_LENGTH, nb, NN_BEAT_LENGTH, 1, NULL};
 
 		CHECK(nn_workspace_load_input(m, ws, &in, NULL, nb, &st) == 0);
 		loss += nn_forward_loss(m, ws, nb, 0, NULL, val.labels + s, NULL, NULL, NULL) * (double) nb;
@@ -303,7 +303,7 @@ test_callback_sees_epochs_and_can_stop(void)
 	ecg_status	st;
 	nn_model   *m = nn_model_create("baseline", &st);
 	nn_train_config c = small_config();
-	nn_dataset	train = {beats, labels, N_ROWS};
+	nn_dataset	train = {beats, labels, N_ROWS, NULL};
 	nn_train_result r;
 	int			calls = 0;
 	char	   *summary;
@@ -327,8 +327,8 @@ test_rejects_bad_arguments(void)
 	nn_model   *m = nn_model_create("baseline", &st);
 	nn_train_config c = small_config();
 	int			bad_labels[10];
-	nn_dataset	train = {beats, bad_labels, 10};
-	nn_dataset	ok = {beats, labels, N_ROWS};
+	nn_dataset	train = {beats, bad_labels, 10, NULL};
+	nn_dataset	ok = {beats, labels, N_ROWS, NULL};
 	nn_train_result r;
 
 	for (int i = 0; i < 10; i++)
@@ -376,8 +376,8 @@ test_stops_on_non_finite_loss(void)
 	nn_model   *m = nn_model_create("baseline", &st);
 	nn_train_config c = small_config();
 	float	   *x = malloc(sizeof(beats));
-	nn_dataset	poisoned = {x, labels, N_ROWS};
-	nn_dataset	clean = {beats, labels, N_ROWS};
+	nn_dataset	poisoned = {x, labels, N_ROWS, NULL};
+	nn_dataset	clean = {beats, labels, N_ROWS, NULL};
 	nn_train_result r;
 	int			calls = 0;
 

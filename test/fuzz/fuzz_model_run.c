@@ -21,6 +21,8 @@
  * (Results may differ between batch sizes in the last bits - BLAS blocking -
  * and arbitrary weights can magnify that, so they are not compared here;
  * test_nn_model.c does for real models.)
+ * A model that takes R-R features (format version 2) gets them too, in a
+ * buffer of exactly n_features floats per beat, as the server reads them.
  * Every run must give 5 probabilities in [0, 1] summing to 1, or fail
  * cleanly (activations overflowing float are ECG_ERR_DATA).
  */
@@ -75,9 +77,22 @@ predict(nn_model *model, nn_workspace *ws, const float *beats, size_t length, si
 		float *probs, nn_pool *p)
 {
 	ecg_status	st;
+	float	   *features = NULL;
+	nn_input	in = {beats, n, length, 1, NULL};
+	int			rc;
 
+	if (model->n_features > 0)
+	{
+		features = malloc(sizeof(float) * n * (size_t) model->n_features);
+		FUZZ_ASSERT(features != NULL);
+		for (size_t i = 0; i < n * (size_t) model->n_features; i++)
+			features[i] = 0.6f + 0.05f * (float) (i % 9);
+		in.features = features;
+	}
 	ecg_status_clear(&st);
-	if (nn_model_predict(model, ws, beats, length, n, probs, p, &st) != 0)
+	rc = nn_model_predict_input(model, ws, &in, probs, p, &st);
+	free(features);
+	if (rc != 0)
 	{
 		FUZZ_EXPECT_FAILURE(&st);
 		FUZZ_ASSERT(st.kind == ECG_ERR_DATA);

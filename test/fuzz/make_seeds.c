@@ -80,6 +80,17 @@ seed_model(const char *name, const nn_arch *arch, const char *metadata, int also
 	if (m == NULL)
 		die(name, &st);
 	nn_model_init(m, 42);
+	if (m->n_features > 0)
+	{
+		/* a version 2 blob: standardisation and an operating point too */
+		for (int k = 0; k < m->n_features; k++)
+		{
+			m->feature_mean[k] = 0.8f;
+			m->feature_sd[k] = 0.2f;
+		}
+		m->decision = NN_DECISION_PRIOR;
+		m->class_offset[1] = 1.5f;
+	}
 	if (model_blob_encode(m, metadata, &blob, &len, &st) != 0)
 		die(name, &st);
 	if (also_decode_only)
@@ -100,7 +111,7 @@ seeds_model_blob(void)
 {
 	nn_arch		a;
 	ecg_status	st;
-	static const char *const builtins[] = {"baseline", "cnn", "cnn_wide"};
+	static const char *const builtins[] = {"baseline", "cnn", "cnn_wide", "baseline_rr", "cnn_rr"};
 
 	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
 	{
@@ -144,6 +155,18 @@ seeds_model_blob(void)
 	a.nodes[2] = (nn_node) {NN_OP_DENSE, {1, -1}, 5, 0, 0};
 	a.n_nodes = 3;
 	seed_model("tiny", &a, "", 1);
+
+	/* version 2: R-R features through a dense layer, joined to the beat */
+	memset(&a, 0, sizeof(a));
+	strcpy(a.name, "tiny_rr");
+	a.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 1, 200, 0};
+	a.nodes[1] = (nn_node) {NN_OP_FLATTEN, {0, -1}, 0, 0, 0};
+	a.nodes[2] = (nn_node) {NN_OP_FEATURES, {-1, -1}, 3, 0, 0};
+	a.nodes[3] = (nn_node) {NN_OP_DENSE, {2, -1}, 2, 0, 0};
+	a.nodes[4] = (nn_node) {NN_OP_CONCAT, {1, 3}, 0, 0, 0};
+	a.nodes[5] = (nn_node) {NN_OP_DENSE, {4, -1}, 5, 0, 0};
+	a.n_nodes = 6;
+	seed_model("tiny_rr", &a, "v2", 1);
 }
 
 /* WFDB header (+ NUL + signal file) --------------------------------------- */

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Generates test/ref/model_refs.bin: PyTorch reference values for one full
-training step of the 'baseline', 'cnn' and 'cnn_wide' models (checked by
-test/core/test_nn_model.c).
+training step of the 'baseline', 'cnn', 'cnn_wide', 'baseline_rr' and
+'cnn_rr' models (checked by test/core/test_nn_model.c).
 
 The architectures are rebuilt here in PyTorch 1.13 with Keras conventions:
 Conv1D 'same' with kernel 4 = F.pad(x, (1, 2)) then a 'valid' conv; batch
@@ -31,7 +31,10 @@ record with stride s > 1 holds elements 0, s, 2s, ... of the named array
   <arch>/x [8*187], <arch>/labels [8], <arch>/weights [8], <arch>/loss [1],
   <arch>/probs [8*5] (training-mode forward), <arch>/grad/<tensor>,
   <arch>/after/<tensor> (parameters and moving statistics after the step),
-  <arch>/probs_infer [8*5] (inference with the updated parameters).
+  <arch>/probs_infer [8*5] (inference with the updated parameters);
+  for the *_rr models also <arch>/features [8*8], the raw R-R features, which
+  the model standardises with FEATURE_MEAN / FEATURE_SD (exact in float32;
+  the C test sets the same) before they join the network.
 
 Run:  /usr/bin/python3 test/ref/gen_model_refs.py   (writes next to itself)
 """
@@ -53,6 +56,9 @@ SUBSAMPLE_OVER = 1024      # arrays longer than this are subsampled ...
 SUBSAMPLE_KEEP = 512       # ... to about this many values
 
 MASK64 = (1 << 64) - 1
+N_FEATURES = 8
+FEATURE_MEAN = [0.5 + k / 8 for k in range(N_FEATURES)]
+FEATURE_SD = [0.25 * 2 ** (k % 3) for k in range(N_FEATURES)]
 
 
 def mix64(key):
@@ -143,6 +149,24 @@ def cnn_tensors(filters):
     return t
 
 
+def baseline_rr_tensors():
+    """Mirrors build_baseline_rr: 0 input, 1 flatten, 2 features, 3 concat,
+    4 dense(128), 5 relu, 6 dropout, 7 dense(5)."""
+    return [("dense_4.kernel", (200 + N_FEATURES, 128)), ("dense_4.bias", (128,)),
+            ("dense_7.kernel", (128, 5)), ("dense_7.bias", (5,))]
+
+
+def cnn_rr_tensors(filters):
+    """Mirrors build_cnn_rr: the cnn up to its flatten (node 40), 41 features,
+    42 dense(16), 43 relu, 44 concat, 45 dense(5)."""
+    t = cnn_tensors(filters)[:-2]
+    t.append(("dense_42.kernel", (N_FEATURES, 16)))
+    t.append(("dense_42.bias", (16,)))
+    t.append(("dense_45.kernel", (100 * filters + 16, 5)))
+    t.append(("dense_45.bias", (5,)))
+    return t
+
+
 class Net:
     """Parameters by C name, forward in train or inference mode."""
 
@@ -181,7 +205,19 @@ def baseline_forward(net, x, training):
     return net.dense(h, "dense_5")                          # dropout rate 0
 
 
-def cnn_forward(net, x, training):
+def baseline_rr_forward(net, x, training, f):
+    h = torch.cat([x.reshape(x.shape[0], -1), f], dim=1)    # beat, then features
+    h = F.relu(net.dense(h, "dense_4"))
+    return net.dense(h, "dense_7")
+
+
+def cnn_rr_forward(net, x, training, f):
+    h = cnn_forward(net, x, training, head=False)
+    g = F.relu(net.dense(f, "dense_42"))
+    return net.dense(torch.cat([h, g], dim=1), "dense_45")
+
+
+def cnn_forward(net, x, training, head=True):
     # layers in node order (= the order the forward pass uses them)
     layers = list(dict.fromkeys(n.split(".")[0] for n in net.names))
     position = [0]
@@ -210,7 +246,7 @@ def cnn_forward(net, x, training):
         h = h + shortcut
     h = bn_relu(h)                                          # [N][filters][100]
     h = h.permute(0, 2, 1).reshape(h.shape[0], -1)          # channels-last flatten
-    return net.dense(h, next_layer("dense"))
+    return net.dense(h, next_layer("dense")) if head else h
 
 
 # ---------------------------------------------------------------------------
@@ -221,11 +257,22 @@ def subsample_stride(size):
 
 
 def records_for(arch, tensors, forward):
-    torch.manual_seed({"cnn": 20240, "cnn_wide": 20241}.get(arch, 1234))
+    torch.manual_seed({"cnn": 20240, "cnn_wide": 20241, "baseline_rr": 20242,
+                       "cnn_rr": 20243}.get(arch, 1234))
     beats = (torch.randn(BATCH, BEAT) * 0.5).float()
     labels = torch.tensor([0, 1, 2, 3, 4, 0, 1, 2])
     weights = (0.5 + 1.5 * torch.rand(BATCH)).float()
     x = F.pad(beats, (0, LENGTH - BEAT)).view(BATCH, 1, LENGTH)
+    extra = []
+    if arch.endswith("_rr"):
+        # R-R-like raw features around 0.2 .. 2 s, standardised as the model does
+        raw = (0.6 + 0.8 * torch.rand(BATCH, N_FEATURES)).float()
+        mean = torch.tensor(FEATURE_MEAN, dtype=torch.float32)
+        sd = torch.tensor(FEATURE_SD, dtype=torch.float32)
+        fstd = (raw - mean) / sd
+        extra = [(f"{arch}/features", 1, raw.numpy().ravel())]
+        plain = forward
+        forward = lambda net, x, training: plain(net, x, training, fstd)  # noqa: E731
 
     net = Net(tensors)
     logits = forward(net, x, True)
@@ -238,7 +285,7 @@ def records_for(arch, tensors, forward):
            (f"{arch}/labels", 1, labels.numpy().astype(np.float32)),
            (f"{arch}/weights", 1, weights.numpy()),
            (f"{arch}/loss", 1, np.array([loss.item()], dtype=np.float32)),
-           (f"{arch}/probs", 1, probs.detach().numpy().ravel())]
+           (f"{arch}/probs", 1, probs.detach().numpy().ravel())] + extra
 
     alpha = np.float32(LR * np.sqrt(1 - 0.999) / (1 - 0.9))
     with torch.no_grad():
@@ -277,6 +324,8 @@ def main():
     records = records_for("baseline", baseline_tensors(), baseline_forward)
     records += records_for("cnn", cnn_tensors(16), cnn_forward)
     records += records_for("cnn_wide", cnn_tensors(32), cnn_forward)
+    records += records_for("baseline_rr", baseline_rr_tensors(), baseline_rr_forward)
+    records += records_for("cnn_rr", cnn_rr_tensors(16), cnn_rr_forward)
     path = os.path.join(here, "model_refs.bin")
     with open(path, "wb") as f:
         f.write(b"ECGMREF1")

@@ -108,6 +108,21 @@ main(int argc, char **argv)
 	train.beats = beats;
 	train.labels = labels;
 	train.n = (size_t) rows;
+	train.features = NULL;
+	if (m->n_features > 0)
+	{
+		/* random stand-ins for the R-R features of the *_rr architectures */
+		float	   *f = malloc((size_t) rows * (size_t) m->n_features * sizeof(float));
+
+		if (f == NULL)
+		{
+			fprintf(stderr, "out of memory\n");
+			return 1;
+		}
+		for (size_t i = 0; i < (size_t) rows * (size_t) m->n_features; i++)
+			f[i] = (float) (0.8 + 0.2 * rng_normal(&r));
+		train.features = f;
+	}
 	if (nn_train_run(m, &train, NULL, &c, pool, epoch_line, NULL, &res, &st) != 0)
 	{
 		fprintf(stderr, "%s: %s\n", st.message, st.detail);
