@@ -113,12 +113,14 @@ main(int argc, char **argv)
 	{
 		/* random stand-ins for the R-R features of the *_rr architectures */
 		float	   *f = malloc((size_t) rows * (size_t) m->n_features * sizeof(float));
+		rng_state	r;
 
 		if (f == NULL)
 		{
 			fprintf(stderr, "out of memory\n");
 			return 1;
 		}
+		rng_seed(&r, (uint64_t) seed + 1);
 		for (size_t i = 0; i < (size_t) rows * (size_t) m->n_features; i++)
 			f[i] = (float) (0.8 + 0.2 * rng_normal(&r));
 		train.features = f;
