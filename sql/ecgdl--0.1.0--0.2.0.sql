@@ -615,6 +615,16 @@ BEGIN
         RAISE EXCEPTION 'source table "%" has no record column', source USING ERRCODE = '42809',
             HINT = 'Patient-wise folds need the record of every beat; ecg_import_wfdb''s tables have it.';
     END IF;
+    -- the folds' tables are copies of the source's rows (CREATE TABLE AS): a
+    -- column of a type some role defined could bring that role's casts, run
+    -- with the caller's rights, so only built-in types are read
+    IF EXISTS (SELECT FROM pg_catalog.pg_attribute a
+               WHERE a.attrelid OPERATOR(pg_catalog.=) source AND a.attnum OPERATOR(pg_catalog.>) 0
+                 AND NOT a.attisdropped AND a.atttypid OPERATOR(pg_catalog.>=) 16384::pg_catalog.oid) THEN
+        RAISE EXCEPTION 'source table "%" has a column of a type that is not built in', source USING ERRCODE = '42809',
+            DETAIL = 'ecgdl reads only columns of built-in types: the casts and operators of a type a role defined would run with the rights of ecgdl''s caller.',
+            HINT = 'Copy the data into a table whose columns have built-in types.';
+    END IF;
 
     -- the records, shuffled by the seed, and their beats
     EXECUTE pg_catalog.format(

@@ -136,6 +136,11 @@ annotation_table_query(Oid relid, const char *role, bool need_fs)
 				 errmsg("%s \"%s\" has no column \"fs\"", role, ecgdl_relation_name(relid)),
 				 errhint("Sample positions need the sampling rate: add a column fs float8 "
 						 "(ecg_import_annotations and ecg_detect_beats write it).")));
+	{
+		static const char *const read[] = {"record", "sample", "symbol", "subtype", "label", "fs", "id"};
+
+		ecgdl_require_builtin_column_types(relid, role, read, lengthof(read));
+	}
 	/* annotations at the same sample keep their file order (id) */
 	return psprintf("SELECT record::pg_catalog.text, sample::pg_catalog.int8, %s, %s, %s, %s FROM %s "
 					"ORDER BY record::pg_catalog.text COLLATE pg_catalog.\"C\", sample%s",

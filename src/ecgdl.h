@@ -66,6 +66,11 @@ RangeVar   *ecgdl_new_table_name(const char *target);
 /* Quoted, schema-qualified name of a relation. */
 char	   *ecgdl_relation_name(Oid relid);
 
+/* Refuses (42809) a column of relid among names (NULL: every column) whose
+ * type is not built in: its owner's casts would run with the caller's rights. */
+void		ecgdl_require_builtin_column_types(Oid relid, const char *role,
+											   const char *const *names, int n);
+
 /* Runs a read-only query through a cursor and hands its rows to fn in blocks
  * of block_rows, in a memory context reset after each block (allocate
  * anything that must outlive the block in an explicit context); checks for

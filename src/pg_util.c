@@ -7,6 +7,8 @@
 #include <math.h>
 #include <sys/stat.h>
 
+#include "access/relation.h"
+#include "access/transam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
@@ -320,4 +322,41 @@ ecgdl_scan(const char *sql, int block_rows, ecgdl_block_fn fn, void *arg)
 	SPI_cursor_close(portal);
 	SPI_finish();
 	MemoryContextDelete(block);
+}
+
+/*
+ * Refuses to read a caller-named table's column whose type is not built in.
+ * A type some role defined can bring its owner's casts (CREATE CAST ... AS
+ * IMPLICIT from an enum or composite type it owns), and those would run with
+ * the rights of whoever calls ecgdl when the column is cast or compared.
+ * Built-in types have only built-in casts, operators and operator classes
+ * (creating any for them needs a superuser).  Columns the table lacks are
+ * the caller's layout check's business; names NULL checks every column.
+ */
+void
+ecgdl_require_builtin_column_types(Oid relid, const char *role, const char *const *names, int n)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		wanted = names == NULL;
+
+		if (att->attisdropped)
+			continue;
+		for (int k = 0; k < n && !wanted; k++)
+			wanted = strcmp(NameStr(att->attname), names[k]) == 0;
+		if (wanted && att->atttypid >= FirstNormalObjectId)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("column \"%s\" of %s \"%s\" has type %s, which is not a built-in type",
+							NameStr(att->attname), role, ecgdl_relation_name(relid),
+							format_type_be(att->atttypid)),
+					 errdetail("ecgdl reads only columns of built-in types: the casts and operators of "
+							   "a type a role defined would run with the rights of ecgdl's caller."),
+					 errhint("Copy the data into a table whose columns have built-in types.")));
+	}
+	relation_close(rel, AccessShareLock);
 }

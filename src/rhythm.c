@@ -124,6 +124,11 @@ ecg_rhythm_summary(PG_FUNCTION_ARGS)
 		char	   *rel = ecgdl_relation_name(relid);
 
 		beat_table_check_layout(relid, "beat table");
+		{
+			static const char *const read[] = {"record", "sample", "fs"};
+
+			ecgdl_require_builtin_column_types(relid, "beat table", read, lengthof(read));
+		}
 		if (get_attnum(relid, "record") == InvalidAttrNumber ||
 			get_attnum(relid, "sample") == InvalidAttrNumber)
 			ereport(ERROR,

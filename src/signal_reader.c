@@ -43,6 +43,7 @@ signal_table_check_layout(Oid relid, const char *role)
 					 errdetail("Column \"%s\" is missing.", columns[i]),
 					 errhint("A signal table has columns record text, lead text, fs float8, "
 							 "start_sample bigint and samples real[]; ecg_import_wfdb_signals creates one.")));
+	ecgdl_require_builtin_column_types(relid, role, columns, lengthof(columns));
 }
 
 List *

@@ -12,6 +12,11 @@
 #       functions ecg_study calls (ecg_split with a numeric fraction, as the
 #       old untyped 0.2 resolved, ecg_oversample, ecg_train, ecg_evaluate).
 #       ecg_study must call only the extension's functions.
+#   types_* (the same class): mallory's signal, annotation and beat tables
+#       have a record column of her own enum type with an implicit cast to
+#       text that logs the call and tries the same escalation; ecgdl casts
+#       and compares the columns it reads, so it must refuse a column whose
+#       type is not built in (42809) before any cast runs.
 # Each group is its own function, so that further groups can be added beside
 # them.  Needs a running server (PGHOST/PGPORT/PGUSER of a superuser, set by
 # .ci/test).
@@ -210,6 +215,46 @@ SQL
 		                 (SELECT count(*) FROM ecgdl.models WHERE name LIKE 'su\\_overload\\_%')" | paste -sd'|')"
 }
 
+types_cast() {
+	local out
+	out=$(as_mallory <<SQL
+CREATE TYPE mallory_rec AS ENUM ('100', '101');
+-- a sequence counts the cast's runs even when the statement is rolled back
+CREATE SEQUENCE mallory_cast_runs;
+GRANT USAGE ON SEQUENCE mallory_cast_runs TO PUBLIC;
+CREATE FUNCTION mallory_rec_text(r mallory_rec) RETURNS text LANGUAGE plpgsql VOLATILE AS \$\$
+BEGIN
+    IF current_user <> '$mallory' THEN
+        PERFORM nextval('public.mallory_cast_runs');
+    END IF;
+    PERFORM public.mallory_payload('cast');
+    RETURN pg_catalog.textin(pg_catalog.enum_out(r));
+END \$\$;
+CREATE CAST (mallory_rec AS text) WITH FUNCTION mallory_rec_text(mallory_rec) AS IMPLICIT;
+CREATE TABLE m_signals (record mallory_rec, lead text, fs float8, start_sample bigint, samples real[]);
+INSERT INTO m_signals SELECT '100', 'MLII', 360, 0,
+    array_agg(CASE WHEN i % 288 = 144 THEN 1.5 ELSE 0 END::real ORDER BY i) FROM generate_series(0, 3599) i;
+CREATE TABLE m_annotations (record mallory_rec, sample bigint, fs float8);
+INSERT INTO m_annotations SELECT '100', 144 + 288 * k, 360 FROM generate_series(0, 11) k;
+CREATE TABLE m_beats (id bigint, record mallory_rec, label smallint, signal real[]);
+INSERT INTO m_beats SELECT i, CASE WHEN i % 2 = 0 THEN '100' ELSE '101' END::mallory_rec, i % 5,
+    array_fill(0.5::real, ARRAY[187]) FROM generate_series(1, 40) i;
+GRANT SELECT ON m_signals, m_annotations, m_beats TO PUBLIC;
+SQL
+	) || { not_ok "set up mallory's type and cast" "$out"; return; }
+	check "ecg_detect_beats refuses mallory's record type" 42809 \
+		"$(su_state "SELECT ecg_detect_beats('m_signals', 'su_types_detected')")"
+	check "ecg_rhythm_summary refuses mallory's record type" 42809 \
+		"$(su_state "SELECT count(*) FROM ecg_rhythm_summary('m_annotations')")"
+	check "ecg_cross_validate refuses mallory's record type" 42809 \
+		"$(su_state "SELECT count(*) FROM ecg_cross_validate('m_beats', 2, 'baseline', 'su_types_cv', epochs => 1)")"
+	check "mallory's cast never ran for a superuser" "0|f" \
+		"$(foreign_runs cast)|$(su -c "SELECT is_called FROM mallory_cast_runs")"
+	check "mallory did not become a superuser through a cast" f "$(is_superuser)"
+	demote
+}
+
 setup
 tables_escalation
 overload_hijack
+types_cast
