@@ -115,6 +115,7 @@ SELECT id, ecg_classify_hash('\\x$h', signal) AS predicted FROM beats GROUP BY r
 explain=$(on coord -c "SET enable_partitionwise_aggregate = on" -c "EXPLAIN (VERBOSE, COSTS OFF) ${per_beat#*;}")
 check "EXPLAIN VERBOSE: the call is inside both remote queries" "2" \
 	"$(grep -c "Remote SQL: SELECT .*public.ecg_classify_hash(E'\\\\\\\\x$h'::bytea, signal).* FROM public.beats_shard[12] GROUP BY" <<<"$explain")"
+check "EXPLAIN: both shards are scanned at once (Async Foreign Scan)" "2" "$(grep -c 'Async Foreign Scan' <<<"$explain")"
 check "EXPLAIN VERBOSE: nothing is classified on the coordinator" "0" \
 	"$(grep -v 'Remote SQL' <<<"$explain" | grep -c 'Output: .*ecg_classify_hash(.*signal)$')"
 single=$(on coord -c "SELECT md5(string_agg(id || ':' || ecg_classify('sh_model', signal), ',' ORDER BY id)) FROM beats_all")
