@@ -428,23 +428,66 @@ ecg_predict_proba(PG_FUNCTION_ARGS)
  * it ships a function with collatable arguments only when their collation
  * comes from a remote column.)
  *
- * Which stored model has the hash is looked up once per read point, as
- * get_model looks its row up.
+ * Which stored model has a hash is looked up (hashing the stored blobs) once
+ * per read point, as get_model looks its row up; a few hashes are remembered,
+ * for a statement that uses several models.
  */
-static struct
+#define HASH_LOOKUPS 4
+
+typedef struct HashLookup
 {
 	uint8		sha256[PG_SHA256_DIGEST_LENGTH];
 	ReadPoint	checked;
 	char		name[MODEL_NAME_KEY];
-}			hash_lookup;
+} HashLookup;
+
+static HashLookup hash_lookups[HASH_LOOKUPS];
+static int	hash_lookup_next;	/* the entry a new look-up replaces */
+
+/* The remembered look-up of this hash at this read point, or a new one. */
+static HashLookup *
+lookup_hash(const uint8 *sha256, const ReadPoint *now)
+{
+	HashLookup *l;
+	char	   *name;
+	bytea	   *arg;
+	char		hex[PG_SHA256_DIGEST_STRING_LENGTH];
+
+	for (int i = 0; i < HASH_LOOKUPS; i++)
+	{
+		l = &hash_lookups[i];
+		if (same_read_point(&l->checked, now) && memcmp(l->sha256, sha256, PG_SHA256_DIGEST_LENGTH) == 0)
+			return l;
+	}
+	l = &hash_lookups[hash_lookup_next];
+	hash_lookup_next = (hash_lookup_next + 1) % HASH_LOOKUPS;
+	l->checked.valid = false;
+	arg = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	SET_VARSIZE(arg, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	memcpy(VARDATA(arg), sha256, PG_SHA256_DIGEST_LENGTH);
+	name = model_store_name_by_sha256(arg);
+	if (name == NULL)
+	{
+		hex[hex_encode((const char *) sha256, PG_SHA256_DIGEST_LENGTH, hex)] = '\0';
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no model with SHA-256 %s on this server", hex),
+				 errdetail("The model is missing here, or this server holds another version of it."),
+				 errhint("Push the model to this server again (ecg_model_push).")));
+	}
+	strlcpy(l->name, name, MODEL_NAME_KEY);
+	memcpy(l->sha256, sha256, PG_SHA256_DIGEST_LENGTH);
+	l->checked = *now;
+	return l;
+}
 
 static CachedModel *
 model_argument_hashed(FunctionCallInfo fcinfo)
 {
 	bytea	   *wanted;
 	ReadPoint	now;
+	HashLookup *l;
 	CachedModel *entry;
-	char		hex[PG_SHA256_DIGEST_STRING_LENGTH];
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -459,27 +502,10 @@ model_argument_hashed(FunctionCallInfo fcinfo)
 						(int) VARSIZE_ANY_EXHDR(wanted), PG_SHA256_DIGEST_LENGTH),
 				 errhint("Pass ecg_model_hash(model).")));
 	current_read_point(&now);
-	if (!same_read_point(&hash_lookup.checked, &now) ||
-		memcmp(hash_lookup.sha256, VARDATA_ANY(wanted), PG_SHA256_DIGEST_LENGTH) != 0)
-	{
-		char	   *name;
-
-		hash_lookup.checked.valid = false;
-		hex[hex_encode(VARDATA_ANY(wanted), PG_SHA256_DIGEST_LENGTH, hex)] = '\0';
-		name = model_store_name_by_sha256(wanted);
-		if (name == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("no model with SHA-256 %s on this server", hex),
-					 errdetail("The model is missing here, or this server holds another version of it."),
-					 errhint("Push the model to this server again (ecg_model_push).")));
-		strlcpy(hash_lookup.name, name, MODEL_NAME_KEY);
-		memcpy(hash_lookup.sha256, VARDATA_ANY(wanted), PG_SHA256_DIGEST_LENGTH);
-		hash_lookup.checked = now;
-	}
-	entry = get_model(cstring_to_text(hash_lookup.name));
+	l = lookup_hash((const uint8 *) VARDATA_ANY(wanted), &now);
+	entry = get_model(cstring_to_text(l->name));
 	/* one snapshot: the row the look-up found is the row get_model loaded */
-	if (memcmp(entry->sha256, hash_lookup.sha256, PG_SHA256_DIGEST_LENGTH) != 0)
+	if (memcmp(entry->sha256, l->sha256, PG_SHA256_DIGEST_LENGTH) != 0)
 		elog(ERROR, "model \"%s\" changed under a statement", entry->name);
 	return entry;
 }

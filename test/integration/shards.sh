@@ -142,14 +142,15 @@ check "EXPLAIN VERBOSE: the confusion counts are computed on the shards" "2" \
 # (ss bytes_received), for a first statement that only opens them and then for
 # the classification; the difference per beat
 if command -v ss >/dev/null; then
+	received="ss -tinH state established '( dport = :${port[shard1]} or dport = :${port[shard2]} )' | grep -o 'bytes_received:[0-9]*' | awk -F: '{ s += \$2 } END { print s + 0 }'"
 	bytes_for() {
 		on coord <<SQL
 \\o /dev/null
 SET enable_partitionwise_aggregate = on;
 SELECT count(*) FROM beats WHERE id < 0;
-\\! ss -tinH state established "( dport = :${port[shard1]} or dport = :${port[shard2]} )" | grep -o 'bytes_received:[0-9]*' | awk -F: '{ s += \$2 } END { print s + 0 }' > $top/before
+\\! $received >$top/before
 $1;
-\\! ss -tinH state established "( dport = :${port[shard1]} or dport = :${port[shard2]} )" | grep -o 'bytes_received:[0-9]*' | awk -F: '{ s += \$2 } END { print s + 0 }' > $top/after
+\\! $received >$top/after
 SQL
 		echo $(( $(cat "$top/after") - $(cat "$top/before") ))
 	}
