@@ -108,6 +108,16 @@ check "ecg_model_push copies the model to both shards with its checksum" "2|t" \
 check "each shard holds the model with the coordinator's SHA-256" "$h|$h" \
 	"$(for s in 1 2; do on shard$s -c "SELECT encode(ecg_model_hash('sh_model'), 'hex')"; done | paste -sd'|')"
 
+# a push one shard refuses (it holds another model under the name, replace =>
+# false: 42710) fails as a whole: the other shard keeps nothing
+on shard2 -c "SET client_min_messages = warning" \
+	-c "SELECT ecg_train('sh_taken', 'beats_shard2', 'baseline', epochs => 1, batch_size => 64, seed => 6)" >/dev/null
+on coord -c "SET client_min_messages = warning" \
+	-c "SELECT ecg_train('sh_taken', 'beats_all', 'baseline', epochs => 1, batch_size => 64, seed => 5)" >/dev/null
+out=$(on coord -c "SELECT * FROM ecg_model_push('sh_taken', ARRAY['shard1_ecgdl.model_imports', 'shard2_ecgdl.model_imports']::regclass[], replace => false)" 2>&1)
+check "a push shard2 refuses fails with shard2's error" "1" "$(grep -c 'model "sh_taken" already exists' <<<"$out")"
+check "... and leaves nothing on shard1" "0" "$(on shard1 -c "SELECT count(*) FROM ecgdl.models WHERE name = 'sh_taken'")"
+
 # per-beat classes: grouped by record and id, so that each partition's grouping,
 # with the call, runs on its shard (partitionwise aggregation)
 per_beat="SET enable_partitionwise_aggregate = on;
