@@ -853,3 +853,104 @@ COMMENT ON VIEW ecgdl.operating_points IS
 'Per stored model: the R-R features it takes and its operating point (argmax, prior or validation) with the per-class offsets added to the log-probabilities';
 
 GRANT SELECT ON ecgdl.operating_points TO PUBLIC;
+
+-- == shards ==
+-- Scale-out over postgres_fdw (README "Scale-out").  postgres_fdw ships to a
+-- shard only IMMUTABLE functions of the extensions named in the server's
+-- `extensions` option.  ecg_classify(model, signal) is STABLE - it reads the
+-- model table - so these twins name the model by its content, the SHA-256 of
+-- its blob: they run only a stored model with exactly that blob and refuse
+-- where there is none (55000), so the same arguments always give the same
+-- result.  (No text model name: PostgreSQL 15's postgres_fdw does not ship a
+-- function with a text argument whose collation is not a remote column's.)
+
+CREATE FUNCTION ecg_model_hash(model text)
+RETURNS bytea
+AS $$ SELECT pg_catalog.sha256(@extschema@.ecg_model_export(model)) $$
+LANGUAGE sql STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION ecg_model_hash(text) IS
+'SHA-256 of a stored model''s blob: how ecg_classify_hash and ecg_predict_proba_hash name the model';
+
+CREATE FUNCTION ecg_classify_hash(model_sha256 bytea, signal real[])
+RETURNS smallint
+AS 'MODULE_PATHNAME', 'ecg_classify_hash'
+LANGUAGE C IMMUTABLE PARALLEL SAFE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_classify_hash(bytea, real[]) IS
+'AAMI class 0..4 of a signal by the stored model whose blob has this SHA-256 (ecg_model_hash); refuses when this server has none. IMMUTABLE, so postgres_fdw runs it on the shards';
+
+CREATE FUNCTION ecg_predict_proba_hash(model_sha256 bytea, signal real[])
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'ecg_predict_proba_hash'
+LANGUAGE C IMMUTABLE PARALLEL SAFE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_predict_proba_hash(bytea, real[]) IS
+'Class probabilities (N, S, V, F, Q) of a signal by the stored model whose blob has this SHA-256 (ecg_model_hash); refuses when this server has none. IMMUTABLE, so postgres_fdw runs it on the shards';
+
+-- The shard side of ecg_model_push: postgres_fdw cannot call a remote
+-- function, but it can INSERT into a remote view.  A row inserted into
+-- ecgdl.model_imports is handed to ecg_model_import (which checks the blob
+-- and the caller's rights, as a direct call does); reading the view gives each
+-- stored model's SHA-256, for the pusher to check.  security_invoker: the
+-- reader sees only the models ecgdl.models shows them.
+CREATE VIEW ecgdl.model_imports WITH (security_invoker = true) AS
+SELECT m.name, NULL::pg_catalog.bytea AS weights, NULL::boolean AS replace,
+       pg_catalog.sha256(m.weights) AS sha256
+FROM ecgdl.models m;
+
+COMMENT ON VIEW ecgdl.model_imports IS
+'Inserting (name, weights, replace) imports a model blob (ecg_model_import); reading gives each stored model''s SHA-256. The target of ecg_model_push through postgres_fdw';
+
+CREATE FUNCTION ecgdl.model_imports_insert()
+RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@.ecg_model_import(NEW.name, NEW.weights, COALESCE(NEW.replace, false));
+    NEW.sha256 := pg_catalog.sha256(NEW.weights);
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER model_imports_insert INSTEAD OF INSERT ON ecgdl.model_imports
+FOR EACH ROW EXECUTE FUNCTION ecgdl.model_imports_insert();
+
+GRANT SELECT, INSERT ON ecgdl.model_imports TO PUBLIC;
+
+-- The coordinator side: one call pushes a model to every shard.  inboxes are
+-- foreign tables over the shards' ecgdl.model_imports (README "Scale-out":
+-- IMPORT FOREIGN SCHEMA ecgdl LIMIT TO (model_imports) FROM SERVER ...).  The
+-- blob goes to each in this transaction; each shard's stored SHA-256 is read
+-- back and must be the local one, or the whole push fails (55000) and
+-- postgres_fdw rolls every shard's import back with the local transaction.
+CREATE FUNCTION ecg_model_push(model text, inboxes regclass[], replace boolean DEFAULT true)
+RETURNS TABLE (inbox regclass, sha256 bytea)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    blob bytea := @extschema@.ecg_model_export(model);
+    local_hash bytea := pg_catalog.sha256(blob);
+    target regclass;
+    remote_hash bytea;
+BEGIN
+    IF inboxes IS NULL OR pg_catalog.cardinality(inboxes) = 0 THEN
+        RAISE EXCEPTION 'no shards to push model "%" to', model USING ERRCODE = '22023',
+            HINT = 'Pass the foreign tables over the shards'' ecgdl.model_imports.';
+    END IF;
+    FOREACH target IN ARRAY inboxes LOOP
+        EXECUTE pg_catalog.format('INSERT INTO %s (name, weights, replace) VALUES ($1, $2, $3)', target)
+            USING model, blob, replace;
+        EXECUTE pg_catalog.format('SELECT sha256 FROM %s WHERE name OPERATOR(pg_catalog.=) $1', target)
+            INTO remote_hash USING model;
+        IF remote_hash IS DISTINCT FROM local_hash THEN
+            RAISE EXCEPTION 'model "%" pushed through % has another checksum there', model, target
+                USING ERRCODE = '55000',
+                DETAIL = pg_catalog.format('Local SHA-256 %s, remote %s.', pg_catalog.encode(local_hash, 'hex'),
+                                        COALESCE(pg_catalog.encode(remote_hash, 'hex'), 'none'));
+        END IF;
+        inbox := target;
+        sha256 := remote_hash;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+
+COMMENT ON FUNCTION ecg_model_push(text, regclass[], boolean) IS
+'Copies a stored model to every shard through foreign tables over their ecgdl.model_imports (postgres_fdw), checks each shard''s SHA-256 against the local one; returns the shards and their checksum';

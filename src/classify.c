@@ -22,6 +22,8 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -48,6 +50,8 @@ PG_FUNCTION_INFO_V1(ecg_classify);
 PG_FUNCTION_INFO_V1(ecg_predict_proba);
 PG_FUNCTION_INFO_V1(ecg_classify_table);
 PG_FUNCTION_INFO_V1(ecg_evaluate);
+PG_FUNCTION_INFO_V1(ecg_classify_hash);
+PG_FUNCTION_INFO_V1(ecg_predict_proba_hash);
 
 #define MODEL_NAME_KEY (ECGDL_MODEL_NAME_MAX + 1)
 #define BATCH_ROWS 2048
@@ -79,9 +83,23 @@ typedef struct CachedModel
 	nn_workspace *row_workspace;	/* one row, for the per-row functions */
 	float	   *row_signal;		/* input_length floats, for the per-row functions */
 	ReadPoint	checked;		/* where the row was last looked up */
+	uint8		sha256[PG_SHA256_DIGEST_LENGTH];	/* of the blob */
 } CachedModel;
 
 static HTAB *model_cache = NULL;
+
+/* SHA-256 of a blob, as SQL's sha256(blob). */
+static void
+blob_sha256(bytea *blob, uint8 *digest)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob)) < 0 ||
+		pg_cryptohash_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) < 0)
+		elog(ERROR, "could not compute the SHA-256 of a model: %s", pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+}
 
 /* Decodes a blob into a new context under CacheMemoryContext. */
 static void
@@ -117,6 +135,7 @@ load_model(CachedModel *entry, bytea *blob)
 	entry->model = model;
 	entry->row_workspace = ws;
 	entry->row_signal = row_signal;
+	blob_sha256(blob, entry->sha256);
 }
 
 static void
@@ -254,11 +273,10 @@ model_argument(FunctionCallInfo fcinfo)
 	return get_model(PG_GETARG_TEXT_PP(0));
 }
 
-/* Runs the model on the signal argument; returns the number of classes. */
+/* Runs the model on the signal argument argno; returns the number of classes. */
 static int
-predict_one(FunctionCallInfo fcinfo, float *probs)
+predict_signal(FunctionCallInfo fcinfo, CachedModel *entry, int argno, float *probs)
 {
-	CachedModel *entry = model_argument(fcinfo);
 	int			len;
 	ecg_status	st;
 
@@ -267,7 +285,7 @@ predict_one(FunctionCallInfo fcinfo, float *probs)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model \"%s\" takes R-R features besides the signal", entry->name),
 				 errhint("Pass the whole beat row: ecg_classify_beat(model, t) or ecg_predict_proba_beat(model, t) for a row t of a beat table with the rr_* columns.")));
-	signal_argument(fcinfo, 1, entry->model, entry->row_signal, &len);
+	signal_argument(fcinfo, argno, entry->model, entry->row_signal, &len);
 	if (nn_model_predict(entry->model, entry->row_workspace, entry->row_signal, (size_t) len, 1,
 						 probs, NULL, &st) != 0)
 		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
@@ -378,7 +396,7 @@ predict_argument(FunctionCallInfo fcinfo, float *probs)
 
 	if (OidIsValid(type) && type_is_rowtype(type))
 		return predict_row(fcinfo, probs);
-	return predict_one(fcinfo, probs);
+	return predict_signal(fcinfo, model_argument(fcinfo), 1, probs);
 }
 
 Datum
@@ -395,6 +413,117 @@ ecg_predict_proba(PG_FUNCTION_ARGS)
 {
 	float		probs[NN_MAX_CLASSES];
 	int			n_classes = predict_argument(fcinfo, probs);
+
+	PG_RETURN_ARRAYTYPE_P(ecgdl_floats_to_array(probs, n_classes));
+}
+
+/*
+ * ecg_classify_hash / ecg_predict_proba_hash (model_sha256, signal):
+ * IMMUTABLE, so that postgres_fdw ships them to the shards.  That is honest
+ * because they name the model by its content - the SHA-256 of its blob
+ * (ecg_model_hash) - and run only a stored model with exactly that content:
+ * the same arguments always give the same result.  A server without it (no
+ * such model, or another version under the name) refuses (55000).  (A text
+ * model name would keep postgres_fdw from shipping the call: in PostgreSQL 15
+ * it ships a function with collatable arguments only when their collation
+ * comes from a remote column.)
+ *
+ * Which stored model has a hash is looked up (hashing the stored blobs) once
+ * per read point, as get_model looks its row up; a few hashes are remembered,
+ * for a statement that uses several models.
+ */
+#define HASH_LOOKUPS 4
+
+typedef struct HashLookup
+{
+	uint8		sha256[PG_SHA256_DIGEST_LENGTH];
+	ReadPoint	checked;
+	char		name[MODEL_NAME_KEY];
+} HashLookup;
+
+static HashLookup hash_lookups[HASH_LOOKUPS];
+static int	hash_lookup_next;	/* the entry a new look-up replaces */
+
+/* The remembered look-up of this hash at this read point, or a new one. */
+static HashLookup *
+lookup_hash(const uint8 *sha256, const ReadPoint *now)
+{
+	HashLookup *l;
+	char	   *name;
+	bytea	   *arg;
+	char		hex[PG_SHA256_DIGEST_STRING_LENGTH];
+
+	for (int i = 0; i < HASH_LOOKUPS; i++)
+	{
+		l = &hash_lookups[i];
+		if (same_read_point(&l->checked, now) && memcmp(l->sha256, sha256, PG_SHA256_DIGEST_LENGTH) == 0)
+			return l;
+	}
+	l = &hash_lookups[hash_lookup_next];
+	hash_lookup_next = (hash_lookup_next + 1) % HASH_LOOKUPS;
+	l->checked.valid = false;
+	arg = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	SET_VARSIZE(arg, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	memcpy(VARDATA(arg), sha256, PG_SHA256_DIGEST_LENGTH);
+	name = model_store_name_by_sha256(arg);
+	if (name == NULL)
+	{
+		hex[hex_encode((const char *) sha256, PG_SHA256_DIGEST_LENGTH, hex)] = '\0';
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no model with SHA-256 %s on this server", hex),
+				 errdetail("The model is missing here, or this server holds another version of it."),
+				 errhint("Push the model to this server again (ecg_model_push).")));
+	}
+	strlcpy(l->name, name, MODEL_NAME_KEY);
+	memcpy(l->sha256, sha256, PG_SHA256_DIGEST_LENGTH);
+	l->checked = *now;
+	return l;
+}
+
+static CachedModel *
+model_argument_hashed(FunctionCallInfo fcinfo)
+{
+	bytea	   *wanted;
+	ReadPoint	now;
+	HashLookup *l;
+	CachedModel *entry;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model hash must not be NULL"),
+				 errhint("Pass ecg_model_hash(model) of the server the model was pushed from.")));
+	wanted = PG_GETARG_BYTEA_PP(0);
+	if (VARSIZE_ANY_EXHDR(wanted) != PG_SHA256_DIGEST_LENGTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model hash has %d bytes, expected a SHA-256 of %d bytes",
+						(int) VARSIZE_ANY_EXHDR(wanted), PG_SHA256_DIGEST_LENGTH),
+				 errhint("Pass ecg_model_hash(model).")));
+	current_read_point(&now);
+	l = lookup_hash((const uint8 *) VARDATA_ANY(wanted), &now);
+	entry = get_model(cstring_to_text(l->name));
+	/* one snapshot: the row the look-up found is the row get_model loaded */
+	if (memcmp(entry->sha256, l->sha256, PG_SHA256_DIGEST_LENGTH) != 0)
+		elog(ERROR, "model \"%s\" changed under a statement", entry->name);
+	return entry;
+}
+
+Datum
+ecg_classify_hash(PG_FUNCTION_ARGS)
+{
+	float		probs[NN_MAX_CLASSES];
+	int			n_classes = predict_signal(fcinfo, model_argument_hashed(fcinfo), 1, probs);
+
+	PG_RETURN_INT16((int16) metrics_argmax(probs, n_classes));
+}
+
+Datum
+ecg_predict_proba_hash(PG_FUNCTION_ARGS)
+{
+	float		probs[NN_MAX_CLASSES];
+	int			n_classes = predict_signal(fcinfo, model_argument_hashed(fcinfo), 1, probs);
 
 	PG_RETURN_ARRAYTYPE_P(ecgdl_floats_to_array(probs, n_classes));
 }

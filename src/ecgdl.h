@@ -373,6 +373,8 @@ bool		model_store_version(const char *name, ModelVersion *version);
 /* The weights blob of a model (copied into the current context) and its row
  * version (when version is not NULL); errors when there is no such model. */
 bytea	   *model_store_load(const char *name, ModelVersion *version);
+/* Name of a stored model whose blob has this SHA-256, or NULL. */
+char	   *model_store_name_by_sha256(bytea *sha256);
 
 /* model_check.c -------------------------------------------------------- */
 

@@ -321,6 +321,35 @@ model_store_version(const char *name, ModelVersion *version)
 	return found;
 }
 
+/*
+ * Name of a stored model whose blob has this SHA-256 (32 bytes; the oldest
+ * such model when several have the same content), palloc'd; NULL when none.
+ */
+char *
+model_store_name_by_sha256(bytea *sha256)
+{
+	Oid			argtypes[1] = {BYTEAOID};
+	Datum		args[1] = {PointerGetDatum(sha256)};
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *name = NULL;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT name FROM ecgdl.models"
+							  " WHERE pg_catalog.sha256(weights) OPERATOR(pg_catalog.=) $1"
+							  " ORDER BY id LIMIT 1",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up a model by its SHA-256");
+	if (SPI_processed > 0)
+	{
+		char	   *found = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		name = MemoryContextStrdup(caller, found);
+	}
+	SPI_finish();
+	return name;
+}
+
 bytea *
 model_store_load(const char *name, ModelVersion *version)
 {
