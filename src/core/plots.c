@@ -31,6 +31,7 @@ plot_beat_svg(svg_buf *b, const double *signal, const double *second,
 				hi = 1;			/* the paper always shows 0..1 */
 	double		paper_w,
 				paper_h,
+				doc_w,
 				top,
 				x0,
 				base,
@@ -65,8 +66,13 @@ plot_beat_svg(svg_buf *b, const double *signal, const double *second,
 	if (base - lo * PLOT_MM_PER_UNIT > top + paper_h)
 		paper_h += 5;
 
-	svg_begin(b, paper_w, top + paper_h + PAPER_FOOT, "mm", title ? title : "ECG beat");
-	svg_rect(b, 0, 0, paper_w, top + paper_h + PAPER_FOOT, &(svg_style) {NULL, 0, "#ffffff", 1, NULL});
+	/* the document is wider than the paper when the title needs it (about
+	 * 0.55 em per character) */
+	doc_w = paper_w;
+	if (title && 2 + 0.55 * 3.5 * (double) strlen(title) > doc_w)
+		doc_w = ceil(2 + 0.55 * 3.5 * (double) strlen(title));
+	svg_begin(b, doc_w, top + paper_h + PAPER_FOOT, "mm", title ? title : "ECG beat");
+	svg_rect(b, 0, 0, doc_w, top + paper_h + PAPER_FOOT, &(svg_style) {NULL, 0, "#ffffff", 1, NULL});
 	if (title)
 		svg_text(b, 1, top - 2, 3.5, "start", NULL, 0, title);
 
