@@ -72,6 +72,14 @@ SELECT regress_error($$SELECT ecg_plot_confusion(NULL, 'tr_test')$$);
 SELECT regress_error($$SELECT ecg_plot_confusion('tr_baseline', NULL)$$);
 SELECT regress_error($$SELECT ecg_plot_confusion('no_such_model', 'tr_test')$$);
 SELECT regress_error($$SELECT ecg_plot_confusion('tr_baseline', 'pl_beat')$$);
+-- stored matrices that are not 5 x 5 or hold a negative count
+INSERT INTO ecgdl.evaluations (model_id, model_name, test_table, rows, accuracy, macro_f1, per_class, confusion)
+SELECT id, name, 'public.pl_beat', 10, 0.5, 0.5, '{}', '{{1,2},{3,4}}' FROM ecgdl.models WHERE name = 'tr_baseline';
+SELECT regress_error($$SELECT ecg_plot_confusion('tr_baseline', 'pl_beat')$$);
+UPDATE ecgdl.evaluations SET confusion = array_fill(1::bigint, ARRAY[5, 5]) WHERE test_table = 'public.pl_beat';
+UPDATE ecgdl.evaluations SET confusion[2][3] = -1 WHERE test_table = 'public.pl_beat';
+SELECT regress_error($$SELECT ecg_plot_confusion('tr_baseline', 'pl_beat')$$);
+DELETE FROM ecgdl.evaluations WHERE test_table = 'public.pl_beat';
 
 -- a trained model's history: two panels, training and validation traces
 SELECT xml_is_well_formed_document(s) AS well_formed,
