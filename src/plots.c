@@ -178,6 +178,28 @@ no_such_model(const char *name)
 }
 
 /*
+ * Runs `sql` (its $1 the model's name, $2 - if given - the text second_arg)
+ * inside an SPI connection the caller finishes; errors (42704) when it
+ * returns no row: the queries join ecgdl.models, so that a model that exists
+ * always gives a row.  `what` names the figures in an internal error.
+ */
+static void
+query_model(const char *sql, const char *model, const char *second_arg, const char *what)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+
+	args[0] = CStringGetTextDatum(model);
+	args[1] = second_arg ? CStringGetTextDatum(second_arg) : (Datum) 0;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql, second_arg ? 2 : 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the %s of model \"%s\"", what, model);
+	if (SPI_processed == 0)
+		no_such_model(model);
+}
+
+/*
  * ecg_plot_confusion(model text, test regclass) -> text: the confusion
  * matrix of the latest stored evaluation of the model on the test table.
  */
@@ -187,8 +209,6 @@ ecg_plot_confusion(PG_FUNCTION_ARGS)
 	char	   *model = model_name_argument(fcinfo);
 	Oid			test;
 	char	   *test_name;
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		args[2];
 	long long	counts[ECGDL_N_CLASSES * ECGDL_N_CLASSES];
 	const char *names[ECGDL_N_CLASSES];
 	char	   *title;
@@ -196,7 +216,6 @@ ecg_plot_confusion(PG_FUNCTION_ARGS)
 	bool		isnull;
 	int64		rows = 0;
 	double		accuracy = 0;
-	int			ret;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -204,24 +223,14 @@ ecg_plot_confusion(PG_FUNCTION_ARGS)
 				 errmsg("test table must not be NULL")));
 	test = PG_GETARG_OID(1);
 	test_name = ecgdl_relation_name(test);
-	args[0] = CStringGetTextDatum(model);
-	args[1] = CStringGetTextDatum(test_name);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	/* the model (always one row when it exists) and its latest evaluation */
-	ret = SPI_execute_with_args(
-		"SELECT e.confusion, e.rows, e.accuracy "
-		"FROM ecgdl.models m LEFT JOIN LATERAL ("
-		"  SELECT v.confusion, v.rows, v.accuracy FROM ecgdl.evaluations v "
-		"  WHERE v.model_id OPERATOR(pg_catalog.=) m.id AND v.test_table OPERATOR(pg_catalog.=) $2 "
-		"  ORDER BY v.evaluated_at DESC, v.id DESC LIMIT 1) e ON true "
-		"WHERE m.name OPERATOR(pg_catalog.=) $1",
-		2, argtypes, args, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read the evaluations of model \"%s\"", model);
-	if (SPI_processed == 0)
-		no_such_model(model);
+	query_model("SELECT e.confusion, e.rows, e.accuracy "
+				"FROM ecgdl.models m LEFT JOIN LATERAL ("
+				"  SELECT v.confusion, v.rows, v.accuracy FROM ecgdl.evaluations v "
+				"  WHERE v.model_id OPERATOR(pg_catalog.=) m.id AND v.test_table OPERATOR(pg_catalog.=) $2 "
+				"  ORDER BY v.evaluated_at DESC, v.id DESC LIMIT 1) e ON true "
+				"WHERE m.name OPERATOR(pg_catalog.=) $1",
+				model, test_name, "evaluations");
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
@@ -285,35 +294,24 @@ Datum
 ecg_plot_history(PG_FUNCTION_ARGS)
 {
 	char	   *model = model_name_argument(fcinfo);
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
 	plot_epoch *epochs;
 	int			best = 0;
 	uint64		n;
 	svg_buf		b;
 	bool		isnull;
-	int			ret;
 
-	args[0] = CStringGetTextDatum(model);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args(
-		"SELECT m.best_epoch, e.ord, "
-		"  pg_catalog.int4(e.v OPERATOR(pg_catalog.->>) 'epoch'), "
-		"  pg_catalog.float8(e.v OPERATOR(pg_catalog.->>) 'loss'), "
-		"  pg_catalog.float8(e.v OPERATOR(pg_catalog.->>) 'accuracy'), "
-		"  pg_catalog.float8(e.v OPERATOR(pg_catalog.->>) 'val_loss'), "
-		"  pg_catalog.float8(e.v OPERATOR(pg_catalog.->>) 'val_accuracy'), "
-		"  pg_catalog.float8(e.v OPERATOR(pg_catalog.->>) 'lr') "
-		"FROM ecgdl.models m LEFT JOIN LATERAL pg_catalog.jsonb_array_elements("
-		"  CASE WHEN pg_catalog.jsonb_typeof(m.history) OPERATOR(pg_catalog.=) 'array' THEN m.history END"
-		") WITH ORDINALITY AS e(v, ord) ON true "
-		"WHERE m.name OPERATOR(pg_catalog.=) $1 ORDER BY e.ord",
-		1, argtypes, args, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read the history of model \"%s\"", model);
-	if (SPI_processed == 0)
-		no_such_model(model);
+	query_model("SELECT m.best_epoch, e.ord, "
+				"  pg_catalog.int4(e.v OPERATOR(pg_catalog.->>) 'epoch'), "
+				"  pg_catalog.float8(e.v OPERATOR(pg_catalog.->>) 'loss'), "
+				"  pg_catalog.float8(e.v OPERATOR(pg_catalog.->>) 'accuracy'), "
+				"  pg_catalog.float8(e.v OPERATOR(pg_catalog.->>) 'val_loss'), "
+				"  pg_catalog.float8(e.v OPERATOR(pg_catalog.->>) 'val_accuracy'), "
+				"  pg_catalog.float8(e.v OPERATOR(pg_catalog.->>) 'lr') "
+				"FROM ecgdl.models m LEFT JOIN LATERAL pg_catalog.jsonb_array_elements("
+				"  CASE WHEN pg_catalog.jsonb_typeof(m.history) OPERATOR(pg_catalog.=) 'array' THEN m.history END"
+				") WITH ORDINALITY AS e(v, ord) ON true "
+				"WHERE m.name OPERATOR(pg_catalog.=) $1 ORDER BY e.ord",
+				model, NULL, "history");
 	n = SPI_processed;
 	(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	if (isnull)
@@ -327,7 +325,8 @@ ecg_plot_history(PG_FUNCTION_ARGS)
 
 		best = isnull ? 0 : DatumGetInt32(d);
 	}
-	epochs = palloc(sizeof(plot_epoch) * n);
+	/* in the caller's context: used after SPI_finish */
+	epochs = SPI_palloc(sizeof(plot_epoch) * n);
 	for (uint64 i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
