@@ -243,24 +243,39 @@ tick_step(double span)
 	return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
 }
 
-/* a tick label with as many decimals as the step needs (at most 4) */
+/* a tick label with as many decimals as the step needs (at most 4), by
+ * integer arithmetic; |v| is clamped to 1e14 (no loss is that large) */
 static void
 tick_label(double v, double step, char *out, size_t len)
 {
 	int			dec = 0;
 	long long	scaled;
 	long long	p10 = 1;
+	char		frac[8];
 
 	while (dec < 4 && step * (double) p10 < 0.999)
 	{
 		dec++;
 		p10 *= 10;
 	}
+	if (!isfinite(v))
+		v = 0;
+	v = v > 1e14 ? 1e14 : v < -1e14 ? -1e14 : v;
 	scaled = (long long) floor(fabs(v) * (double) p10 + 0.5);
-	if (dec == 0)
-		snprintf(out, len, "%s%lld", v < 0 && scaled ? "-" : "", scaled);
-	else
-		snprintf(out, len, "%s%lld.%0*lld", v < 0 && scaled ? "-" : "", scaled / p10, dec, scaled % p10);
+	frac[0] = '\0';
+	if (dec > 0)
+	{
+		long long	f = scaled % p10;
+
+		frac[0] = '.';
+		for (int d = dec; d >= 1; d--)
+		{
+			frac[d] = (char) ('0' + f % 10);
+			f /= 10;
+		}
+		frac[dec + 1] = '\0';
+	}
+	snprintf(out, len, "%s%lld%s", v < 0 && scaled ? "-" : "", scaled / p10, frac);
 }
 
 /* one panel: training (field a) and validation (field b) of each epoch */
@@ -273,7 +288,7 @@ history_panel(svg_buf *b, const plot_epoch *e, size_t n, int best, double px,
 				step;
 	int			first = e[0].epoch,
 				last = e[n - 1].epoch;
-	double		xspan = last > first ? last - first : 1;
+	double		xspan = last > first ? (double) last - first : 1;
 	svg_style	axis = {"#333333", 1, NULL, 1, NULL};
 	svg_style	grid = {"#dddddd", 0.5, NULL, 1, NULL};
 	svg_style	lr_drop = {"#888888", 1, NULL, 1, "2 3"};
@@ -323,13 +338,15 @@ history_panel(svg_buf *b, const plot_epoch *e, size_t n, int best, double px,
 	svg_line(b, px, HP_TOP + HP_H, px + HP_W, HP_TOP + HP_H, &axis);
 	svg_line(b, px, HP_TOP, px, HP_TOP + HP_H, &axis);
 	{
-		int			estep = (int) tick_step((double) (last - first));
+		/* in long long: epochs near INT_MAX (a history edited by hand) must
+		 * not overflow the loop */
+		long long	estep = (long long) tick_step((double) last - first);
 
 		if (estep < 1)
 			estep = 1;
-		for (int ep = first; ep <= last; ep += estep)
+		for (long long ep = first; ep <= last; ep += estep)
 		{
-			snprintf(buf, sizeof(buf), "%d", ep);
+			snprintf(buf, sizeof(buf), "%lld", ep);
 			svg_text(b, X(ep), HP_TOP + HP_H + 14, 10, "middle", NULL, 0, buf);
 		}
 		svg_text(b, px + HP_W / 2, HP_TOP + HP_H + 30, 11, "middle", NULL, 0, "epoch");

@@ -300,6 +300,17 @@ test_history_chart(void)
 	svg_free(&b);
 	svg_free(&a);
 
+	/* epochs near INT_MAX (a history edited by hand): the axis loop ends */
+	for (int i = 0; i < 3; i++)
+		e[i].epoch = 2147483645 + i;
+	svg_init(&a);
+	plot_history_svg(&a, e, 3, 0, NULL);
+	CHECK(!a.failed && well_formed(a.data, "polyline", &n));
+	CHECK(strstr(a.data, ">2147483647<") != NULL);
+	svg_free(&a);
+	for (int i = 0; i < 3; i++)
+		e[i].epoch = i + 1;
+
 	/* one epoch: points, not lines */
 	svg_init(&a);
 	plot_history_svg(&a, e, 1, 1, NULL);
