@@ -954,3 +954,33 @@ END $$;
 
 COMMENT ON FUNCTION ecg_model_push(text, regclass[], boolean) IS
 'Copies a stored model to every shard through foreign tables over their ecgdl.model_imports (postgres_fdw), checks each shard''s SHA-256 against the local one; returns the shards and their checksum';
+
+-- == plots ==
+
+-- Charts as SVG text (issue 15): a beat on ECG paper, the confusion matrix of
+-- a stored evaluation, a model's training history.  The same inputs give the
+-- same bytes (numbers are written with a fixed precision).
+CREATE FUNCTION ecg_plot_beat(signal real[], second real[] DEFAULT NULL, shading real[] DEFAULT NULL,
+                              fs float8 DEFAULT 125, title text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ecg_plot_beat'
+LANGUAGE C IMMUTABLE PARALLEL SAFE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_plot_beat(real[], real[], real[], float8, text) IS
+'SVG of a beat on ECG paper (1 mm / 5 mm grid, 25 mm/s, 10 mm per unit of the signal), with an optional second trace and a per-sample shading (red positive, blue negative)';
+
+CREATE FUNCTION ecg_plot_confusion(model text, test regclass)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ecg_plot_confusion'
+LANGUAGE C STABLE PARALLEL SAFE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_plot_confusion(text, regclass) IS
+'SVG heat map of the confusion matrix of the latest stored evaluation (ecgdl.evaluations) of a model on a test table: counts and row-normalised shares';
+
+CREATE FUNCTION ecg_plot_history(model text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ecg_plot_history'
+LANGUAGE C STABLE PARALLEL SAFE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_plot_history(text) IS
+'SVG of a trained model''s loss and accuracy per epoch (ecgdl.models.history), training against validation, with the learning-rate drops and the best epoch marked';
