@@ -65,6 +65,17 @@ store_relid(const char *relname)
 	return relid;
 }
 
+/* The error for a model name that no row of ecgdl.models has (42704). */
+pg_attribute_noreturn()
+static void
+report_missing_model(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("model \"%s\" does not exist", name),
+			 errhint("Trained models are listed in ecgdl.models.")));
+}
+
 /* true from 0.2.0 on: owner is a regrole, and writes go through the owner */
 static bool
 owner_is_role(Oid relid)
@@ -366,10 +377,7 @@ model_store_load(const char *name, ModelVersion *version)
 							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look up model \"%s\"", name);
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("model \"%s\" does not exist", name),
-				 errhint("Trained models are listed in ecgdl.models.")));
+		report_missing_model(name);
 	tuple = SPI_tuptable->vals[0];
 	if (version)
 		read_version(tuple, SPI_tuptable->tupdesc, version);
@@ -532,10 +540,7 @@ ecg_evaluations_drop(PG_FUNCTION_ARGS)
 							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look up model \"%s\"", name);
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("model \"%s\" does not exist", name),
-				 errhint("Trained models are listed in ecgdl.models.")));
+		report_missing_model(name);
 	if (execute_as_table_owner(store_relid("evaluations"),
 							   "DELETE FROM ecgdl.evaluations AS e USING ecgdl.models AS m "
 							   "WHERE m.id OPERATOR(pg_catalog.=) e.model_id "
