@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The upgrade path 0.1.0 -> 0.2.0 (issue 16, point 2): ecgdl 0.1.0 as it
+# The upgrade path 0.1.0 -> 0.2.0 -> 0.3.0 (issue 16, point 2): ecgdl 0.1.0 as it
 # shipped, models and evaluations made by a superuser and by ordinary roles
 # (one with a name that needs quoting, one dropped before the update), then
-# ALTER EXTENSION ecgdl UPDATE: the version is 0.2.0, the owners are roles
+# ALTER EXTENSION ecgdl UPDATE TO '0.2.0': the version is 0.2.0, the owners are roles
 # (a dropped one's rows go to the tables' owner), the old models classify
 # exactly as before, the new privileges are in force and the new behaviour
 # works (owners by OID, pg_dump registration, writes only through ecgdl).
@@ -50,9 +50,9 @@ for m in up_su up_dave up_eve up_gone; do before[$m]=$(run -c "$(fingerprint $m)
 evaluations_before=$(run -c "SELECT string_agg(concat_ws(':', id, model_id, accuracy, per_class), '|' ORDER BY id) FROM ecgdl.evaluations")
 
 # the update
-run -c "ALTER EXTENSION ecgdl UPDATE" >"$tmp/update.out" 2>&1
+run -c "ALTER EXTENSION ecgdl UPDATE TO '0.2.0'" >"$tmp/update.out" 2>&1
 status=$?
-check "ALTER EXTENSION ecgdl UPDATE succeeds" "0" "$status"
+check "ALTER EXTENSION ecgdl UPDATE TO '0.2.0' succeeds" "0" "$status"
 check "the dropped role's model goes to the tables' owner, with a WARNING" "1" \
 	"$(grep -c 'WARNING:  ecgdl.models: 1 row(s) owned by a name that is no role any more now belong to postgres' "$tmp/update.out")"
 check "the extension is at 0.2.0" "0.2.0" "$(run -c "SELECT extversion FROM pg_extension WHERE extname = 'ecgdl'")"
@@ -100,3 +100,16 @@ check "0.2.0: the quoted role may not drop the superuser's model, but her own" "
 	"$(sqlstate_as "$eve" "SELECT ecg_model_drop('up_su')")|$(as_role "$eve" -c "SELECT ecg_model_drop('up_eve')")"
 check "0.2.0: no direct DELETE on the models table" "ERROR:  permission denied for table models" \
 	"$(psql -X -U "$eve" -d "$db" -c "DELETE FROM ecgdl.models WHERE name = 'up_su'" 2>&1)"
+
+# 0.2.0 -> 0.3.0: the update to the default version keeps every model and
+# evaluation and classifies as before
+evaluations_020=$(run -c "SELECT string_agg(concat_ws(':', id, model_id, accuracy, per_class), '|' ORDER BY id) FROM ecgdl.evaluations")
+run -c "ALTER EXTENSION ecgdl UPDATE" >"$tmp/update3.out" 2>&1
+check "ALTER EXTENSION ecgdl UPDATE (to the default version) succeeds" "0" "$?"
+check "the extension is at the default version" \
+	"$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$(dirname "$0")/../../ecgdl.control")" \
+	"$(run -c "SELECT extversion FROM pg_extension WHERE extname = 'ecgdl'")"
+check "the evaluations are unchanged by the update to the default version" "$evaluations_020" \
+	"$(run -c "SELECT string_agg(concat_ws(':', id, model_id, accuracy, per_class), '|' ORDER BY id) FROM ecgdl.evaluations")"
+check "model up_su classifies exactly as under 0.1.0 after the update to the default version" "${before[up_su]}" \
+	"$(run -c "$(fingerprint up_su)")"

@@ -128,7 +128,8 @@ runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pgdata/data" -l "$pgdata/server.log
 	-o "-k $pgdata -p $port -c listen_addresses=''" start >/dev/null 2>&1
 export PGHOST=$pgdata PGPORT=$port PGUSER=postgres
 db=postgres
-check "CREATE EXTENSION ecgdl installs the default version" "0.2.0" \
+check "CREATE EXTENSION ecgdl installs the default version" \
+	"$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$root/ecgdl.control")" \
 	"$(run -c "SET client_min_messages = warning" -c "CREATE EXTENSION ecgdl" \
 		-c "SELECT extversion FROM pg_extension WHERE extname = 'ecgdl'" 2>&1)"
 out=$(run 2>&1 <<SQL
