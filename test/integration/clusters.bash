@@ -7,11 +7,12 @@
 #
 #   clusters_start BASE_PORT NAME...  initdb and start NAME... on BASE_PORT, +1, ...
 #                                     (extra server options: $cluster_options)
-#   on NAME psql-arguments...         psql on NAME, as postgres, unaligned
+#   on NAME psql-arguments...         psql on NAME as postgres, unaligned, in
+#                                     database ${database[NAME]:-postgres}
 #   cluster_stop NAME                 stop NAME at once (-m immediate)
 #   clusters_stop                     stop them all, remove $top (the EXIT trap)
 
-declare -A port dir
+declare -A port dir database
 cluster_names=()
 cluster_options=${cluster_options:-}
 top=
@@ -51,7 +52,7 @@ clusters_start() {
 on() {
 	local n=$1
 	shift
-	psql -X -q -At -v ON_ERROR_STOP=1 -h "${dir[$n]}" -p "${port[$n]}" -U postgres -d postgres "$@"
+	psql -X -q -At -v ON_ERROR_STOP=1 -h "${dir[$n]}" -p "${port[$n]}" -U postgres -d "${database[$n]:-postgres}" "$@"
 }
 
 # A shell command (for psql's \!, which runs sh) printing the bytes the
