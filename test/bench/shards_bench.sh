@@ -11,7 +11,12 @@
 # shard count and query it prints one "bench:" line: wall time and beats/s,
 # CPU seconds of each cluster's processes (all backends and background
 # processes; per beat on the shards), and bytes the coordinator's connections
-# to the shards received (kernel TCP counters, ss -ti).  A warm-up call first
+# to the shards received (kernel TCP counters, ss -ti), and the coordinator
+# backend's peak memory (VmHWM: PL/Proxy holds a shard's whole result in
+# memory, postgres_fdw fetch_size rows at a time).  Queries: classes per beat
+# and confusion counts through both layouts, classes written on the shards
+# through PL/Proxy (a shard-side SQL function; postgres_fdw cannot make a
+# shard write), postgres_fdw again with fetch_size 10000.  A warm-up call first
 # opens the connections and loads the model.  Ports: ECGDL_BENCH_PORT (default:
 # the suite's port + 8) and the next three.
 set -uo pipefail
@@ -53,6 +58,11 @@ FROM generate_series(0, $beats - 1) n JOIN base b ON b.b = n % 2400
 WHERE (n % 6) * $k / 6 = $((i - 1));
 ALTER TABLE k$k.beats ADD PRIMARY KEY (id);
 VACUUM ANALYZE k$k.beats;
+-- for PL/Proxy: classes written on the shard itself, only a count returned
+CREATE TABLE k$k.classes (id bigint, predicted smallint);
+CREATE FUNCTION k$k.store_classes(model_sha256 bytea) RETURNS bigint LANGUAGE sql AS \$\$
+    WITH w AS (INSERT INTO k$k.classes SELECT b.id, public.ecg_classify_hash(model_sha256, b.signal) FROM k$k.beats AS b RETURNING 1)
+    SELECT count(*) FROM w \$\$;
 SQL
 		done
 	} | on shard$i >/dev/null || { log "loading shard$i failed"; exit 1; }
@@ -106,6 +116,10 @@ CREATE FUNCTION warm_k$k(model_sha256 bytea) RETURNS TABLE (predicted smallint) 
     CLUSTER 'k$k'; RUN ON ALL;
     SELECT public.ecg_classify_hash(model_sha256, b.signal) AS predicted FROM k$k.beats AS b WHERE b.id < 6;
 \$\$;
+CREATE FUNCTION store_classes_k$k(model_sha256 bytea) RETURNS TABLE (beats bigint) LANGUAGE plproxy AS \$\$
+    CLUSTER 'k$k'; RUN ON ALL;
+    SELECT k$k.store_classes(model_sha256) AS beats;
+\$\$;
 CREATE FUNCTION confusion_k$k(model_sha256 bytea) RETURNS TABLE (label smallint, predicted smallint, beats bigint) LANGUAGE plproxy AS \$\$
     CLUSTER 'k$k'; RUN ON ALL;
     SELECT b.label, public.ecg_classify_hash(model_sha256, b.signal) AS predicted, pg_catalog.count(*) AS beats
@@ -121,7 +135,7 @@ SQL
 cat >"$top/snap.sh" <<SH
 #!/bin/sh
 # one line: seconds when it starts, bytes received from the shards, CPU ticks
-# of coord shard1 shard2 shard3, seconds when it ends
+# of coord shard1 shard2 shard3, the coordinator's peak memory, seconds when it ends
 t=\$(date +%s.%N)
 b=\$($(bytes_received_cmd shard1 shard2 shard3))
 c=""
@@ -129,7 +143,10 @@ for d in ${dir[coord]} ${dir[shard1]} ${dir[shard2]} ${dir[shard3]}; do
 	pm=\$(head -n 1 \$d/data/postmaster.pid)
 	c="\$c \$(for p in \$pm \$(pgrep -P \$pm); do cat /proc/\$p/stat 2>/dev/null; done | awk '{ s += \$14 + \$15 } END { print s + 0 }')"
 done
-echo \$t \$b\$c \$(date +%s.%N)
+# the coordinator's largest peak resident set (VmHWM, kB): its backend's
+pm=\$(head -n 1 ${dir[coord]}/data/postmaster.pid)
+m=\$(for p in \$(pgrep -P \$pm); do grep VmHWM /proc/\$p/status 2>/dev/null; done | awk '{ if (\$2 > m) m = \$2 } END { print m + 0 }')
+echo \$t \$b\$c \$m \$(date +%s.%N)
 SH
 chmod 755 "$top/snap.sh"
 hz=$(getconf CLK_TCK)
@@ -147,13 +164,13 @@ $5;
 SQL
 	) || { say "$layout, $k shard(s), $what: FAILED"; return; }
 	awk -v n="$beats" -v hz="$hz" -v k="$k" -v layout="$layout" -v what="$what" '
-		NR == 1 { for (i = 1; i <= 7; i++) a[i] = $i } NR == 2 { result = $0 }
-		NR == 3 { t = $1 - a[7]; printf "bench: %s, %d shard(s), %s: %.2f s, %.0f beats/s, result %s; coordinator CPU %.2f s;",
+		NR == 1 { for (i = 1; i <= 8; i++) a[i] = $i } NR == 2 { result = $0 }
+		NR == 3 { t = $1 - a[8]; printf "bench: %s, %d shard(s), %s: %.2f s, %.0f beats/s, result %s; coordinator CPU %.2f s;",
 		                 layout, k, what, t, n / t, result, ($3 - a[3]) / hz
 		          sum = 0
 		          for (i = 1; i <= k; i++) { c = ($(3 + i) - a[3 + i]) / hz; sum += c; printf " shard%d CPU %.2f s;", i, c }
-		          printf " shards %.2f us CPU per beat; %.1f bytes received per beat (%d in all)\n",
-		                 sum / n * 1e6, ($2 - a[2]) / n, $2 - a[2] }' <<<"$out"
+		          printf " shards %.2f us CPU per beat; %.1f bytes received per beat (%d in all); coordinator backend peak %.0f MB\n",
+		                 sum / n * 1e6, ($2 - a[2]) / n, $2 - a[2], $7 / 1024 }' <<<"$out"
 }
 
 per_beat_fdw() { echo "SELECT count(*) || ' beats' FROM (SELECT id, ecg_classify_hash('\\x$h', signal) AS predicted FROM beats_k$1 ${2:-} GROUP BY record, id, 2) s"; }
@@ -183,4 +200,13 @@ for k in 1 2 3; do
 		"SELECT count(*) || ' beats' FROM classify_k$k('\\x$h')"
 	measure PL/Proxy $k "confusion counts" "SELECT count(*) FROM warm_k$k('\\x$h')" \
 		"SELECT sum(beats) || ' beats' FROM confusion_k$k('\\x$h')"
+	measure PL/Proxy $k "classes stored on the shards" "SELECT count(*) FROM warm_k$k('\\x$h')" \
+		"SELECT sum(beats) || ' beats' FROM store_classes_k$k('\\x$h')"
+done
+
+# postgres_fdw fetches 100 rows per FETCH by default: each is a statement on
+# the shard; with 10,000 per FETCH
+for s in "${shards[@]}"; do on coord -c "ALTER SERVER $s OPTIONS (ADD fetch_size '10000')"; done
+for k in 1 2 3; do
+	measure "postgres_fdw (fetch_size 10000)" $k "classes per beat" "$(per_beat_fdw $k "WHERE id < 6")" "$(per_beat_fdw $k)"
 done
