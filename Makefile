@@ -139,4 +139,8 @@ unit: unit-build
 .PHONY: bench
 bench:
 	bash test/bench/bench.sh all
+# Scale-out: postgres_fdw and PL/Proxy over 1, 2 and 3 shards (clusters of its own).
+.PHONY: bench-shards
+bench-shards:
+	bash test/bench/shards_bench.sh
 include test/fuzz/fuzz.mk

@@ -3,7 +3,7 @@
 # synthetic beats classified and evaluated through a coordinator over 1, 2 and
 # 3 shards, with postgres_fdw and with PL/Proxy, all clusters on this machine.
 #
-#   bash test/bench/shards_bench.sh        (make bench-shards)
+#   bash test/bench/shards_bench.sh        (or: make bench-shards)
 #
 # ECGDL_BENCH_BEATS beats (default 240,000) in 6 records, placed by record: 1
 # shard holds all, 2 hold 3 records each, 3 hold 2 each; a baseline model
