@@ -10,8 +10,8 @@
 # trained on the coordinator and imported on the shards.  For every layout,
 # shard count and query it prints one "bench:" line: wall time and beats/s,
 # CPU seconds of each cluster's processes (all backends and background
-# processes; per beat on the shards), and bytes the coordinator's connections
-# to the shards received (kernel TCP counters, ss -ti), and the coordinator
+# processes; per beat on the shards), bytes the coordinator's connections to
+# the shards received (kernel TCP counters, ss -ti), and the coordinator
 # backend's peak memory (VmHWM: PL/Proxy holds a shard's whole result in
 # memory, postgres_fdw fetch_size rows at a time).  Queries: classes per beat
 # and confusion counts through both layouts, classes written on the shards
