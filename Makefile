@@ -67,7 +67,7 @@ build/core/%.o: src/core/%.c $(wildcard src/core/*.h)
 	@mkdir -p $(dir $@)
 	$(CORE_CC) $(CORE_CFLAGS) -Isrc/core -c -o $@ $<
 
-build/unit/%: test/core/%.c $(CORE_OBJS) test/core/unit.h
+build/unit/%: test/core/%.c $(CORE_OBJS) $(wildcard test/core/*.h)
 	@mkdir -p $(dir $@)
 	$(CORE_CC) $(CORE_CFLAGS) -Isrc/core -Itest/core -o $@ $< $(CORE_OBJS) $(CORE_LIBS)
 

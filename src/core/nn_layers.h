@@ -172,6 +172,17 @@ void		nn_batchnorm_backward(nn_pool *pool, float *dx, float *dgamma, float *dbet
 								  size_t rows, int channels, void *workspace);
 
 /*
+ * Backward of the INFERENCE-mode batch norm (a per-channel affine map with
+ * the moving statistics), optionally followed by a ReLU:
+ * dx = dy * gamma / sqrt(moving_var + eps), times [y > 0] when y is not NULL
+ * (y: the ReLU's output).  The scale is computed as the forward kernel
+ * computes it.  No parameter gradients; dx may equal dy.
+ */
+void		nn_batchnorm_backward_infer(nn_pool *pool, float *dx, const float *dy, const float *y,
+										const float *gamma, const float *moving_var,
+										size_t rows, int channels, float eps);
+
+/*
  * Keras moving-statistics update (momentum 0.99 in Keras terms):
  * moving_mean = momentum * moving_mean + (1 - momentum) * mean
  * moving_var  = momentum * moving_var  + (1 - momentum) * var   (biased var)
