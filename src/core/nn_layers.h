@@ -130,7 +130,9 @@ void		nn_conv1d_forward_residual(nn_pool *pool, float *y, const float *x,
 
 /*
  * dx[batch][length][cin] = gradient w.r.t. x   (written; may be NULL)
- * dw[kernel][cin][cout] += gradient w.r.t. w   (accumulated)
+ * dw[kernel][cin][cout] += gradient w.r.t. w   (accumulated; may be NULL:
+ *                          then no weight or bias gradient, the input
+ *                          gradient alone - nn_input_gradient)
  * dbias[cout]           += gradient w.r.t. bias (accumulated; may be NULL)
  */
 void		nn_conv1d_backward(nn_pool *pool, float *dx, float *dw, float *dbias,
