@@ -1,8 +1,8 @@
 -- Why this class? ecg_explain / ecg_explain_beat (per-sample attributions)
 -- and ecg_explain_details / ecg_explain_beat_details (with the class, its
--- logit at the beat and at the all-zero baseline).  Uses tr_cnn,
--- tr_baseline and tr_test of train / classify; trains a small baseline_rr
--- model for the beat-row forms.  The numerics (PyTorch agreement,
+-- logit at the beat and at the baseline, the beat flattened to its median).
+-- Uses tr_cnn, tr_baseline and tr_test of train / classify; trains a small
+-- baseline_rr model for the beat-row forms.  The numerics (PyTorch agreement,
 -- completeness on every architecture) are checked in test/core/test_nn_explain.c.
 \getenv fixtures ECGDL_FIXTURES
 SELECT set_config('regress.fixtures', :'fixtures', false) IS NOT NULL AS fixtures_set;
@@ -34,15 +34,22 @@ SELECT count(*) AS beats,
 FROM ex_beats;
 
 -- a beat zero-padded to the model input (200 samples): 200 attributions, the
--- padding's are 0 (it equals the baseline), the others those of the 187
+-- padding's are 0 (the baseline keeps the padding's 0), the others those of
+-- the 187
 SELECT array_length(p, 1) AS padded_length,
        p[188:200] = array_fill(0::real, ARRAY[13]) AS padding_zero,
        p[1:187] = ecg_explain('tr_cnn', signal) AS same_as_unpadded
 FROM (SELECT signal, ecg_explain('tr_cnn', signal || array_fill(0::real, ARRAY[13])) AS p
       FROM ex_beats ORDER BY id LIMIT 1) t;
 
--- the all-zero beat is its own baseline: nothing to attribute
-SELECT ecg_explain('tr_cnn', array_fill(0::real, ARRAY[187])) = array_fill(0::real, ARRAY[187]) AS zero_beat;
+-- the baseline is the beat flattened to its median: a flat beat, at any
+-- level, is its own baseline and has nothing to attribute; a sample at the
+-- median gets nothing
+SELECT ecg_explain('tr_cnn', array_fill(0::real, ARRAY[187])) = array_fill(0::real, ARRAY[187]) AS zero_beat,
+       ecg_explain('tr_cnn', array_fill(0.4::real, ARRAY[187])) = array_fill(0::real, ARRAY[187]) AS flat_beat,
+       (SELECT bool_and(a = 0) FROM unnest(signal, ecg_explain('tr_cnn', signal)) u(v, a)
+        WHERE v = (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY w) FROM unnest(signal) w)) AS median_samples
+FROM ex_beats ORDER BY id LIMIT 1;
 
 -- 2. The class explained is the class predicted, and completeness: the
 -- attributions add up to the logit's rise from the baseline, within 1 % of it

@@ -5,8 +5,8 @@
  * score at the beat and at the baseline, and the attributions).
  *
  * The numerics are the core's (nn_explain.h): integrated gradients of the
- * predicted class's logit from the all-zero beat, NN_EXPLAIN_STEPS midpoint
- * steps run as one batch.  The model and the beat are read exactly as the
+ * predicted class's logit from the beat flattened to its median,
+ * NN_EXPLAIN_STEPS midpoint steps run as one batch.  The model and the beat are read exactly as the
  * classify functions read them (ecgdl_model_and_beat): the same cache, the
  * same checks and errors, a beat row with its rr_* columns for a model with
  * R-R features (which are held fixed; only the samples are attributed).

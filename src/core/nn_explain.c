@@ -5,6 +5,7 @@
 #include "nn_explain.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -105,6 +106,31 @@ nn_explain_gradient(nn_model *model, const nn_input *in, const int32_t *targets,
 	return rc;
 }
 
+static int
+compare_floats(const void *a, const void *b)
+{
+	float		x = *(const float *) a,
+				y = *(const float *) b;
+
+	return (x > y) - (x < y);
+}
+
+void
+nn_explain_median_baseline(const float *x, size_t n, float *baseline)
+{
+	float		sorted[NN_BEAT_LENGTH];
+	size_t		m = n < NN_BEAT_LENGTH ? n : NN_BEAT_LENGTH;
+	float		level;
+
+	if (n == 0)
+		return;
+	memcpy(sorted, x, m * sizeof(float));
+	qsort(sorted, m, sizeof(float), compare_floats);
+	level = sorted[(m - 1) / 2];
+	for (size_t i = 0; i < n; i++)
+		baseline[i] = i < m ? level : 0.0f;
+}
+
 int
 nn_explain_integrated_gradients(nn_model *model, const nn_input *in, const float *baseline,
 								int steps, int target, float *attributions, nn_explanation *out,
@@ -115,6 +141,7 @@ nn_explain_integrated_gradients(nn_model *model, const nn_input *in, const float
 	size_t		rows,
 				classes = (size_t) model->n_classes;
 	float	   *path = NULL,
+			   *base = NULL,
 			   *feats = NULL,
 			   *grad = NULL,
 			   *logits = NULL;
@@ -141,15 +168,20 @@ nn_explain_integrated_gradients(nn_model *model, const nn_input *in, const float
 	}
 	rows = (size_t) steps + 2;
 	path = ecg_alloc(rows * len * sizeof(float));
+	base = ecg_alloc(len * sizeof(float));
 	grad = ecg_alloc(rows * len * sizeof(float));
 	logits = ecg_alloc(rows * classes * sizeof(float));
 	targets = ecg_alloc(rows * sizeof(int32_t));
 	feats = w > 0 ? ecg_alloc(rows * w * sizeof(float)) : NULL;
-	if (path == NULL || grad == NULL || logits == NULL || targets == NULL || (w > 0 && feats == NULL))
+	if (path == NULL || base == NULL || grad == NULL || logits == NULL || targets == NULL || (w > 0 && feats == NULL))
 	{
 		ecg_fail(st, ECG_ERR_NOMEM, "out of memory for an explanation");
 		goto done;
 	}
+	if (baseline != NULL)
+		memcpy(base, baseline, len * sizeof(float));
+	else
+		nn_explain_median_baseline(in->values, len, base);
 	/* rows 0..steps-1: the midpoints baseline + ((k + 1/2) / steps) (x -
 	 * baseline); row steps: the baseline; row steps + 1 (the last): x */
 	for (size_t k = 0; k < rows; k++)
@@ -158,7 +190,7 @@ nn_explain_integrated_gradients(nn_model *model, const nn_input *in, const float
 
 		for (size_t i = 0; i < len; i++)
 		{
-			float		b = baseline ? baseline[i] : 0.0f;
+			float		b = base[i];
 
 			if (k == rows - 1)
 				path[k * len + i] = in->values[i];
@@ -189,7 +221,7 @@ nn_explain_integrated_gradients(nn_model *model, const nn_input *in, const float
 	for (size_t i = 0; i < len; i++)
 	{
 		double		s = 0;
-		double		b = baseline ? baseline[i] : 0.0;
+		double		b = base[i];
 
 		for (size_t k = 0; k < (size_t) steps; k++)
 			s += grad[k * len + i];
@@ -204,6 +236,7 @@ nn_explain_integrated_gradients(nn_model *model, const nn_input *in, const float
 	rc = 0;
 done:
 	ecg_free(path);
+	ecg_free(base);
 	ecg_free(grad);
 	ecg_free(logits);
 	ecg_free(targets);

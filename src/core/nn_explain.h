@@ -7,11 +7,18 @@
  * before the softmax), by default the class the model predicts for the beat
  * at its operating point (what ecg_classify returns).
  *
- * Baseline: the all-zero beat (a flat line at 0; the model's zero padding
- * beyond the beat is 0 in both).  The auxiliary R-R features, for a model
- * that takes them, are held at the beat's own values along the whole path:
- * only the samples are attributed.
- *
+ * Baseline (nn_explain_median_baseline): the beat flattened to its median -
+ * a flat line at the beat's own level, so that the level itself (the beat
+ * tables' signals are min-max normalised, the isoelectric line sits anywhere
+ * around 0.2-0.4) earns nothing and the attributions go to the shape: the
+ * waves that lift the class's score above that of a flat beat.  The median
+ * is taken over the first NN_BEAT_LENGTH samples (the beat), and samples
+ * beyond them - the zero padding of a beat given at the model's input
+ * length - keep the baseline 0 the model's own padding has, so a beat and
+ * its padded form get the same explanation.  The auxiliary R-R features,
+ * for a model that takes them, are held at the beat's own values along the
+ * whole path: only the samples are attributed.
+
  * Path integral: the midpoint rule over `steps` intervals of the straight
  * line baseline + alpha (x - baseline): points alpha = (k + 1/2) / steps,
  * k = 0..steps-1, run through the network as ONE batch together with the
@@ -48,7 +55,7 @@ typedef struct nn_explanation
 /*
  * Explains one beat: in->values holds in->length samples (n_beats 1, one
  * channel, in->features its raw features when the model takes some).
- * baseline: in->length samples, or NULL for zeros.  target: a class, or -1
+ * baseline: in->length samples, or NULL for nn_explain_median_baseline.  target: a class, or -1
  * for the predicted one.  attributions[in->length] is written.  steps in
  * 1..NN_EXPLAIN_MAX_STEPS.  Makes (and frees) a gradient workspace of steps
  * + 1 rows, after ecg_check_memory.  Fails with ECG_ERR_ARGUMENT for input
@@ -59,6 +66,14 @@ int			nn_explain_integrated_gradients(nn_model *model, const nn_input *in,
 											const float *baseline, int steps, int target,
 											float *attributions, nn_explanation *out,
 											nn_pool *pool, ecg_status *st);
+
+/*
+ * The default baseline of a beat of n samples: the median of x[0 ..
+ * min(n, NN_BEAT_LENGTH)) (for an even count the lower of the two middle
+ * values, so it is one of the samples, exactly) at those samples, 0 beyond.
+ * baseline[n] is written.
+ */
+void		nn_explain_median_baseline(const float *x, size_t n, float *baseline);
 
 /*
  * The plain gradient of the logit of class targets[i] with respect to the

@@ -10,12 +10,13 @@ INFERENCE mode: batch norm with the moving statistics, no dropout.  For the
   target          the arg-max class of the beat (the C model's operating
                   point is argmax: offsets 0)
   grad            d logit_target / d x at the beat (autograd), 187 values
-  ig              integrated gradients of that logit from the all-zero beat,
-                  midpoint rule over STEPS points alpha = (k + 1/2) / STEPS
-                  (path rows computed in float32 as alpha * x; the sum in
-                  float64), all rows as one batch with the zero beat and the
-                  beat itself
-  score, baseline_score   the logit at the beat and at the zero beat
+  ig              integrated gradients of that logit from the baseline - the
+                  beat flattened to its median (of 187 samples: the 94th
+                  smallest) - midpoint rule over STEPS points alpha =
+                  (k + 1/2) / STEPS (path rows computed in float32 as
+                  b + alpha * (x - b); the sum in float64), all rows as one
+                  batch with the baseline and the beat itself
+  score, baseline_score   the logit at the beat and at the baseline
 
 For cnn_rr the raw R-R features (standardised with gen_model_refs'
 FEATURE_MEAN / FEATURE_SD) are held at the beat's values along the path.
@@ -74,15 +75,18 @@ def records_for(arch, tensors, forward, seed):
         target = int(torch.argmax(lg[0]))
         lg[0, target].backward()
         grads.append(x.grad.numpy().ravel())
-        # the path as one batch
-        path = (alphas.view(-1, 1) * beats[b:b + 1]).detach()
+        # the path as one batch; the baseline: the beat flat at its median
+        level = torch.sort(beats[b])[0][(G.BEAT - 1) // 2]
+        base = torch.full((1, G.BEAT), float(level), dtype=torch.float32)
+        path = (base + alphas.view(-1, 1) * (beats[b:b + 1] - base)).detach()
+        path[-2] = base[0]
         path[-1] = beats[b]
         path.requires_grad_(True)
         lp = logits_of(path, f)
         lp[:, target].sum().backward()
         g = path.grad.double().numpy()
         avg = g[:STEPS].sum(axis=0) / STEPS
-        igs.append(beats[b].double().numpy() * avg)
+        igs.append((beats[b] - base[0]).double().numpy() * avg)
         targets.append(target)
         scores.append(float(lp[-1, target]))
         base_scores.append(float(lp[-2, target]))
