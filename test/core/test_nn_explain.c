@@ -380,6 +380,12 @@ test_bad_arguments(void)
 	in.n_beats = 1;
 	t = 9;
 	CHECK(nn_explain_gradient(m, &in, &t, attr, NULL, &st) != 0);
+	/* a gradient workspace over the memory limit: refused */
+	ecg_set_memory_limit(1 << 20);
+	CHECK(nn_explain_integrated_gradients(m, &in, NULL, NN_EXPLAIN_MAX_STEPS, -1, attr, &ex, NULL, &st) != 0);
+	CHECK(st.kind == ECG_ERR_LIMIT);
+	ecg_set_memory_limit(0);
+	CHECK(nn_explain_integrated_gradients(m, &in, NULL, 64, -1, attr, &ex, NULL, &st) == 0);
 	/* weights that overflow float: refused, not NaN attributions */
 	for (size_t k = 0; k < m->n_params; k++)
 		m->params[k] = 3e37f;
