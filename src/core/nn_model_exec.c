@@ -905,7 +905,8 @@ backward_step(nn_model *m, nn_workspace *ws, grad_state *g, int k, nn_pool *pool
 				case STEP_CONV:
 					/* frozen: the input gradient alone, no weight gradients */
 					nn_conv1d_backward(pool, dx, g->frozen ? NULL : param_grad(m, s->node, 0),
-									   g->frozen ? NULL : param_grad(m, s->node, 1), dy, x, param(m, s->node, 0), (int) n, m->length[in],
+									   g->frozen ? NULL : param_grad(m, s->node, 1), dy, x,
+									   param(m, s->node, 0), (int) n, m->length[in],
 									   m->channels[in], nd->units, nd->size, ws->kernel_ws);
 					break;
 				case STEP_DENSE:
