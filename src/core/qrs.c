@@ -49,7 +49,9 @@
  *   - search-back: when no QRS came within 1.2 times the mean of the last 8
  *     RR intervals (intervals shorter than 0.6 times the mean left out, unless
  *     four come in a row, so that noise taken for beats cannot bring the
- *     search-back forward), the largest candidate held since the last QRS
+ *     search-back forward; when noisy, NPK over 0.04 SPK, within 1.2 times
+ *     the RR interval before last if that is longer: the long intervals of
+ *     a bigeminal rhythm), the largest candidate held since the last QRS
  *     that is above 0.3 times the threshold and above 1.5 times NPK (in
  *     noise the first bound alone falls below the noise peaks' level, and
  *     the search-back took noise for beats), and no T wave, becomes a QRS
@@ -105,11 +107,12 @@
 #define HOLD_RATIO		1.5		/* it is noise if a candidate this much larger ... */
 #define HOLD_FIT_LO		0.8		/* ... comes between these times after the */
 #define HOLD_FIT_HI		1.25	/* last QRS (x mean RR) */
-#define NOISY_NPK		0.04	/* noisy: NPK above this (x SPK) ... */
-#define REGULAR_DEV		0.1		/* ... in a regular rhythm: the last RR intervals
+#define NOISY_NPK		0.04	/* noisy: NPK above this (x SPK) */
+#define REGULAR_DEV		0.1		/* regular rhythm: the last RR intervals
 								 * deviate from their mean by less than this
 								 * (x mean RR) on average */
-#define HOLD_STRONG_NOISY 0.8	/* when noisy: held up to this (x SPK) ... */
+#define HOLD_STRONG_NOISY 0.8	/* when noisy and regular: held up to this
+								 * (x SPK) ... */
 #define HOLD_RATIO_NOISY 1.0	/* ... and noise if a candidate this much larger
 								 * fits the rhythm */
 #define SEARCH_AGE_S	5.0		/* oldest candidate a search-back may take */
@@ -460,6 +463,28 @@ rr_update(qrs_detector *d, int64_t rr)
 	d->rr_mean = (double) sum / d->rr_n;
 }
 
+/*
+ * The RR interval the search-back waits for (times SEARCHBACK_RR): the mean,
+ * or when the signal is noisy the interval before last if that is longer.
+ * In a bigeminal rhythm (short and long intervals in turn) the mean falls
+ * short of the long interval, and in noise the search-back took a noise
+ * peak in it for the beat before the beat due at its end had come.
+ */
+static double
+searchback_rr(const qrs_detector *d)
+{
+	double		rr = d->rr_mean;
+
+	if (d->npk > NOISY_NPK * d->spk && d->rr_n >= 2)
+	{
+		double		before_last = (double) d->rr[(d->rr_i + RR_COUNT - 2) % RR_COUNT];
+
+		if (before_last > rr)
+			rr = before_last;
+	}
+	return rr;
+}
+
 static int
 accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, void *arg,
 	   ecg_status *st)
@@ -474,7 +499,7 @@ accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, voi
 	d->have_last = 1;
 	d->last_qrs = c->pos;
 	d->last_slope = c->slope;
-	d->deadline = c->pos + (int64_t) floor(SEARCHBACK_RR * d->rr_mean);
+	d->deadline = c->pos + (int64_t) floor(SEARCHBACK_RR * searchback_rr(d));
 	if (c->r > d->last_emitted)
 	{
 		d->last_emitted = c->r;
@@ -530,7 +555,7 @@ decide(qrs_detector *d, const candidate *c, qrs_beat_fn emit, void *arg, ecg_sta
 	list_push(d, c);
 	/* a new candidate: the search-back may find something now */
 	if (d->deadline == INT64_MAX && d->have_last)
-		d->deadline = d->last_qrs + (int64_t) floor(SEARCHBACK_RR * d->rr_mean);
+		d->deadline = d->last_qrs + (int64_t) floor(SEARCHBACK_RR * searchback_rr(d));
 	return 0;
 }
 
