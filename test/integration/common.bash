@@ -71,3 +71,42 @@ SELECT count(*) FROM ecg_evaluate('$2', 'beats');
 SELECT count(*) FROM ecg_evaluate('$3', 'beats');
 SQL
 }
+
+# recording_sql: SQL that makes a synthetic ECG of 60 s at 360 Hz in mV (lead
+# MLII of record syn1): sinus beats every 0.8 s with a P wave, a narrow QRS
+# and a T wave, every fourth beat a premature wide one with a discordant T
+# (ventricular-like); the signal table recording (chunks of 10 s) and the
+# reference annotation table recording_ref (N = 0, V = 2 at each R peak).
+recording_sql() {
+	cat <<'SQL'
+CREATE TABLE recording_ref AS
+WITH RECURSIVE b(k, t) AS (SELECT 1, 0.4::float8
+                           UNION ALL SELECT k + 1, t + CASE WHEN (k + 1) % 4 = 0 THEN 0.55 ELSE 0.8 END
+                           FROM b WHERE t < 59)
+SELECT k::bigint AS id, 'syn1'::text AS record, round(t * 360)::bigint AS sample,
+       CASE WHEN k % 4 = 0 THEN 'V' ELSE 'N' END AS symbol, NULL::smallint AS subtype,
+       CASE WHEN k % 4 = 0 THEN 2 ELSE 0 END::smallint AS label, 360::float8 AS fs
+FROM b WHERE t < 59.5;
+CREATE FUNCTION pg_temp.bump(d float8, width float8) RETURNS float8
+LANGUAGE sql IMMUTABLE AS $$ SELECT exp(-least((d / width) ^ 2, 500)) $$;
+CREATE TABLE recording AS
+WITH s AS (
+    SELECT i, i / 360.0::float8 AS t FROM generate_series(0, 21599) i
+), v AS (
+    SELECT s.i, sum(CASE WHEN r.label = 2 THEN
+                        1.6 * pg_temp.bump(s.t - r.sample / 360.0::float8, 0.035)
+                        - 0.45 * pg_temp.bump(s.t - r.sample / 360.0::float8 - 0.30, 0.08)
+                    ELSE
+                        0.12 * pg_temp.bump(s.t - r.sample / 360.0::float8 + 0.16, 0.03)
+                        + 1.3 * pg_temp.bump(s.t - r.sample / 360.0::float8, 0.012)
+                        - 0.25 * pg_temp.bump(s.t - r.sample / 360.0::float8 - 0.025, 0.012)
+                        + 0.3 * pg_temp.bump(s.t - r.sample / 360.0::float8 - 0.30, 0.06)
+                    END) AS mv
+    FROM s LEFT JOIN recording_ref r ON abs(s.t - r.sample / 360.0::float8) < 0.7
+    GROUP BY s.i
+)
+SELECT 'syn1'::text AS record, 'MLII'::text AS lead, 360::float8 AS fs, (i / 3600) * 3600::bigint AS start_sample,
+       array_agg((coalesce(mv, 0) + 0.08 * sin(2 * pi() * i / 360.0 * 0.25))::real ORDER BY i) AS samples
+FROM v GROUP BY i / 3600 ORDER BY 4;
+SQL
+}
