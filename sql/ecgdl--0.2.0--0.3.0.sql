@@ -39,6 +39,10 @@ INSERT INTO ecgdl.published_results VALUES
     ('cnn',      'random', 0.9581, 0.8053, 0.977, 0.729, 0.921, 0.418, 0.982, 39),
     ('cnn',      'smote',  0.9108, 0.7277, 0.946, 0.459, 0.890, 0.370, 0.974, 100),
     ('cnn',      'adasyn', 0.8790, 0.6885, 0.925, 0.380, 0.844, 0.332, 0.961, 86);
+-- as ecgdl's other shared tables: row-level security, everyone reads, and
+-- no one but the extension's owner writes (no policy for it)
+ALTER TABLE ecgdl.published_results ENABLE ROW LEVEL SECURITY;
+CREATE POLICY published_results_read ON ecgdl.published_results FOR SELECT USING (true);
 GRANT SELECT ON ecgdl.published_results TO PUBLIC;
 
 CREATE FUNCTION ecg_plot_study(prefix text, metric text DEFAULT 'f1', published boolean DEFAULT true)
@@ -139,8 +143,8 @@ BEGIN
         'th { background: #eef2f8; } td.l, th.l { text-align: left; } td.pub { color: #777; }\n'
         'figure { margin: 10px 0 16px 0; } figure svg { display: block; max-width: 100%%; height: auto; }\n'
         'figcaption { font-size: 12px; color: #444; margin-top: 4px; }\n'
-        '.pair { display: flex; gap: 18px; align-items: flex-start; } .pair figure.confusion { flex: 0 0 34%%; } .pair figure.history { flex: 1 1 auto; }\n'
-        '.beats { display: flex; flex-wrap: wrap; gap: 12px; } .beats figure { flex: 0 0 31%%; }\n'
+        '.pair { display: flex; gap: 18px; align-items: flex-start; } .pair figure.confusion { flex: 0 0 34%%; } .pair figure.history { flex: 1 1 auto; } .pair figure.half { flex: 1 1 50%%; }\n'
+        '.beats { display: flex; flex-wrap: wrap; gap: 12px; } .beats figure { flex: 0 0 31%%; } .beats figure svg, figure.strip svg { width: 100%%; }\n'
         'footer { border-top: 1px solid #ccc; margin-top: 28px; padding-top: 8px; color: #666; font-size: 11px; }\n'
         '</style>\n</head>\n<body>\n<header>\n<h1>%s</h1>\n'
         '<p class="meta">Study <b>%s</b>: %s models evaluated on %s (%s beats). Generated %s by ecgdl %s on %s.</p>\n</header>\n',
@@ -178,12 +182,14 @@ BEGIN
     fig := fig + 1;
     html := html || ecgdl.html_figure(bars_f1, format('Figure %s. F1 per AAMI class of every configuration (solid); the published '
         'study''s F1 of the same configuration pale beside it, where it reported one.', fig));
+    html := html || E'<div class="pair">\n';
     fig := fig + 1;
     html := html || ecgdl.html_figure(bars_se, format('Figure %s. Sensitivity (Se, recall) per class: the share of each '
-        'class''s beats the model finds.', fig));
+        'class''s beats the model finds.', fig), 'half');
     fig := fig + 1;
     html := html || ecgdl.html_figure(bars_ppv, format('Figure %s. Positive predictivity (+P, precision) per class: the share '
-        'of the beats called a class that are of it.', fig));
+        'of the beats called a class that are of it.', fig), 'half');
+    html := html || E'</div>\n';
     html := html || E'</section>\n';
 
     -- 2. each model: its confusion matrix and its training history

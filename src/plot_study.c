@@ -58,7 +58,7 @@ no_study_rows(const char *prefix, Datum arg)
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("study \"%s\" has no evaluations on %s_test", prefix, prefix),
-			 errdetail("%lld of its models are stored, none evaluated on the study's test table.",
+			 errdetail("Models of the study stored: %lld; none has an evaluation on the study's test table.",
 					   (long long) models),
 			 errhint("ecg_study evaluates each model on <prefix>_test; ecg_evaluate(model, '%s_test') does it by hand.",
 					 prefix)));

@@ -13,7 +13,7 @@
 #define GB_BOTTOM 52.0			/* group labels under it */
 #define GB_SLOT_GAP 3.0			/* between the series of a group */
 #define GB_GROUP_GAP 28.0		/* between groups */
-#define GB_MIN_WIDTH 560.0		/* the legend's room */
+#define GB_MIN_WIDTH 480.0		/* the legend's room */
 
 static int
 has_reference(const plot_bar_group *groups, int n_groups, int n_series)
