@@ -110,3 +110,21 @@ SELECT 'syn1'::text AS record, 'MLII'::text AS lead, 360::float8 AS fs, (i / 360
 FROM v GROUP BY i / 3600 ORDER BY 4;
 SQL
 }
+
+# study_beats_sql N: SQL that makes table beats of N synthetic beats of the
+# five classes in the proportions 12:3:2:1:2, each a bump whose place and
+# width depend on the class, shifted by a per-beat jitter that makes the
+# classes overlap (a study on them gives F1 well below 1), plus a wobble
+study_beats_sql() {
+	cat <<SQL
+CREATE TABLE beats AS
+SELECT n::bigint AS id, c::smallint AS label,
+       ARRAY(SELECT (0.25 + 0.55 * exp(-((s - 60 - 12 * c - 9 * sin(n * 1.618)) ^ 2) / (40.0 + 25 * c))
+                     + 0.12 * sin(n * s * 0.7) + 0.1 * cos(n * 0.37 + s * 0.11))::real
+             FROM generate_series(1, 187) s) AS signal
+FROM (SELECT n, CASE WHEN n % 20 < 12 THEN 0 WHEN n % 20 < 15 THEN 1 WHEN n % 20 < 17 THEN 2
+                     WHEN n % 20 < 18 THEN 3 ELSE 4 END AS c
+      FROM generate_series(1, $1) n) t;
+ALTER TABLE beats ADD PRIMARY KEY (id);
+SQL
+}
