@@ -115,6 +115,7 @@ DECLARE
     cls_name text[] := ARRAY['normal', 'supraventricular ectopic', 'ventricular ectopic', 'fusion', 'unknown / paced'];
     beats_drawn int := 0;
     note text;
+    best text;
 BEGIN
     IF prefix IS NULL OR signals IS NULL OR lead IS NULL OR start_s IS NULL OR seconds IS NULL THEN
         RAISE EXCEPTION 'prefix, signals, lead, start_s and seconds must not be NULL' USING ERRCODE = '22004';
@@ -130,6 +131,12 @@ BEGIN
     bars_ppv := @extschema@.ecg_plot_study(prefix, 'precision');
     SELECT count(*), max(rep.test_rows) INTO n_models, test_rows FROM ecgdl.report rep
     WHERE starts_with(rep.model, prefix || '_') AND split_part(rep.test_table, '.', -1) = prefix || '_test';
+    SELECT format('Best by macro F1: <b>%s</b> (%s + %s oversampling): macro F1 %s, accuracy %s.',
+                  ecgdl.html_escape(rep.model), ecgdl.html_escape(rep.architecture), ecgdl.html_escape(rep.oversampling),
+                  rep.macro_f1, rep.accuracy)
+    INTO best FROM ecgdl.report rep
+    WHERE starts_with(rep.model, prefix || '_') AND split_part(rep.test_table, '.', -1) = prefix || '_test'
+    ORDER BY rep.macro_f1 DESC NULLS LAST, rep.model COLLATE "C" LIMIT 1;
 
     html := format(E'<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="en">\n<head>\n'
         '<meta charset="utf-8"/>\n<title>%s</title>\n<style>\n'
@@ -137,7 +144,7 @@ BEGIN
         'header { border-bottom: 3px solid #3a6fb0; margin-bottom: 18px; }\n'
         'h1 { font-size: 26px; margin: 0 0 6px 0; } h2 { font-size: 19px; margin: 28px 0 8px 0; border-bottom: 1px solid #ccc; padding-bottom: 3px; }\n'
         'h3 { font-size: 15px; margin: 18px 0 4px 0; } p { font-size: 13px; line-height: 1.45; margin: 6px 0; }\n'
-        '.meta { color: #555; font-size: 13px; margin-bottom: 10px; }\n'
+        '.meta { color: #555; font-size: 13px; margin-bottom: 4px; } .summary { font-size: 14px; margin-bottom: 10px; }\n'
         'table { border-collapse: collapse; font-size: 12px; margin: 8px 0; }\n'
         'th, td { border-bottom: 1px solid #ddd; padding: 3px 7px; text-align: right; }\n'
         'th { background: #eef2f8; } td.l, th.l { text-align: left; } td.pub { color: #777; }\n'
@@ -147,12 +154,13 @@ BEGIN
         '.beats { display: flex; flex-wrap: wrap; gap: 12px; } .beats figure { flex: 0 0 31%%; } .beats figure svg, figure.strip svg { width: 100%%; }\n'
         'footer { border-top: 1px solid #ccc; margin-top: 28px; padding-top: 8px; color: #666; font-size: 11px; }\n'
         '</style>\n</head>\n<body>\n<header>\n<h1>%s</h1>\n'
-        '<p class="meta">Study <b>%s</b>: %s models evaluated on %s (%s beats). Generated %s by ecgdl %s on %s.</p>\n</header>\n',
+        '<p class="meta">Study <b>%s</b>: %s models evaluated on %s (%s beats). Generated %s by ecgdl %s on %s.</p>\n'
+        '<p class="summary">%s</p>\n</header>\n',
         ecgdl.html_escape(coalesce(title, format('ECG beat classification: study %s', prefix))),
         ecgdl.html_escape(coalesce(title, format('ECG beat classification: study %s', prefix))),
         ecgdl.html_escape(prefix), n_models, ecgdl.html_escape(prefix || '_test'), test_rows,
         to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'), ecgdl.html_escape(version),
-        ecgdl.html_escape(split_part(version(), ' on ', 1)));
+        ecgdl.html_escape(split_part(version(), ' on ', 1)), best);
 
     -- 1. the study's table, the published figures beside
     html := html || E'<section id="study">\n<h2>1. The study: every configuration on the test table</h2>\n'
