@@ -128,6 +128,10 @@ CREATE TABLE rp_fast AS SELECT 'f'::text AS record, 'MLII'::text AS lead, 2000::
                                array_fill(0::real, ARRAY[80000]) AS samples;
 SELECT regress_error($$SELECT ecg_plot_recording('rp_fast', 'f', seconds => 35)$$);
 SELECT rp_count(ecg_plot_recording('rp_fast', 'f', seconds => 30), '//s:g[@class="signal"]') AS thirty_s_at_2khz;
+-- samples that cannot be millivolts (raw ADC units): paper 10 m high
+CREATE TABLE rp_adc AS SELECT 'r'::text AS record, 'MLII'::text AS lead, 360::float8 AS fs, 0::bigint AS start_sample,
+                              '{0,1024,512,0}'::real[] AS samples;
+SELECT regress_error($$SELECT ecg_plot_recording('rp_adc', 'r')$$);
 -- a NaN sample, and an empty signal table
 CREATE TABLE rp_nan AS SELECT 'n'::text AS record, 'MLII'::text AS lead, 360::float8 AS fs, 0::bigint AS start_sample,
                               '{0.1,0.2,NaN,0.3}'::real[] AS samples;
@@ -196,5 +200,5 @@ BEGIN
     END IF;
 END $$;
 SELECT ecg_model_drop('rpq_cnn_none');
-DROP TABLE rp_cut, rp_wrong_fs, rp_fast, rp_nan, rp_empty;
+DROP TABLE rp_cut, rp_wrong_fs, rp_fast, rp_adc, rp_nan, rp_empty;
 DROP FUNCTION rp_count(text, text), rp_texts(text, text);

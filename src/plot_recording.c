@@ -24,6 +24,8 @@ PG_FUNCTION_INFO_V1(ecg_plot_recording);
 /* the longest strip drawn, in seconds and in samples (60 s at 1 kHz) */
 #define STRIP_MAX_SECONDS 60.0
 #define STRIP_MAX_SAMPLES 60000
+/* the paper's greatest height in mm (200 mV at 10 mm/mV) */
+#define STRIP_MAX_HEIGHT_MM 2000.0
 
 /* What the reader's consumer keeps: the samples of the window. */
 typedef struct StripWindow
@@ -266,6 +268,25 @@ ecg_plot_recording(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the window at %g s holds fewer than two samples of record \"%s\"", w.start_s, record)));
+	/* the paper's height (it always shows -0.5 to 1 mV): samples in mV, as
+	 * ecg_import_wfdb_signals stores them */
+	{
+		double		lo = w.x[0],
+					hi = w.x[0];
+
+		for (int64 i = 1; i < shown; i++)
+		{
+			lo = Min(lo, w.x[i]);
+			hi = Max(hi, w.x[i]);
+		}
+		if ((Max(hi, 1.0) - Min(lo, -0.5)) * PLOT_MM_PER_UNIT > STRIP_MAX_HEIGHT_MM)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("the strip of record \"%s\" would need %.0f mm of paper, at most %.0f mm can be drawn",
+							record, (Max(hi, 1.0) - Min(lo, -0.5)) * PLOT_MM_PER_UNIT, STRIP_MAX_HEIGHT_MM),
+					 errdetail("Its samples range from %g to %g.", lo, hi),
+					 errhint("A signal table holds samples in mV (10 mm each on the paper); check the table's units.")));
+	}
 	if (!PG_ARGISNULL(5))
 		marks = window_beats(fcinfo, PG_GETARG_OID(5), model, record, &w, shown, &n_marks);
 
