@@ -128,3 +128,20 @@ FROM (SELECT n, CASE WHEN n % 20 < 12 THEN 0 WHEN n % 20 < 15 THEN 1 WHEN n % 20
 ALTER TABLE beats ADD PRIMARY KEY (id);
 SQL
 }
+
+# chart_test_setup NAME WHAT: the set-up of the scripts that check SVG with
+# xmllint: exits 0 (skipping WHAT, with a message) without xmllint; else sets
+# $db (${ECGDL_TEST_DB_PREFIX:-ecgdl}_NAME, created anew) and $tmp (a fresh
+# directory), both removed on exit; exits 1 when the database cannot be made.
+chart_test_setup() {
+	if ! command -v xmllint >/dev/null; then
+		echo "# xmllint not found (Debian: apt-get install libxml2-utils): $2 are skipped" >&2
+		exit 0
+	fi
+	db=${ECGDL_TEST_DB_PREFIX:-ecgdl}_$1
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp"
+	trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null || {
+		not_ok "create database $db"; exit 1; }
+}

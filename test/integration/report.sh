@@ -13,23 +13,7 @@ set -uo pipefail
 source "$(dirname "$0")/common.bash"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 
-db=${ECGDL_TEST_DB_PREFIX:-ecgdl}_report
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-
-cleanup() {
-	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-if ! command -v xmllint >/dev/null; then
-	echo "# xmllint not found (Debian: apt-get install libxml2-utils): the report checks are skipped" >&2
-	exit 0
-fi
-
-psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null || {
-	not_ok "create database $db"; exit 1; }
+chart_test_setup report "the report checks"
 {
 	echo "SET client_min_messages = warning;"
 	echo "CREATE EXTENSION ecgdl;"
