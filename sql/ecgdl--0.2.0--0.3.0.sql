@@ -116,6 +116,7 @@ DECLARE
     beats_drawn int := 0;
     note text;
     best text;
+    explained int;
 BEGIN
     IF prefix IS NULL OR signals IS NULL OR lead IS NULL OR start_s IS NULL OR seconds IS NULL THEN
         RAISE EXCEPTION 'prefix, signals, lead, start_s and seconds must not be NULL' USING ERRCODE = '22004';
@@ -286,11 +287,13 @@ BEGIN
                     fig := fig + 1;
                     BEGIN
                         EXECUTE 'SELECT @extschema@.ecg_explain($1, $2)' INTO shading USING explain_model, r.signal;
+                        explained := @extschema@.ecg_classify(explain_model, r.signal);
                         html := html || ecgdl.html_figure(@extschema@.ecg_plot_beat(r.signal, shading => shading,
-                                title => format('%s at sample %s', record, r.sample)),
-                            format('Figure %s. The beat labelled or called %s above, shaded by its attribution to the '
-                                   'class %s predicts (ecg_explain): red raises the class score, blue lowers it.',
-                                   fig, cls[r.cls + 1], ecgdl.html_escape(explain_model)), 'beat');
+                                title => format('%s at sample %s: why %s', record, r.sample, cls[explained + 1])),
+                            format('Figure %s. The %s beat above (figure %s), each sample shaded by its attribution to '
+                                   '%s, the class model %s gives it (ecg_explain): red raises that class''s score, blue '
+                                   'lowers it.', fig, cls[r.cls + 1], fig - beats_drawn, cls[explained + 1],
+                                   ecgdl.html_escape(explain_model)), 'beat');
                     EXCEPTION WHEN OTHERS THEN
                         GET STACKED DIAGNOSTICS note = MESSAGE_TEXT;
                         html := html || format(E'<p>Figure %s: no explanation: %s</p>\n', fig, ecgdl.html_escape(note));
