@@ -125,6 +125,20 @@ BEGIN
         RAISE EXCEPTION 'a record or a beat table needs the signal table they come from'
             USING ERRCODE = '22023', HINT = 'Pass recordings => the signal table (ecg_import_wfdb_signals makes one).';
     END IF;
+    -- the columns of the caller's tables read below have built-in types: a
+    -- type some role defined would bring its owner's casts (as the C
+    -- functions refuse them, 42809)
+    SELECT format('column "%s" of %s', a.attname, a.attrelid::regclass) INTO note
+    FROM pg_attribute a
+    WHERE a.attrelid IN (recordings, beats) AND NOT a.attisdropped
+      AND a.attname IN ('record', 'lead', 'sample', 'label', 'signal', 'fs', 'start_sample', 'samples', 'symbol')
+      AND a.atttypid >= 16384
+    ORDER BY a.attrelid, a.attnum LIMIT 1;
+    IF note IS NOT NULL THEN
+        RAISE EXCEPTION '% has a type that is not built in', note USING ERRCODE = '42809',
+            HINT = 'ecgdl reads only columns of built-in types: a type some role defined brings its owner''s casts.';
+    END IF;
+    note := NULL;
     -- the study's bars first: they raise the errors of an unknown prefix or
     -- a study without evaluations
     bars_f1 := @extschema@.ecg_plot_study(prefix);

@@ -191,6 +191,14 @@ SELECT regress_error($$SELECT ecg_report_html('nosuchstudy')$$);
 SELECT regress_error($$SELECT ecg_report_html('Mini')$$);
 SELECT regress_error($$SELECT ecg_report_html('mini', 'sg_sig', 'zz')$$);
 SELECT regress_error($$SELECT ecg_report_html('mini', 'sg_sig', seconds => 100)$$);
+-- a column of a type some role defined is read by no one
+CREATE DOMAIN rp_text AS text;
+CREATE TABLE rp_sig_domain AS SELECT record::rp_text AS record, lead, fs, start_sample, samples FROM sg_sig;
+SELECT regress_error($$SELECT ecg_report_html('mini', 'rp_sig_domain')$$);
+SELECT regress_error($$SELECT ecg_report_html('mini', 'sg_sig', beats => 'rp_sig_domain')$$);
+SELECT regress_error($$SELECT ecg_plot_recording('rp_sig_domain', 'a')$$);
+DROP TABLE rp_sig_domain;
+DROP DOMAIN rp_text;
 
 DO $$
 BEGIN
