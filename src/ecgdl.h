@@ -406,6 +406,14 @@ void		ecgdl_check_model_memory(const struct nn_model *model, const char *name);
  * their value); errors with `what` in the message on bad text. */
 void		ecgdl_parse_class_map(const char *text, double *values, const char *what);
 
+/* plots.c --------------------------------------------------------------- */
+
+struct svg_buf;
+
+/* The finished SVG of a core chart (svg.h) as text; frees the core's buffer
+ * and errors (53200) when it failed to grow. */
+text	   *plot_svg_text(struct svg_buf *b);
+
 /* rr_columns.c ----------------------------------------------------------- */
 
 /* Errors (42703, naming it) when relid lacks one of the eight R-R columns. */
