@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 
 #include "ecgdl.h"
 #include "jobs.h"
+#include "nn_checkpoint.h"
 
 #define CHECKPOINT_DIR "pg_ecgdl_jobs"
 static const char file_magic[8] = {'E', 'C', 'G', 'J', 'O', 'B', 'C', '1'};
@@ -145,6 +147,18 @@ load_checkpoint(const char *model, size_t *len)
 	return (uint8_t *) data + head + name_len;
 }
 
+/* The epochs a core checkpoint holds, read from its header (checked in full
+ * when it is loaded), for the progress shown before the next epoch ends. */
+static int
+checkpoint_epochs(const uint8_t *core, size_t len)
+{
+	int32		epochs = 0;
+
+	if (len >= NN_CHECKPOINT_EPOCHS_AT + sizeof(int32))
+		memcpy(&epochs, core + NN_CHECKPOINT_EPOCHS_AT, sizeof(int32));
+	return epochs;
+}
+
 void
 jobs_training_begin(const char *model, int epochs, nn_train_resume *resume)
 {
@@ -158,6 +172,14 @@ jobs_training_begin(const char *model, int epochs, nn_train_resume *resume)
 	else
 		session_slot = jobs_session_slot_claim();
 	jobs_progress_model(model, epochs);
+	if (resume->checkpoint != NULL)
+	{
+		nn_epoch_stats none = {0};
+
+		none.epoch = checkpoint_epochs(resume->checkpoint, resume->checkpoint_len);
+		none.loss = none.accuracy = none.val_loss = none.val_accuracy = none.lr = NAN;
+		jobs_progress_epoch(&none);
+	}
 }
 
 void

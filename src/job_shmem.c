@@ -242,6 +242,21 @@ jobs_slot_terminate(int64 job_id)
 	return i >= 0;
 }
 
+bool
+jobs_slot_find(int64 job_id, JobSlot *out)
+{
+	int			i;
+
+	if (job_shared == NULL)
+		return false;
+	LWLockAcquire(job_shared->lock, LW_SHARED);
+	i = find_job(job_id);
+	if (i >= 0)
+		*out = job_shared->slots[i];
+	LWLockRelease(job_shared->lock);
+	return i >= 0;
+}
+
 void
 jobs_slot_copy(int slot, JobSlot *out)
 {

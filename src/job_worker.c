@@ -81,54 +81,15 @@ dup_value(int col)
 	return v ? MemoryContextStrdup(TopMemoryContext, v) : NULL;
 }
 
-/* The job's progress as its slot shows it, into the row (as the table's
- * owner; SPI connected).  `set` adds assignments; returns rows changed. */
-static uint64
-update_job(int64 id, const char *set, bool only_running)
-{
-	JobSlot		s;
-	Oid			types[9] = {INT8OID, TEXTOID, INT4OID, INT4OID, FLOAT8OID, FLOAT8OID, FLOAT8OID,
-	FLOAT8OID, FLOAT8OID};
-	Datum		values[9];
-	char		nulls[10] = "         ";
-	bool		training;
-
-	jobs_slot_copy(jobs_my_slot, &s);
-	training = s.epochs > 0 && s.epoch > 0;
-	values[0] = Int64GetDatum(id);
-	values[1] = CStringGetTextDatum(s.model);
-	values[2] = Int32GetDatum(s.epoch);
-	values[3] = Int32GetDatum(s.epochs);
-	values[4] = Float8GetDatum(s.loss);
-	values[5] = Float8GetDatum(s.accuracy);
-	values[6] = Float8GetDatum(s.val_loss);
-	values[7] = Float8GetDatum(s.val_accuracy);
-	values[8] = Float8GetDatum(s.lr);
-	if (s.model[0] == '\0')
-		nulls[1] = 'n';
-	for (int i = 2; i < 9; i++)
-		if (!training || (i >= 4 && isnan(DatumGetFloat8(values[i]))))
-			nulls[i] = 'n';
-	nulls[9] = '\0';
-	(void) execute_as_table_owner(jobs_table_oid(),
-								  psprintf("UPDATE ecgdl.jobs_table SET model = COALESCE($2, model), "
-										   "epoch = COALESCE($3, epoch), epochs = COALESCE($4, epochs), "
-										   "loss = COALESCE($5, loss), accuracy = COALESCE($6, accuracy), "
-										   "val_loss = COALESCE($7, val_loss), "
-										   "val_accuracy = COALESCE($8, val_accuracy), lr = COALESCE($9, lr), "
-										   "updated_at = pg_catalog.clock_timestamp()%s "
-										   "WHERE id OPERATOR(pg_catalog.=) $1%s",
-										   set, only_running ? " AND state OPERATOR(pg_catalog.=) 'running'" : ""),
-								  9, types, values, nulls);
-	return SPI_processed;
-}
-
 /* Marks the job done in the work's own transaction; errors when it was
  * cancelled meanwhile (the work is then rolled back). */
 static void
 finish_or_cancelled(int64 id, const char *set)
 {
-	if (update_job(id, set, true) != 1)
+	JobSlot		slot;
+
+	jobs_slot_copy(jobs_my_slot, &slot);
+	if (jobs_update_row(id, &slot, set, true) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("job %lld was cancelled", (long long) id)));

@@ -15,6 +15,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
@@ -132,6 +134,40 @@ jobs_launch_queued(TransactionId wait_for)
 		jobs_slot_set_pid(slot, pid);
 	}
 	SPI_finish();
+}
+
+uint64
+jobs_update_row(int64 id, const JobSlot *s, const char *set, bool only_running)
+{
+	Oid			types[9] = {INT8OID, TEXTOID, INT4OID, INT4OID, FLOAT8OID, FLOAT8OID, FLOAT8OID,
+	FLOAT8OID, FLOAT8OID};
+	Datum		values[9];
+	char		nulls[10] = "         ";
+	bool		training = s->epochs > 0 && s->epoch > 0;
+
+	values[0] = Int64GetDatum(id);
+	values[1] = CStringGetTextDatum(s->model);
+	values[2] = Int32GetDatum(s->epoch);
+	values[3] = Int32GetDatum(s->epochs);
+	values[4] = Float8GetDatum(s->loss);
+	values[5] = Float8GetDatum(s->accuracy);
+	values[6] = Float8GetDatum(s->val_loss);
+	values[7] = Float8GetDatum(s->val_accuracy);
+	values[8] = Float8GetDatum(s->lr);
+	if (s->model[0] == '\0')
+		nulls[1] = 'n';
+	for (int i = 2; i < 9; i++)
+		if (!training || (i >= 4 && isnan(DatumGetFloat8(values[i]))))
+			nulls[i] = 'n';
+	jobs_execute(psprintf("UPDATE ecgdl.jobs_table SET model = COALESCE($2, model), "
+						  "epoch = COALESCE($3, epoch), epochs = COALESCE($4, epochs), "
+						  "loss = COALESCE($5, loss), accuracy = COALESCE($6, accuracy), "
+						  "val_loss = COALESCE($7, val_loss), val_accuracy = COALESCE($8, val_accuracy), "
+						  "lr = COALESCE($9, lr), updated_at = pg_catalog.clock_timestamp()%s "
+						  "WHERE id OPERATOR(pg_catalog.=) $1%s",
+						  set, only_running ? " AND state OPERATOR(pg_catalog.=) 'running'" : ""),
+				 9, types, values, nulls);
+	return SPI_processed;
 }
 
 /*
@@ -335,6 +371,13 @@ ecg_job_cancel(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("job %lld has already ended: its worker was interrupted", (long long) id),
 				 errhint("ecg_job_resume(%lld) continues it from its last checkpoint.", (long long) id)));
+	{
+		JobSlot		progress;
+
+		/* the live progress stays in the row */
+		if (jobs_slot_find(id, &progress))
+			(void) jobs_update_row(id, &progress, "", false);
+	}
 	set_state(id, "cancelled", ", finished_at = pg_catalog.now(), pid = NULL");
 	SPI_finish();
 	if (jobs_slot_terminate(id))

@@ -83,6 +83,8 @@ bool		jobs_slot_live(int64 job_id, pid_t *pid);
 bool		jobs_slot_terminate(int64 job_id);
 /* A copy of slot i. */
 void		jobs_slot_copy(int slot, JobSlot *out);
+/* A copy of the live slot of job_id of this database; false when none. */
+bool		jobs_slot_find(int64 job_id, JobSlot *out);
 
 /* This backend's slot, or -1: set by a worker at start, or by a session's
  * synchronous training while it runs. */
@@ -116,6 +118,10 @@ void		jobs_checkpoint_remove(Oid dboid, int64 job_id);
  * wait_for: the transaction the worker waits for before reading its job
  * (the caller's, which inserted or changed the row). */
 void		jobs_launch_queued(TransactionId wait_for);
+/* Writes a slot's progress (model, epoch, losses, lr) into the job's row
+ * with the assignments `set` (", state = ..."), only while it is running if
+ * only_running; SPI connected; returns the rows changed. */
+uint64		jobs_update_row(int64 id, const JobSlot *s, const char *set, bool only_running);
 /* The OID of ecgdl.jobs_table. */
 Oid			jobs_table_oid(void);
 

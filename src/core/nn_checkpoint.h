@@ -27,6 +27,9 @@
 
 struct nn_epoch_stats;
 
+/* where the int32 count of epochs done sits in a checkpoint */
+#define NN_CHECKPOINT_EPOCHS_AT 16
+
 /*
  * A view of the training state: the arrays belong to the trainer (writing
  * reads them; reading fills them and checks their sizes against the counts).
