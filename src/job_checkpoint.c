@@ -177,6 +177,9 @@ jobs_training_begin(const char *model, int epochs, nn_train_resume *resume)
 		nn_epoch_stats none = {0};
 
 		none.epoch = checkpoint_epochs(resume->checkpoint, resume->checkpoint_len);
+		ereport(LOG,
+				(errmsg("job %lld: resuming the training of \"%s\" after epoch %d from its checkpoint",
+						(long long) jobs_current_job, model, none.epoch)));
 		none.loss = none.accuracy = none.val_loss = none.val_accuracy = none.lr = NAN;
 		jobs_progress_epoch(&none);
 	}

@@ -356,10 +356,6 @@ train_on_pool(const char *name, nn_model *model, const nn_dataset *train,
 			ecgdl_report_status(st, ERRCODE_INSUFFICIENT_RESOURCES, NULL);
 		status = nn_train_run_resumable(model, train, validation, config, pool, report_epoch,
 										epochs, &resume, result, st);
-		if (status == 0 && resume.resumed_epochs > 0)
-			ereport(jobs_current_job > 0 ? LOG : NOTICE,
-					(errmsg("job %lld: resumed the training of \"%s\" after epoch %d from its checkpoint",
-							(long long) jobs_current_job, name, resume.resumed_epochs)));
 		if (status != 0 && resume.checkpoint != NULL &&
 			(st->kind == ECG_ERR_FORMAT || st->kind == ECG_ERR_ARGUMENT))
 			ereport(ERROR,
