@@ -50,6 +50,9 @@ psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE 
 	not_ok "create database $db"; exit 1; }
 for r in $roles; do psql -X -q -d postgres -c "DROP ROLE IF EXISTS $r" -c "CREATE ROLE $r LOGIN" >/dev/null; done
 
+# the server log's length now: the worker's lines of this run come after it
+log_start=$(stat -c %s "$(dirname "$(psql -X -At -d postgres -c "SHOW data_directory")")/server.log" 2>/dev/null || echo 0)
+
 # slow: 3,000 beats, on which a cnn epoch takes about a second
 make_test_beats && run >/dev/null <<'SQL' || { not_ok "set up the tables"; exit 1; }
 CREATE TABLE slow AS SELECT * FROM big WHERE id % 20 = 0;
@@ -158,7 +161,7 @@ check "its model has the bytes of the uninterrupted run (md5 of ecg_model_export
 figure "md5 of the uninterrupted model $reference; of the resumed job's model $(run -c "SELECT md5(ecg_model_export('resumed'))")"
 log="$(dirname "$(run -c "SHOW data_directory")")/server.log"
 if [ -r "$log" ]; then
-	resumed=$(grep -o "job $job: resuming the training of \"resumed\" after epoch [0-9]*" "$log" | awk '{print $NF}' | paste -sd' ')
+	resumed=$(tail -c +$((log_start + 1)) "$log" | grep -o "job $job: resuming the training of \"resumed\" after epoch [0-9]*" | awk '{print $NF}' | paste -sd' ')
 	figure "the worker's log: job $job resumed after epochs: $resumed"
 	check "every resume went on from the last checkpoint (server log)" \
 		"$cancelled_at${killed_at:+ $killed_at}${restarted_at:+ $restarted_at}" "$resumed"
