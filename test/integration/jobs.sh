@@ -191,7 +191,25 @@ check "they ran one at a time, in the order queued" t \
 	                  FROM ecgdl.jobs_table WHERE id IN ($ids) WINDOW w AS (ORDER BY id)) s
 	            WHERE prev_finished IS NOT NULL")"
 
-# 8. another role's cancel: refused, unless it has pg_signal_backend
+# 8. a study job, cancelled in its second step and resumed: the split is not
+# made again and the models have the bytes of the synchronous study's
+study_args="'slow', 'sj', epochs => 3, batch_size => 128, methods => ARRAY['none', 'random'], archs => ARRAY['cnn'], replace => true"
+run -c "SET client_min_messages = warning" -c "SELECT count(*) FROM ecg_study($study_args)" >/dev/null
+sync_models=$(run -c "SELECT string_agg(name || '=' || md5(ecg_model_export(name)), ' ' ORDER BY name) FROM ecgdl.models WHERE name LIKE 'sj\_%'")
+study=$(run -c "SELECT ecg_study_async($study_args)")
+wait_until "$study" "step = 2 AND epoch >= 1" 60
+split_xmin=$(run -c "SELECT xmin FROM sj_test LIMIT 1")
+run -c "SELECT ecg_job_cancel($study)" >/dev/null
+check "a study cancelled in step 2 of 4 has done step 1" "cancelled|1|4" "$(job_field "$study" "state || '|' || step || '|' || steps")"
+run -c "SELECT ecg_job_resume($study)" >/dev/null
+wait_until "$study" "state IN ('done', 'failed', 'cancelled')" 120
+check "the resumed study is done" "done|4|4|" "$(job_field "$study" "state || '|' || step || '|' || steps || '|' || COALESCE(error, '')")"
+check "the resumed study did not split again (the split tables are those of step 1)" "$split_xmin" \
+	"$(run -c "SELECT xmin FROM sj_test LIMIT 1")"
+check "the study job's models have the bytes of the synchronous study's" "$sync_models" \
+	"$(run -c "SELECT string_agg(name || '=' || md5(ecg_model_export(name)), ' ' ORDER BY name) FROM ecgdl.models WHERE name LIKE 'sj\_%'")"
+
+# 9. another role's cancel: refused, unless it has pg_signal_backend
 alice_job=$(as_role ecgdl_jobs_alice -c "SELECT ecg_train_async('alice_model', 'slow', 'cnn', epochs => 20, batch_size => 128)")
 expect_as ecgdl_jobs_bob 42501 "another role's cancel is refused (42501)" "SELECT ecg_job_cancel($alice_job)"
 expect_as ecgdl_jobs_bob 42501 "another role's resume is refused (42501)" "SELECT ecg_job_resume($alice_job)"
