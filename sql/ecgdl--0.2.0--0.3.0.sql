@@ -339,7 +339,15 @@ $step$;
 COMMENT ON FUNCTION ecgdl.study_step(regclass, text, int, int, int, int, text, text[], text[], boolean, text, boolean, int) IS
 'Internal to ecg_study and ecg_study_async: runs one step of a study (1: checks and split; then per method an oversampling and per architecture a training and evaluation); NULL past the last step';
 
--- ecg_study as in 0.2.0, run as its steps (the same work in the same order).
+CREATE FUNCTION ecgdl.session_step(step int, steps int)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ecg_job_session_step'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION ecgdl.session_step(int, int) IS
+'Internal to ecg_study: shows in ecgdl.jobs which step a synchronous study runs (0: done)';
+
+-- ecg_study as in 0.2.0, run as its steps (the same work in the same order),
+-- showing its step in ecgdl.jobs.
 CREATE OR REPLACE FUNCTION ecg_study(source regclass, prefix text DEFAULT 'study',
                                      epochs int DEFAULT 100, batch_size int DEFAULT 2048,
                                      patience int DEFAULT 15, seed int DEFAULT 42,
@@ -354,11 +362,18 @@ LANGUAGE plpgsql
 AS $study$
 DECLARE
     step pg_catalog.int4 := 1;
+    steps pg_catalog.int4 := 1 OPERATOR(pg_catalog.+)
+        (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM pg_catalog.unnest(methods) m
+         WHERE m OPERATOR(pg_catalog.<>) 'none') OPERATOR(pg_catalog.+)
+        pg_catalog.cardinality(methods) OPERATOR(pg_catalog.*) pg_catalog.cardinality(archs);
 BEGIN
-    WHILE ecgdl.study_step(source, prefix, epochs, batch_size, patience, seed, split, methods, archs,
-                           replace, class_weight, reuse_split, step) IS NOT NULL LOOP
+    LOOP
+        PERFORM ecgdl.session_step(step, steps);
+        EXIT WHEN ecgdl.study_step(source, prefix, epochs, batch_size, patience, seed, split, methods,
+                                   archs, replace, class_weight, reuse_split, step) IS NULL;
         step := step OPERATOR(pg_catalog.+) 1;
     END LOOP;
+    PERFORM ecgdl.session_step(0, 0);
     -- the report rows of this study: models <prefix>_<arch>_<method>
     -- evaluated on <prefix>_test
     RETURN QUERY SELECT r.* FROM ecgdl.report r

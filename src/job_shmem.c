@@ -13,6 +13,7 @@
 #include <math.h>
 #include <signal.h>
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -27,6 +28,7 @@
 #include "jobs.h"
 
 PG_FUNCTION_INFO_V1(ecg_job_progress);
+PG_FUNCTION_INFO_V1(ecg_job_session_step);
 
 typedef struct JobShared
 {
@@ -38,6 +40,9 @@ static JobShared *job_shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static bool exit_callback_set = false;
+/* this session's synchronous ecg_study holds the slot until its transaction ends */
+static bool study_slot = false;
+static bool xact_callback_set = false;
 
 int			jobs_my_slot = -1;
 
@@ -375,6 +380,57 @@ jobs_progress_step(int step, int steps)
 	s->epoch = s->epochs = 0;
 	s->updated = GetCurrentTimestamp();
 	LWLockRelease(job_shared->lock);
+}
+
+/* The end of the transaction of a synchronous study ends its display. */
+static void
+release_study_slot(XactEvent event, void *arg)
+{
+	if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		 event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT) && study_slot)
+	{
+		study_slot = false;
+		jobs_slot_release(jobs_my_slot);
+	}
+}
+
+/*
+ * ecgdl.session_step(step int, steps int): a synchronous ecg_study shows in
+ * ecgdl.jobs which step it runs (kind study, id NULL); its trainings show in
+ * the same row.  Step 0 ends the display, as does the end of the transaction.
+ * Nothing without the slots, and nothing in a job's worker (which shows its
+ * own steps).
+ */
+Datum
+ecg_job_session_step(PG_FUNCTION_ARGS)
+{
+	int			step = PG_GETARG_INT32(0);
+
+	if (job_shared == NULL || jobs_current_job > 0)
+		PG_RETURN_VOID();
+	if (step <= 0)
+	{
+		release_study_slot(XACT_EVENT_COMMIT, NULL);
+		PG_RETURN_VOID();
+	}
+	if (jobs_my_slot < 0)
+	{
+		if (!xact_callback_set)
+		{
+			RegisterXactCallback(release_study_slot, NULL);
+			xact_callback_set = true;
+		}
+		claim_session_slot();
+		if (jobs_my_slot < 0)
+			PG_RETURN_VOID();
+		study_slot = true;
+		LWLockAcquire(job_shared->lock, LW_EXCLUSIVE);
+		strlcpy(job_shared->slots[jobs_my_slot].kind, "study", sizeof(job_shared->slots[0].kind));
+		LWLockRelease(job_shared->lock);
+	}
+	if (study_slot)
+		jobs_progress_step(step, PG_GETARG_INT32(1));
+	PG_RETURN_VOID();
 }
 
 static Datum

@@ -60,12 +60,32 @@ ALTER TABLE slow ADD PRIMARY KEY (id);
 GRANT SELECT ON slow, shapes TO PUBLIC;
 SQL
 
-# the training every interrupted job must reproduce
+# watch_sessions PID KIND: while the client PID runs, the distinct
+# "step/steps model epoch/epochs" of the synchronous KIND rows in ecgdl.jobs
+watch_sessions() {
+	local seen="" row
+	while kill -0 "$1" 2>/dev/null; do
+		row=$(run -c "SELECT COALESCE(step || '/' || steps || ' ', '') || COALESCE(model, '-') || ' '
+		                     || COALESCE(epoch || '/' || epochs, '-')
+		              FROM ecgdl.jobs WHERE id IS NULL AND kind = '$2'" 2>/dev/null | head -n 1)
+		[ -n "$row" ] && case "$seen" in *"[$row]"*) ;; *) seen="$seen[$row]" ;; esac
+		sleep 0.05
+	done
+	echo "$seen"
+}
+
+# the training every interrupted job must reproduce, synchronous, watched
+# from another session
 train_args="'slow', 'cnn', epochs => 8, batch_size => 128, seed => 5"
 t0=$(now_ms)
-run -c "SET client_min_messages = warning" -c "SELECT ecg_train('reference', $train_args)" >/dev/null ||
-	{ not_ok "the uninterrupted training"; exit 1; }
-figure "uninterrupted cnn training of 8 epochs on 3,000 beats: $(( $(now_ms) - t0 )) ms"
+run -c "SET client_min_messages = warning" -c "SELECT ecg_train('reference', $train_args)" >/dev/null &
+client=$!
+seen=$(watch_sessions "$client" train)
+wait "$client" || { not_ok "the uninterrupted training"; exit 1; }
+figure "uninterrupted cnn training of 8 epochs on 3,000 beats: $(( $(now_ms) - t0 )) ms; seen in ecgdl.jobs: $seen"
+check "a synchronous ecg_train shows its epochs in ecgdl.jobs (id NULL) while it runs" t \
+	"$( [[ "$seen" == *"[reference 1/8]"* && "$seen" == *"[reference 7/8]"* ]] && echo t)"
+check "and no more once it has ended" 0 "$(run -c "SELECT count(*) FROM ecgdl.jobs WHERE id IS NULL")"
 reference=$(run -c "SELECT md5(ecg_model_export('reference'))")
 
 # job_field ID COLUMN: a column of the job in ecgdl.jobs, read by a new session
@@ -194,7 +214,13 @@ check "they ran one at a time, in the order queued" t \
 # 8. a study job, cancelled in its second step and resumed: the split is not
 # made again and the models have the bytes of the synchronous study's
 study_args="'slow', 'sj', epochs => 3, batch_size => 128, methods => ARRAY['none', 'random'], archs => ARRAY['cnn'], replace => true"
-run -c "SET client_min_messages = warning" -c "SELECT count(*) FROM ecg_study($study_args)" >/dev/null
+run -c "SET client_min_messages = warning" -c "SELECT count(*) FROM ecg_study($study_args)" >/dev/null &
+client=$!
+seen=$(watch_sessions "$client" study)
+wait "$client"
+figure "the synchronous study seen in ecgdl.jobs: $seen"
+check "a synchronous ecg_study shows its steps and its trainings' epochs in ecgdl.jobs" t \
+	"$( [[ "$seen" == *"[2/4 sj_cnn_none 1/3]"* && "$seen" == *"[4/4 sj_cnn_random 2/3]"* ]] && echo t)"
 sync_models=$(run -c "SELECT string_agg(name || '=' || md5(ecg_model_export(name)), ' ' ORDER BY name) FROM ecgdl.models WHERE name LIKE 'sj\_%'")
 study=$(run -c "SELECT ecg_study_async($study_args)")
 wait_until "$study" "step = 2 AND epoch >= 1" 60
