@@ -15,11 +15,17 @@
 # killed is appended to $ECGDL_KILLED_PIDS, as crash_recovery.sh does.
 set -uo pipefail
 source "$(dirname "$0")/common.bash"
+source "$(dirname "$0")/../../.ci/lib.sh"
 
 db=${ECGDL_TEST_DB_PREFIX:-ecgdl}_jobs
 roles="ecgdl_jobs_alice ecgdl_jobs_bob"
 
+plain=""	# the cluster without shared_preload_libraries (part 10)
 cleanup() {
+	if [ -n "$plain" ]; then
+		as_pg_owner "$PG_BIN/pg_ctl" -D "$plain/data" -m immediate -w stop >/dev/null 2>&1
+		rm -rf "$plain"
+	fi
 	wait_for_server >/dev/null 2>&1
 	psql -X -q -d postgres -c "ALTER SYSTEM RESET ecgdl.max_jobs" -c "SELECT pg_catalog.pg_reload_conf()" >/dev/null 2>&1
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
@@ -244,3 +250,26 @@ expect_as ecgdl_jobs_bob 00000 "a member of pg_signal_backend may cancel another
 check "that job is cancelled" cancelled "$(job_field "$alice_job" state)"
 expect_as ecgdl_jobs_alice 55000 "cancelling a job that has ended is refused (55000)" "SELECT ecg_job_cancel($alice_job)"
 expect_as ecgdl_jobs_alice 42704 "an unknown job id is refused (42704)" "SELECT ecg_job_cancel(999999)"
+
+# 10. a cluster of its own without shared_preload_libraries: everything but
+# the jobs works as before; the job functions refuse with 55000
+plain=$(mktemp -d /tmp/ecgdl-jobs.XXXXXX)
+chmod 755 "$plain"
+[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$plain"
+plain_port=${ECGDL_JOBS_PORT:-$(( ${ECGDL_PGPORT:-54329} + 4 ))}
+if as_pg_owner "$PG_BIN/initdb" -D "$plain/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >/dev/null &&
+	as_pg_owner "$PG_BIN/pg_ctl" -D "$plain/data" -l "$plain/server.log" -w \
+		-o "-k $plain -p $plain_port -c listen_addresses='' -c fsync=off" start >/dev/null; then
+	on_plain() { psql -X -q -At -h "$plain" -p "$plain_port" -U postgres -d postgres "$@" 2>&1; }
+	out=$( (echo "SET client_min_messages = warning; CREATE EXTENSION ecgdl;"; beats_sql 200
+		echo "SELECT ecg_train('plain', 'beats', 'baseline', epochs => 2, batch_size => 32) > 0;"
+		echo "SELECT count(*) FROM ecg_evaluate('plain', 'beats');"
+		echo "SELECT count(*) FROM ecgdl.jobs;") | on_plain -v ON_ERROR_STOP=1 | paste -sd'|')
+	check "without shared_preload_libraries: training, evaluation and the (empty) view work" "t|8|0" "$out"
+	for call in "ecg_train_async('x', 'beats', 'baseline')" "ecg_study_async('beats', 'p')" "ecg_job_resume(1)"; do
+		state=$(printf '%s\n' "SELECT $call;" '\echo :LAST_ERROR_SQLSTATE' | on_plain | tail -n 1)
+		check "without shared_preload_libraries ${call%%(*} refuses (55000, hint: shared_preload_libraries)" 55000 "$state"
+	done
+else
+	not_ok "start a cluster without shared_preload_libraries on port $plain_port" "$(tail -n 3 "$plain/server.log" 2>/dev/null)"
+fi
