@@ -33,17 +33,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Waits (at most 30 s) until the server accepts connections; prints the ms waited.
-wait_for_server() {
-	local t0 i
-	t0=$(now_ms)
-	for ((i = 0; i < 300; i++)); do
-		[ "$(psql -X -At -d postgres -c 'SELECT 1' 2>/dev/null)" = 1 ] && { echo $(( $(now_ms) - t0 )); return 0; }
-		sleep 0.1
-	done
-	return 1
-}
-
 preloaded=$(psql -X -At -d postgres -c "SELECT 'ecgdl' = ANY (pg_catalog.string_to_array(
 	pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ','))")
 if [ "$preloaded" != t ]; then
