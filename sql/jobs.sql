@@ -91,6 +91,10 @@ SELECT regress_error($$SELECT ecg_train_async('x', 'jb_beats', 'baseline', opera
 SELECT regress_error($$SELECT ecg_train_async('x', 'jb_beats', 'baseline', features => ARRAY['rr_pre'])$$);
 SELECT regress_error($$SELECT ecg_train_async('jb_async', 'jb_beats', 'baseline')$$);
 SELECT regress_error($$SELECT ecg_train_async('x', 'pg_class', 'baseline')$$);
+CREATE TEMP TABLE jb_temp AS SELECT * FROM jb_beats;
+SELECT regress_error($$SELECT ecg_train_async('x', 'jb_temp', 'baseline')$$);
+SELECT regress_error($$SELECT ecg_study_async('jb_temp', 'jbt')$$);
+DROP TABLE jb_temp;
 SELECT regress_error($$SELECT ecg_study_async(NULL)$$);
 SELECT regress_error($$SELECT ecg_study_async('jb_beats', 'Bad Prefix')$$);
 SELECT regress_error($$SELECT ecg_study_async('jb_beats', 'jb', split => 'sideways')$$);

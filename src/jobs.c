@@ -19,6 +19,7 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -224,10 +225,18 @@ submit_job(FunctionCallInfo fcinfo, const char *kind, const char *build)
 	return id;
 }
 
-/* Errors (42501) unless the caller may read the table a job will read. */
+/* Errors (42501) unless the caller may read the table a job will read, and
+ * (0A000) when it is a temporary table, which only the caller's session sees. */
 static void
 check_readable(Oid relid, const char *role)
 {
+	if (OidIsValid(relid) && get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a background job cannot read the temporary %s \"%s\"", role,
+						get_rel_name(relid)),
+				 errdetail("A job runs in a session of its own, which does not see this session's temporary tables."),
+				 errhint("Copy the rows into a regular table, or call the synchronous function.")));
 	if (OidIsValid(relid) && pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
