@@ -81,6 +81,7 @@ jobs_shmem_init(void)
 	shmem_request_hook = job_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = job_shmem_startup;
+	jobs_starter_register();
 }
 
 bool

@@ -125,6 +125,13 @@ uint64		jobs_update_row(int64 id, const JobSlot *s, const char *set, bool only_r
 /* The OID of ecgdl.jobs_table. */
 Oid			jobs_table_oid(void);
 
+/* job_starter.c ------------------------------------------------------------ */
+
+/* From _PG_init while preloading: the worker that starts queued jobs after a
+ * server start. */
+void		jobs_starter_register(void);
+PGDLLEXPORT void ecgdl_job_starter_main(Datum arg);
+
 /* job_worker.c ------------------------------------------------------------- */
 
 PGDLLEXPORT void ecgdl_job_worker_main(Datum arg);

@@ -152,9 +152,15 @@ else
 		not_ok "kill -9 the worker" "no right to signal PID $worker (run as root or as the server's owner)"
 	fi
 
-	# 5. restart the server mid-job
+	# 5. restart the server mid-job; a job held back by ecgdl.max_jobs = 0
+	# waits queued and starts by itself after the restart (max_jobs back to 2)
+	psql -X -q -d postgres -c "ALTER SYSTEM SET ecgdl.max_jobs = 0" -c "SELECT pg_catalog.pg_reload_conf()" >/dev/null
+	sleep 0.2
+	held=$(run -c "SELECT ecg_train_async('held', 'shapes', 'baseline', epochs => 2, batch_size => 64)")
+	psql -X -q -d postgres -c "ALTER SYSTEM RESET ecgdl.max_jobs" >/dev/null
 	wait_until "$job" "state = 'running' AND epoch >= ${killed_at:-0} + 1" 60
 	restarted_at=$(job_field "$job" epoch)
+	check "a job over ecgdl.max_jobs (0) waits queued" queued "$(job_field "$held" state)"
 	datadir=$(run -c "SHOW data_directory")
 	ctl=(pg_ctl -D "$datadir" -l "$(dirname "$datadir")/server.log" -m fast -w restart)
 	if [ "$(id -u)" -eq 0 ]; then ctl=(runuser -u postgres -- "${ctl[@]}"); fi
@@ -162,6 +168,8 @@ else
 		figure "restarted the server after epoch $restarted_at of job $job"
 		check "after a server restart the job shows as failed (interrupted), resumable" "failed|true" \
 			"$(job_field "$job" "state || '|' || (error LIKE 'interrupted%')")"
+		wait_until "$held" "state IN ('done', 'failed', 'cancelled')" 30
+		check "a job left queued by a restart starts by itself after it" done "$(job_field "$held" state)"
 		run -c "SELECT ecg_job_resume($job)" >/dev/null
 	else
 		not_ok "restart the server" "pg_ctl restart failed (run as root or as the server's owner)"
