@@ -122,6 +122,13 @@ LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION ecg_job_resume(bigint) IS
 'Queues again a cancelled, failed or interrupted job: it goes on from its last finished study step and epoch, ending with the bytes of an uninterrupted run';
 
+CREATE FUNCTION ecg_job_forget(id bigint)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'ecg_job_forget'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION ecg_job_forget(bigint) IS
+'Removes an ended job (done, failed, cancelled or interrupted) that will not be resumed: its row and its checkpoint file';
+
 -- ecg_study in steps, so that a background study commits each step and a
 -- resumed one skips the steps done.  ecgdl.study_prepare makes every check
 -- ecg_study makes before its first step (as in 0.2.0) and says whether the

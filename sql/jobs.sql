@@ -119,6 +119,22 @@ SELECT model, architecture, oversampling, test_table FROM ecgdl.report WHERE mod
 -- after it - nothing
 SELECT count(*) AS session_rows FROM ecgdl.jobs WHERE id IS NULL;
 
+-- ended jobs are forgotten with their checkpoints; not a queued or running
+-- one, nor another role's
+SELECT regress_error('SELECT ecg_job_forget(0)');
+BEGIN;
+SELECT ecg_train_async('jb_queued', 'jb_beats', 'baseline', epochs => 2) AS queued \gset
+SELECT regress_error('SELECT ecg_job_forget(' || :queued || ')');
+SELECT ecg_job_cancel(:queued);
+COMMIT;
+CREATE ROLE regress_jobs_other;
+SET ROLE regress_jobs_other;
+SELECT regress_error('SELECT ecg_job_forget(' || :queued || ')');
+RESET ROLE;
+DROP ROLE regress_jobs_other;
+SELECT ecg_job_forget(id) FROM ecgdl.jobs_table ORDER BY id;
+SELECT count(*) AS jobs_left FROM ecgdl.jobs;
+
 SELECT ecg_model_drop(name) FROM ecgdl.models WHERE name LIKE 'jb%' ORDER BY name;
 DROP TABLE jb_beats, jb_one_class, jbs_trainval, jbs_test, jbs_train, jbs_val, jbs_train_random;
 DROP FUNCTION wait_job(bigint);

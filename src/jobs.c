@@ -42,6 +42,7 @@ PG_FUNCTION_INFO_V1(ecg_train_async);
 PG_FUNCTION_INFO_V1(ecg_study_async);
 PG_FUNCTION_INFO_V1(ecg_job_cancel);
 PG_FUNCTION_INFO_V1(ecg_job_resume);
+PG_FUNCTION_INFO_V1(ecg_job_forget);
 
 /* how long ecg_job_cancel waits for the worker to end */
 #define CANCEL_WAIT_MS 10000
@@ -446,4 +447,39 @@ ecg_job_resume(PG_FUNCTION_ARGS)
 	SPI_finish();
 	jobs_launch_queued(GetTopTransactionId());
 	PG_RETURN_TEXT_P(cstring_to_text("queued"));
+}
+
+/*
+ * ecg_job_forget(id): removes an ended job - its row and its checkpoint -
+ * when it will not be resumed (done jobs have none left).  Only roles with
+ * the owner's privileges; not a queued or running job (cancel it first).
+ */
+Datum
+ecg_job_forget(PG_FUNCTION_ARGS)
+{
+	int64		id = PG_GETARG_INT64(0);
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	JobRow		row;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	row = lock_job(id);
+	if (!has_privs_of_role(GetUserId(), row.owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to forget job %lld", (long long) id),
+				 errdetail("Only roles with the privileges of the job's owner %s may forget it.",
+						   GetUserNameFromId(row.owner, false))));
+	if (strcmp(row.state, "queued") == 0 || (strcmp(row.state, "running") == 0 && !is_interrupted(&row)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("job %lld is %s", (long long) id, row.state),
+				 errhint("Cancel it first: ecg_job_cancel(%lld).", (long long) id)));
+	jobs_execute("DELETE FROM ecgdl.jobs_table WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
+	SPI_finish();
+	/* the file goes now: a rollback of this call leaves a job without its
+	 * checkpoint, which resumes from its first epoch of the running step */
+	jobs_checkpoint_remove(MyDatabaseId, id);
+	PG_RETURN_BOOL(true);
 }

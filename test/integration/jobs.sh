@@ -248,6 +248,15 @@ check "that job is cancelled" cancelled "$(job_field "$alice_job" state)"
 expect_as ecgdl_jobs_alice 55000 "cancelling a job that has ended is refused (55000)" "SELECT ecg_job_cancel($alice_job)"
 expect_as ecgdl_jobs_alice 42704 "an unknown job id is refused (42704)" "SELECT ecg_job_cancel(999999)"
 
+# a cancelled job keeps its checkpoint file until it is forgotten
+forgotten=$(run -c "SELECT ecg_train_async('forgotten', 'slow', 'cnn', epochs => 8, batch_size => 128)")
+wait_until "$forgotten" "epoch >= 1" 60
+run -c "SELECT ecg_job_cancel($forgotten)" >/dev/null
+ckpt="$datadir/pg_ecgdl_jobs/$dboid.$forgotten.ckpt"
+check "a cancelled job keeps its checkpoint file" present "$( [ -e "$ckpt" ] && echo present || echo absent)"
+check "ecg_job_forget removes the job and its checkpoint file" "t|0|absent" \
+	"$(run -c "SELECT ecg_job_forget($forgotten)")|$(run -c "SELECT count(*) FROM ecgdl.jobs WHERE id = $forgotten")|$( [ -e "$ckpt" ] && echo present || echo absent)"
+
 # 10. a cluster of its own without shared_preload_libraries: everything but
 # the jobs works as before; the job functions refuse with 55000
 plain=$(mktemp -d /tmp/ecgdl-jobs.XXXXXX)
