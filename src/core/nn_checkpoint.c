@@ -19,13 +19,17 @@ static const char checkpoint_magic[8] = {'E', 'C', 'G', 'C', 'K', 'P', 'T', '1'}
  * plateau_wait, best_epoch, best_monitor */
 #define SCALAR_BYTES (8 + 8 + 2 * 32 + 8 + 4 + 8 + 4 + 4 + 8)
 
+/* a history entry: the epoch (int32) and six doubles, field by field (no
+ * padding bytes in the file) */
+#define HISTORY_BYTES (4 + 6 * 8)
+
 size_t
 nn_checkpoint_size(const nn_train_state *s)
 {
 	return HEADER_BYTES + SCALAR_BYTES
 		+ (4 * s->n_params + 2 * s->n_state) * sizeof(float)	/* weights, best, m, v */
 		+ s->n_train * sizeof(uint32_t)
-		+ (size_t) s->epochs_done * sizeof(nn_epoch_stats)
+		+ (size_t) s->epochs_done * HISTORY_BYTES
 		+ 4;					/* CRC-32 */
 }
 
@@ -107,7 +111,19 @@ nn_checkpoint_write(const nn_train_state *s, uint8_t *out, size_t cap)
 	put(&c, s->adam_m, s->n_params * sizeof(float));
 	put(&c, s->adam_v, s->n_params * sizeof(float));
 	put(&c, s->train_rows, s->n_train * sizeof(uint32_t));
-	put(&c, s->history, (size_t) s->epochs_done * sizeof(nn_epoch_stats));
+	for (int e = 0; e < s->epochs_done; e++)
+	{
+		const nn_epoch_stats *h = &s->history[e];
+		int32_t		epoch = h->epoch;
+
+		put(&c, &epoch, 4);
+		put(&c, &h->loss, 8);
+		put(&c, &h->accuracy, 8);
+		put(&c, &h->val_loss, 8);
+		put(&c, &h->val_accuracy, 8);
+		put(&c, &h->lr, 8);
+		put(&c, &h->seconds, 8);
+	}
 	crc = crc32_compute(out, (size_t) (c.p - out));
 	put(&c, &crc, 4);
 	return (size_t) (c.p - out);
@@ -167,7 +183,23 @@ nn_checkpoint_read(const uint8_t *in, size_t len, nn_train_state *s, int max_epo
 	get(&c, s->adam_m, s->n_params * sizeof(float));
 	get(&c, s->adam_v, s->n_params * sizeof(float));
 	get(&c, s->train_rows, s->n_train * sizeof(uint32_t));
-	get(&c, s->history, (size_t) epochs_done * sizeof(nn_epoch_stats));
+	for (int e = 0; e < epochs_done; e++)
+	{
+		nn_epoch_stats *h = &s->history[e];
+		int32_t		epoch = 0;
+
+		memset(h, 0, sizeof(*h));
+		get(&c, &epoch, 4);
+		h->epoch = epoch;
+		get(&c, &h->loss, 8);
+		get(&c, &h->accuracy, 8);
+		get(&c, &h->val_loss, 8);
+		get(&c, &h->val_accuracy, 8);
+		get(&c, &h->lr, 8);
+		get(&c, &h->seconds, 8);
+		if (!c.bad && h->epoch != e + 1)
+			return ecg_fail(st, ECG_ERR_FORMAT, "checkpoint history is out of order at entry %d", e + 1);
+	}
 	if (c.bad || c.left != 0)
 		return ecg_fail(st, ECG_ERR_FORMAT, "checkpoint length does not match its counts");
 	if (s->best_epoch < 0 || s->best_epoch > epochs_done || s->stop_wait < 0 || s->plateau_wait < 0 ||
