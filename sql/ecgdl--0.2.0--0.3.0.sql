@@ -65,7 +65,8 @@ SELECT j.id, j.kind, j.owner,
        CASE WHEN j.state OPERATOR(pg_catalog.=) 'running' AND p.job IS NULL THEN 'failed'
             ELSE j.state END AS state,
        CASE WHEN p.job IS NULL THEN j.model ELSE p.model END AS model,
-       CASE WHEN p.job IS NULL THEN j.steps_done ELSE p.step END AS step,
+       CASE WHEN j.kind OPERATOR(pg_catalog.<>) 'study' THEN NULL
+            WHEN p.job IS NULL THEN j.steps_done ELSE p.step END AS step,
        CASE WHEN p.job IS NULL THEN j.steps ELSE p.steps END AS steps,
        CASE WHEN p.job IS NULL THEN j.epoch ELSE p.epoch END AS epoch,
        CASE WHEN p.job IS NULL THEN j.epochs ELSE p.epochs END AS epochs,
