@@ -335,6 +335,36 @@ is_interrupted(const JobRow *row)
 	return strcmp(row->state, "running") == 0 && !jobs_slot_live(row->id, NULL);
 }
 
+/* Queued, or running with a live worker. */
+static bool
+is_active(const JobRow *row)
+{
+	return strcmp(row->state, "queued") == 0 ||
+		(strcmp(row->state, "running") == 0 && !is_interrupted(row));
+}
+
+/*
+ * Connects SPI and locks the job's row; errors (42501) unless the caller has
+ * the privileges of the job's owner, as the job runs as its owner (`verb`
+ * names what was refused).
+ */
+static JobRow
+lock_owned_job(int64 id, const char *verb)
+{
+	JobRow		row;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	row = lock_job(id);
+	if (!has_privs_of_role(GetUserId(), row.owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s job %lld", verb, (long long) id),
+				 errdetail("A job runs as its owner %s: only roles with its privileges may %s it.",
+						   GetUserNameFromId(row.owner, false), verb)));
+	return row;
+}
+
 static void
 set_state(int64 id, const char *state, const char *extra)
 {
@@ -425,20 +455,12 @@ ecg_job_resume(PG_FUNCTION_ARGS)
 	JobRow		row;
 
 	jobs_require_shmem("ecg_job_resume");
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	row = lock_job(id);
-	if (!has_privs_of_role(GetUserId(), row.owner))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to resume job %lld", (long long) id),
-				 errdetail("A job runs as its owner %s: only roles with its privileges may resume it.",
-						   GetUserNameFromId(row.owner, false))));
+	row = lock_owned_job(id, "resume");
 	if (strcmp(row.state, "done") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("job %lld is done: there is nothing to resume", (long long) id)));
-	if (strcmp(row.state, "queued") == 0 || (strcmp(row.state, "running") == 0 && !is_interrupted(&row)))
+	if (is_active(&row))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("job %lld is %s already", (long long) id, row.state)));
@@ -462,16 +484,8 @@ ecg_job_forget(PG_FUNCTION_ARGS)
 	Datum		values[1] = {Int64GetDatum(id)};
 	JobRow		row;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	row = lock_job(id);
-	if (!has_privs_of_role(GetUserId(), row.owner))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to forget job %lld", (long long) id),
-				 errdetail("Only roles with the privileges of the job's owner %s may forget it.",
-						   GetUserNameFromId(row.owner, false))));
-	if (strcmp(row.state, "queued") == 0 || (strcmp(row.state, "running") == 0 && !is_interrupted(&row)))
+	row = lock_owned_job(id, "forget");
+	if (is_active(&row))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("job %lld is %s", (long long) id, row.state),
