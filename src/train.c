@@ -378,7 +378,6 @@ train_on_pool(const char *name, nn_model *model, const nn_dataset *train,
 typedef struct TrainCall
 {
 	char	   *name;
-	char	   *arch;
 	char	   *class_weight;
 	Oid			train_relid;
 	Oid			val_relid;
@@ -466,7 +465,6 @@ parse_call(FunctionCallInfo fcinfo, TrainCall *call)
 	}
 
 	call->name = name;
-	call->arch = arch;
 	call->class_weight = class_weight;
 	call->train_relid = train_relid;
 	call->val_relid = val_relid;
@@ -491,7 +489,7 @@ ecg_train(PG_FUNCTION_ARGS)
 	char	   *name,
 			   *class_weight;
 	Oid			train_relid,
-				val_relid = InvalidOid;
+				val_relid;
 	bool		replace;
 	nn_train_config config;
 	nn_train_result result;
@@ -510,7 +508,7 @@ ecg_train(PG_FUNCTION_ARGS)
 	ModelRecord rec = {0};
 	StringInfoData hyper;
 	int			epochs;
-	int			decision = NN_DECISION_ARGMAX;
+	int			decision;
 	TrainCall	call;
 	float	   *train_features = NULL,
 			   *val_features = NULL;
