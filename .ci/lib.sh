@@ -75,7 +75,7 @@ ecgdl_start_cluster() {
 		--no-sync -E UTF8 --locale=C >/dev/null
 	export PGHOST="$ECGDL_PGDATA" PGPORT=${ECGDL_PGPORT:-54329} PGUSER=postgres PGDATABASE=postgres
 	as_pg_owner "$PG_BIN/pg_ctl" -D "$ECGDL_PGDATA/data" -l "$ECGDL_PGDATA/server.log" -w \
-		-o "-k $ECGDL_PGDATA -p $PGPORT -c listen_addresses='' -c fsync=off -c max_parallel_workers_per_gather=2" \
+		-o "-k $ECGDL_PGDATA -p $PGPORT -c listen_addresses='' -c fsync=off -c max_parallel_workers_per_gather=2 -c shared_preload_libraries=ecgdl" \
 		start >/dev/null
 	trap ecgdl_stop_cluster EXIT
 	log "throwaway cluster running in $ECGDL_PGDATA"

@@ -12,12 +12,14 @@
 #include "utils/memutils.h"
 
 #include "ecgdl.h"
+#include "jobs.h"
 
 PG_MODULE_MAGIC;
 
 int			ecgdl_max_memory_mb = 4096;
 int			ecgdl_threads = 2;
 int			ecgdl_max_oversample_rows = 10000000;
+int			ecgdl_max_jobs = 2;
 
 void		_PG_init(void);
 
@@ -93,7 +95,18 @@ _PG_init(void)
 							10000000, 1, INT_MAX,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
+	/* background jobs (jobs.h): at most this many run at once in the server,
+	 * the others wait queued; read when a job is queued or one ends */
+	DefineCustomIntVariable("ecgdl.max_jobs",
+							"Largest number of ecgdl background jobs that run at the same time.",
+							"Jobs over the limit wait queued and start in order as others end.  "
+							"Each job is a background worker: max_worker_processes must leave room.",
+							&ecgdl_max_jobs,
+							2, 0, ECGDL_JOB_SLOTS / 2,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ecgdl");
+	jobs_shmem_init();
 	ecg_set_memory_limit((size_t) ecgdl_max_memory_mb * 1024 * 1024);
 	/* the core runs its own pool of ecgdl.threads threads; OpenBLAS (only
 	 * the k-NN search calls it) stays single-threaded beside it */

@@ -20,6 +20,7 @@
 #include "utils/memutils.h"
 
 #include "ecgdl.h"
+#include "jobs.h"
 #include "model_blob.h"
 #include "nn_decision.h"
 #include "nn_model.h"
@@ -147,6 +148,7 @@ report_epoch(const nn_epoch_stats *s, void *arg)
 			(errmsg("epoch %d/%d: loss %.4f, accuracy %.4f, val_loss %.4f, val_accuracy %.4f, lr %.2g, %.1f s",
 					s->epoch, epochs, s->loss, s->accuracy, s->val_loss, s->val_accuracy, s->lr,
 					s->seconds)));
+	jobs_training_epoch(s);
 	CHECK_FOR_INTERRUPTS();
 	return 0;
 }
@@ -333,34 +335,66 @@ choose_operating_point(nn_model *model, int mode, const BeatRows *train_rows,
 
 /*
  * Runs the training on a thread pool that is destroyed on every way out,
- * including an error or a cancel thrown from the epoch callback.
+ * including an error or a cancel thrown from the epoch callback.  The
+ * training shows in ecgdl.jobs while it runs; in a job it resumes from the
+ * job's checkpoint of this model and saves one per epoch (jobs.h).
  */
 static int
-train_on_pool(nn_model *model, const nn_dataset *train, const nn_dataset *validation,
-			  const nn_train_config *config, int *epochs, nn_train_result *result,
-			  ecg_status *st)
+train_on_pool(const char *name, nn_model *model, const nn_dataset *train,
+			  const nn_dataset *validation, const nn_train_config *config, int *epochs,
+			  nn_train_result *result, ecg_status *st)
 {
 	nn_pool    *volatile pool = NULL;
 	volatile int status = -1;
+	nn_train_resume resume;
 
 	PG_TRY();
 	{
+		jobs_training_begin(name, config->epochs, &resume);
 		pool = nn_pool_create(ecgdl_threads, st);
 		if (pool == NULL)
 			ecgdl_report_status(st, ERRCODE_INSUFFICIENT_RESOURCES, NULL);
-		status = nn_train_run(model, train, validation, config, pool, report_epoch, epochs,
-							  result, st);
+		status = nn_train_run_resumable(model, train, validation, config, pool, report_epoch,
+										epochs, &resume, result, st);
+		if (status != 0 && resume.checkpoint != NULL &&
+			(st->kind == ECG_ERR_FORMAT || st->kind == ECG_ERR_ARGUMENT))
+			ereport(ERROR,
+					(errcode(st->kind == ECG_ERR_FORMAT ? ERRCODE_DATA_CORRUPTED
+							 : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot resume the training of \"%s\" from the job's checkpoint", name),
+					 errdetail("%s.", st->message),
+					 errhint("A checkpoint fits only the same tables and arguments; start a new job.")));
 	}
 	PG_FINALLY();
 	{
 		nn_pool_destroy(pool);
+		jobs_training_end();
 	}
 	PG_END_TRY();
 	return status;
 }
 
-Datum
-ecg_train(PG_FUNCTION_ARGS)
+/* ecg_train's arguments, parsed and checked (everything but the rows). */
+typedef struct TrainCall
+{
+	char	   *name;
+	char	   *class_weight;
+	Oid			train_relid;
+	Oid			val_relid;
+	bool		replace;
+	nn_train_config config;
+	int			epochs;
+	int			decision;
+	nn_model   *model;
+} TrainCall;
+
+/*
+ * Reads and checks ecg_train's arguments - ranges, architecture, features,
+ * the model name, the tables' layouts - before any row is read (also for
+ * ecg_train_async, which checks them before it queues a job).
+ */
+static void
+parse_call(FunctionCallInfo fcinfo, TrainCall *call)
 {
 	char	   *name,
 			   *arch,
@@ -369,26 +403,10 @@ ecg_train(PG_FUNCTION_ARGS)
 				val_relid = InvalidOid;
 	bool		replace;
 	nn_train_config config;
-	nn_train_result result;
-	BeatRows   *train_rows,
-			   *val_rows = NULL;
-	nn_dataset	train_set,
-				val_set;
 	nn_model   *model;
-	ecg_status	st;
-	int			train_status;
-	instr_time	start,
-				elapsed;
-	char	   *metadata;
-	size_t		blob_len;
-	bytea	   *blob;
-	ModelRecord rec = {0};
-	StringInfoData hyper;
 	int			epochs;
 	int			decision = NN_DECISION_ARGMAX;
 	ArrayType  *features = NULL;
-	float	   *train_features = NULL,
-			   *val_features = NULL;
 
 	/* 0.2.0: operating_point (argument 13) and features (14, may be NULL) */
 	if (PG_NARGS() >= 14)
@@ -445,6 +463,66 @@ ecg_train(PG_FUNCTION_ARGS)
 		if (OidIsValid(val_relid))
 			rr_columns_check(val_relid, "validation table");
 	}
+
+	call->name = name;
+	call->class_weight = class_weight;
+	call->train_relid = train_relid;
+	call->val_relid = val_relid;
+	call->replace = replace;
+	call->config = config;
+	call->epochs = epochs;
+	call->decision = decision;
+	call->model = model;
+}
+
+void
+train_check_call(FunctionCallInfo fcinfo)
+{
+	TrainCall	call;
+
+	parse_call(fcinfo, &call);
+}
+
+Datum
+ecg_train(PG_FUNCTION_ARGS)
+{
+	char	   *name,
+			   *class_weight;
+	Oid			train_relid,
+				val_relid;
+	bool		replace;
+	nn_train_config config;
+	nn_train_result result;
+	BeatRows   *train_rows,
+			   *val_rows = NULL;
+	nn_dataset	train_set,
+				val_set;
+	nn_model   *model;
+	ecg_status	st;
+	int			train_status;
+	instr_time	start,
+				elapsed;
+	char	   *metadata;
+	size_t		blob_len;
+	bytea	   *blob;
+	ModelRecord rec = {0};
+	StringInfoData hyper;
+	int			epochs;
+	int			decision;
+	TrainCall	call;
+	float	   *train_features = NULL,
+			   *val_features = NULL;
+
+	parse_call(fcinfo, &call);
+	name = call.name;
+	class_weight = call.class_weight;
+	train_relid = call.train_relid;
+	val_relid = call.val_relid;
+	replace = call.replace;
+	config = call.config;
+	epochs = call.epochs;
+	decision = call.decision;
+	model = call.model;
 
 	train_rows = beat_rows_load(train_relid, "training table", true, false);
 	check_magnitudes(train_rows, psprintf("training table \"%s\"", ecgdl_relation_name(train_relid)));
@@ -506,7 +584,7 @@ ecg_train(PG_FUNCTION_ARGS)
 	/* draws the weights; the feature list and scaling set above stay */
 	nn_model_init(model, config.seed);
 	INSTR_TIME_SET_CURRENT(start);
-	train_status = train_on_pool(model, &train_set, val_rows ? &val_set : NULL, &config, &epochs,
+	train_status = train_on_pool(name, model, &train_set, val_rows ? &val_set : NULL, &config, &epochs,
 								 &result, &st);
 	if (train_status != 0 && st.kind == ECG_ERR_DATA)
 		ereport(ERROR,

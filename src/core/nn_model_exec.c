@@ -647,8 +647,14 @@ static void
 forward_logits(nn_model *m, nn_workspace *ws, size_t n, int training, rng_state *rng,
 			   nn_pool *pool)
 {
+	/* a check for interrupts per layer: a cancel stops a large batch of a
+	 * wide model within a layer's time, not a whole batch's (from the calling
+	 * thread, between the layers' parallel sections) */
 	for (int k = 0; k < ws->n_steps; k++)
+	{
 		forward_step(m, ws, k, n, training && ws->training, rng, pool);
+		ecg_check_interrupts();
+	}
 }
 
 static size_t
@@ -983,7 +989,11 @@ run_backward(nn_model *m, nn_workspace *ws, grad_state *g, const int *labels,
 		nn_softmax_xent_backward(pool, ws->slots[logits_slot], ws->probs, labels, sample_weight,
 								 (int) g->n, m->n_classes);
 	for (int k = ws->n_steps - 1; k >= 0; k--)
+	{
 		backward_step(m, ws, g, k, pool);
+		if (!g->dry)
+			ecg_check_interrupts();
+	}
 }
 
 /* Slots the backward passes need (dry runs of the bookkeeping): the

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "crc32.h"
 #include "nn_adam.h"
+#include "nn_checkpoint.h"
 #include "split.h"
 
 void
@@ -425,6 +427,126 @@ apply_monitors(trainer *t, monitors *mon, const nn_epoch_stats *e, nn_train_resu
 	return stop;
 }
 
+/* Checkpoints ----------------------------------------------------------------------- */
+
+static uint32_t
+crc_dataset(uint32_t crc, const nn_dataset *d, const nn_train_config *c, int n_features)
+{
+	if (d == NULL || d->n == 0)
+		return crc;
+	crc = crc32_update(crc, d->beats, d->n * c->beat_length * sizeof(float));
+	crc = crc32_update(crc, d->labels, d->n * sizeof(int));
+	if (d->features != NULL)
+		crc = crc32_update(crc, d->features, d->n * (size_t) n_features * sizeof(float));
+	return crc;
+}
+
+/*
+ * What a checkpoint belongs to: the settings that shape the run, the model's
+ * shape and the rows (a resumed run on other data would silently differ).
+ */
+static uint32_t
+training_fingerprint(const trainer *t, const nn_dataset *train, const nn_dataset *validation)
+{
+	const nn_train_config *c = t->config;
+	uint64_t	seed = c->seed;
+	int32_t		ints[6] = {c->epochs, c->batch_size, c->patience, c->plateau_patience,
+	(int32_t) c->class_weighting, t->model->n_classes};
+	double		reals[4] = {c->learning_rate, c->plateau_factor, c->plateau_min_delta,
+	c->validation_fraction};
+	uint64_t	sizes[5] = {c->beat_length, t->model->n_params, t->model->n_state, t->n_train, t->n_val};
+	uint32_t	crc = crc32_compute(ints, sizeof(ints));
+
+	crc = crc32_update(crc, &seed, sizeof(seed));
+	crc = crc32_update(crc, reals, sizeof(reals));
+	crc = crc32_update(crc, sizes, sizeof(sizes));
+	crc = crc32_update(crc, t->class_weights, sizeof(t->class_weights));
+	crc = crc32_update(crc, t->model->arch.name, strlen(t->model->arch.name));
+	crc = crc_dataset(crc, train, c, t->model->n_features);
+	return crc_dataset(crc, validation, c, t->model->n_features);
+}
+
+/* The trainer's state as a checkpoint view (arrays shared, not copied). */
+static void
+state_view(trainer *t, const monitors *mon, nn_train_result *r, int epochs_done, uint32_t fp,
+		   nn_train_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->fingerprint = fp;
+	s->epochs_done = epochs_done;
+	s->n_params = t->model->n_params;
+	s->n_state = t->model->n_state;
+	s->n_train = t->n_train;
+	s->params = t->model->params;
+	s->state = t->model->state;
+	s->best_params = t->best_params;
+	s->best_state = t->best_state;
+	s->adam_m = t->adam.m;
+	s->adam_v = t->adam.v;
+	s->adam_t = t->adam.t;
+	s->lr = t->adam.lr;
+	s->shuffle_rng = t->shuffle_rng;
+	s->dropout_rng = t->dropout_rng;
+	s->train_rows = t->train_rows;
+	s->stop_best = mon->stop_best;
+	s->stop_wait = mon->stop_wait;
+	s->plateau_best = mon->plateau_best;
+	s->plateau_wait = mon->plateau_wait;
+	s->best_epoch = r->best_epoch;
+	s->best_monitor = r->best_monitor;
+	s->history = r->history;
+}
+
+static int
+save_checkpoint(trainer *t, const monitors *mon, nn_train_result *r, int epoch, uint32_t fp,
+				nn_train_resume *resume, ecg_status *st)
+{
+	nn_train_state s;
+	size_t		len;
+	uint8_t    *bytes;
+	int			rc;
+
+	state_view(t, mon, r, epoch, fp, &s);
+	len = nn_checkpoint_size(&s);
+	bytes = ecg_alloc(len);
+	if (bytes == NULL)
+		return ecg_fail(st, ECG_ERR_NOMEM, "out of memory for the checkpoint of epoch %d", epoch);
+	nn_checkpoint_write(&s, bytes, len);
+	rc = resume->save(bytes, len, &r->history[epoch - 1], resume->save_arg);
+	ecg_free(bytes);
+	if (rc != 0)
+		return ecg_fail(st, ECG_ERR_DATA, "the checkpoint of epoch %d could not be saved", epoch);
+	return 0;
+}
+
+/* Loads a checkpoint into the trainer; returns the epochs it holds, -1 on error. */
+static int
+load_checkpoint(trainer *t, monitors *mon, nn_train_result *r, uint32_t fp,
+				const nn_train_resume *resume, ecg_status *st)
+{
+	nn_train_state s;
+	size_t		n_rows = t->train_data->n;
+
+	state_view(t, mon, r, 0, fp, &s);
+	if (nn_checkpoint_read(resume->checkpoint, resume->checkpoint_len, &s, t->config->epochs, st) != 0)
+		return -1;
+	for (size_t i = 0; i < t->n_train; i++)
+		if (t->train_rows[i] >= n_rows)
+			return ecg_fail(st, ECG_ERR_FORMAT, "checkpoint holds a row index out of range");
+	t->adam.t = s.adam_t;
+	t->adam.lr = s.lr;
+	t->shuffle_rng = s.shuffle_rng;
+	t->dropout_rng = s.dropout_rng;
+	mon->stop_best = s.stop_best;
+	mon->stop_wait = s.stop_wait;
+	mon->plateau_best = s.plateau_best;
+	mon->plateau_wait = s.plateau_wait;
+	r->best_epoch = s.best_epoch;
+	r->best_monitor = s.best_monitor;
+	r->epochs_run = s.epochs_done;
+	return s.epochs_done;
+}
+
 /* The loop ------------------------------------------------------------------------- */
 
 int
@@ -432,10 +554,22 @@ nn_train_run(nn_model *model, const nn_dataset *train, const nn_dataset *validat
 			 const nn_train_config *config, nn_pool *pool, nn_epoch_callback callback,
 			 void *callback_arg, nn_train_result *result, ecg_status *st)
 {
+	return nn_train_run_resumable(model, train, validation, config, pool, callback, callback_arg,
+								  NULL, result, st);
+}
+
+int
+nn_train_run_resumable(nn_model *model, const nn_dataset *train, const nn_dataset *validation,
+					   const nn_train_config *config, nn_pool *pool, nn_epoch_callback callback,
+					   void *callback_arg, nn_train_resume *resume, nn_train_result *result,
+					   ecg_status *st)
+{
 	trainer		t;
 	monitors	mon = {INFINITY, 0, INFINITY, 0};
 	double		train_seconds = 0;
 	int			rc = -1;
+	int			first_epoch = 1;
+	uint32_t	fingerprint = 0;
 
 	memset(result, 0, sizeof(*result));
 	memset(&t, 0, sizeof(t));
@@ -462,8 +596,29 @@ nn_train_run(nn_model *model, const nn_dataset *train, const nn_dataset *validat
 	snapshot_best(&t);			/* in case no epoch ever improves (NaN losses) */
 	result->best_epoch = 0;
 	result->best_monitor = NAN;
+	if (resume != NULL)
+	{
+		resume->resumed_epochs = 0;
+		if (resume->checkpoint != NULL || resume->save != NULL)
+			fingerprint = training_fingerprint(&t, train, validation);
+		if (resume->checkpoint != NULL)
+		{
+			int			done_epochs = load_checkpoint(&t, &mon, result, fingerprint, resume, st);
 
-	for (int epoch = 1; epoch <= config->epochs; epoch++)
+			if (done_epochs < 0)
+				goto done;
+			resume->resumed_epochs = done_epochs;
+			first_epoch = done_epochs + 1;
+			/* the checkpoint of the epoch that ended the run: nothing is left */
+			if (config->patience > 0 && mon.stop_wait >= config->patience)
+			{
+				result->stopped_early = done_epochs < config->epochs;
+				first_epoch = config->epochs + 1;
+			}
+		}
+	}
+
+	for (int epoch = first_epoch; epoch <= config->epochs; epoch++)
 	{
 		nn_epoch_stats *e = &result->history[epoch - 1];
 		double		start = now_seconds();
@@ -492,6 +647,9 @@ nn_train_run(nn_model *model, const nn_dataset *train, const nn_dataset *validat
 			goto done;
 		}
 		stop = apply_monitors(&t, &mon, e, result);
+		if (resume != NULL && resume->save != NULL &&
+			save_checkpoint(&t, &mon, result, epoch, fingerprint, resume, st) != 0)
+			goto done;
 		if (callback != NULL && callback(e, callback_arg) != 0)
 		{
 			result->stopped_by_callback = 1;
@@ -508,7 +666,8 @@ nn_train_run(nn_model *model, const nn_dataset *train, const nn_dataset *validat
 	memcpy(model->state, t.best_state, model->n_state * sizeof(float));
 	result->final_lr = t.adam.lr;
 	result->samples_per_second = train_seconds > 0
-		? (double) t.n_train * result->epochs_run / train_seconds : 0;
+		? (double) t.n_train * (result->epochs_run - (resume ? resume->resumed_epochs : 0)) / train_seconds
+		: 0;
 	rc = 0;
 
 done:

@@ -138,6 +138,41 @@ int			nn_train_run(nn_model *model, const nn_dataset *train, const nn_dataset *v
 						 nn_train_result *result, ecg_status *st);
 
 /*
+ * Checkpoints (nn_checkpoint.h): after every epoch's monitors (and before the
+ * epoch callback) `save` receives the training state as bytes, valid during
+ * the call; return non-zero to fail the training (st set by the callee via
+ * the message it returns is not possible: the run fails with ECG_ERR_DATA
+ * "checkpoint could not be saved").  A run given `checkpoint` continues after
+ * the epoch it was taken at and ends with the bits the uninterrupted run
+ * ends with: same model (initialised as before: the checkpoint replaces its
+ * weights), configuration and data, which the checkpoint's fingerprint
+ * checks.  A checkpoint taken at the epoch that ended the training (the last
+ * one, or early stopping) resumes to the end at once.
+ */
+typedef int (*nn_checkpoint_callback) (const uint8_t *checkpoint, size_t len,
+									   const nn_epoch_stats *stats, void *arg);
+
+typedef struct nn_train_resume
+{
+	const uint8_t *checkpoint;	/* NULL: start with epoch 1 */
+	size_t		checkpoint_len;
+	nn_checkpoint_callback save;	/* NULL: no checkpoints */
+	void	   *save_arg;
+	int			resumed_epochs; /* out: the epochs the checkpoint held (0 without) */
+} nn_train_resume;
+
+/*
+ * nn_train_run with checkpoints (resume NULL: exactly nn_train_run).  Also
+ * fails with ECG_ERR_FORMAT (damaged checkpoint) or ECG_ERR_ARGUMENT (a
+ * checkpoint of another training).
+ */
+int			nn_train_run_resumable(nn_model *model, const nn_dataset *train,
+								   const nn_dataset *validation, const nn_train_config *config,
+								   nn_pool *pool, nn_epoch_callback callback, void *callback_arg,
+								   nn_train_resume *resume, nn_train_result *result,
+								   ecg_status *st);
+
+/*
  * Bytes nn_train_run will allocate for this model, batch size and data size
  * (workspace, optimiser state, best-weights copy, index arrays).
  */

@@ -8,6 +8,16 @@ check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected [$2], got
 figure() { echo "# $1"; echo "# $1" >&2; }
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# Waits (at most 30 s) until the server accepts connections; prints the ms waited.
+wait_for_server() {
+	local t0 i
+	t0=$(now_ms)
+	for ((i = 0; i < 300; i++)); do
+		[ "$(psql -X -At -d postgres -c 'SELECT 1' 2>/dev/null)" = 1 ] && { echo $(( $(now_ms) - t0 )); return 0; }
+		sleep 0.1
+	done
+	return 1
+}
 
 # Creates the extension and three beat tables in $db: shapes (1,000 synthetic
 # beats of 5 classes, 80 % N), big (60,000: every shape rotated 60 ways, so

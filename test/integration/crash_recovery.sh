@@ -32,17 +32,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Waits (at most 30 s) until the server accepts connections; prints the ms waited.
-wait_for_server() {
-	local t0 i
-	t0=$(now_ms)
-	for ((i = 0; i < 300; i++)); do
-		[ "$(psql -X -At -d postgres -c 'SELECT 1' 2>/dev/null)" = 1 ] && { echo $(( $(now_ms) - t0 )); return 0; }
-		sleep 0.1
-	done
-	return 1
-}
-
 others=$(psql -X -At -d postgres -c "SELECT count(*) FROM pg_catalog.pg_stat_activity
 	WHERE backend_type = 'client backend' AND pid <> pg_catalog.pg_backend_pid()")
 if [ "$others" != 0 ]; then

@@ -125,7 +125,7 @@ mkdir -p "$pgdata" && chown postgres:postgres "$pgdata"
 runuser -u postgres -- "$pg_bin/initdb" -D "$pgdata/data" -U postgres --auth=trust --no-sync \
 	-E UTF8 --locale=C >/dev/null 2>&1
 runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pgdata/data" -l "$pgdata/server.log" -w \
-	-o "-k $pgdata -p $port -c listen_addresses=''" start >/dev/null 2>&1
+	-o "-k $pgdata -p $port -c listen_addresses='' -c shared_preload_libraries=ecgdl" start >/dev/null 2>&1
 export PGHOST=$pgdata PGPORT=$port PGUSER=postgres
 db=postgres
 check "CREATE EXTENSION ecgdl installs the default version" \
@@ -141,6 +141,23 @@ SELECT count(*) FROM ecg_evaluate('smoke', 'beats');
 SQL
 )
 check "smoke query: train a tiny model on synthetic beats and classify them" "t|200|8" \
+	"$(paste -sd'|' <<<"$out")"
+# the packaged library preloaded: a background job runs to its end
+out=$(run 2>&1 <<'SQL'
+SET client_min_messages = warning;
+SELECT ecg_train_async('smoke_job', 'beats', 'baseline', epochs => 2, batch_size => 32, seed => 1) AS job \gset
+DO $$
+BEGIN
+    FOR i IN 1..300 LOOP
+        EXIT WHEN (SELECT state FROM ecgdl.jobs WHERE model = 'smoke_job') IN ('done', 'failed', 'cancelled');
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT state FROM ecgdl.jobs WHERE id = :job;
+SELECT md5(ecg_model_export('smoke_job')) = md5(ecg_model_export('smoke'));
+SQL
+)
+check "background job (shared_preload_libraries = 'ecgdl'): trains the same model" "done|t" \
 	"$(paste -sd'|' <<<"$out")"
 runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pgdata/data" -m fast -w stop >/dev/null 2>&1
 check "no backend crashed" "0" "$(grep -c 'terminated by signal' "$pgdata/server.log")"
