@@ -96,6 +96,10 @@ parse_item(const char *s, size_t n, nn_augment_config *c, ecg_status *st)
 			set_lead_preset(c);
 		else
 		{
+			for (int k = 0; k < 5; k++)
+				if (word_is(s, n, names[k]))
+					return ecg_fail(st, ECG_ERR_ARGUMENT, "augmentation %s needs a value (%s=...)",
+									names[k], names[k]);
 			ecg_fail(st, ECG_ERR_ARGUMENT, "unknown augmentation \"%.*s\"", (int) n, s);
 			return ecg_fail_detail(st, "Use 'none', 'lead', or name=value with name polarity, "
 								   "amplitude, wander, noise or shift.");
@@ -120,8 +124,11 @@ parse_item(const char *s, size_t n, nn_augment_config *c, ecg_status *st)
 		eq++;
 		value_len--;
 	}
-	if (value_len == 0 || value_len >= sizeof(value))
-		return ecg_fail(st, ECG_ERR_ARGUMENT, "augmentation %s needs a value", names[which]);
+	if (value_len == 0)
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "augmentation %s needs a value (%s=...)",
+						names[which], names[which]);
+	if (value_len >= sizeof(value))
+		return ecg_fail(st, ECG_ERR_ARGUMENT, "augmentation %s: the value is too long", names[which]);
 	memcpy(value, eq, value_len);
 	value[value_len] = '\0';
 	errno = 0;
@@ -190,7 +197,7 @@ nn_augment_format(const nn_augment_config *c, char *text, size_t cap)
 	if (!nn_augment_enabled(c))
 		snprintf(text, cap, "none");
 	else
-		snprintf(text, cap, "polarity=%.17g, amplitude=%.17g, wander=%.17g, noise=%.17g, shift=%d",
+		snprintf(text, cap, "polarity=%.15g, amplitude=%.15g, wander=%.15g, noise=%.15g, shift=%d",
 				 c->polarity, c->amplitude, c->wander, c->noise, c->shift);
 }
 

@@ -90,8 +90,9 @@ int			nn_augment_parse(const char *text, nn_augment_config *config, ecg_status *
 
 /*
  * The canonical text of a configuration ("none" when off, otherwise
- * "polarity=..., amplitude=..., wander=..., noise=..., shift=..."), which
- * parses back to the same values; NUL-terminated, truncated to cap.
+ * "polarity=..., amplitude=..., wander=..., noise=..., shift=...", numbers to
+ * 15 significant digits: it parses back to the same values when they were
+ * given with at most 15); NUL-terminated, truncated to cap.
  */
 void		nn_augment_format(const nn_augment_config *config, char *text, size_t cap);
 
