@@ -136,26 +136,19 @@ parse_item(const char *s, size_t n, nn_augment_config *c, ecg_status *st)
 	if (end == value || *end != '\0' || errno != 0 || !isfinite(v))
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "augmentation %s: \"%s\" is not a number",
 						names[which], value);
-	switch (which)
+	if (which == 4)
 	{
-		case 0:
-			c->polarity = v;
-			break;
-		case 1:
-			c->amplitude = v;
-			break;
-		case 2:
-			c->wander = v;
-			break;
-		case 3:
-			c->noise = v;
-			break;
-		default:
-			if (v != floor(v) || v < 0 || v > NN_AUGMENT_MAX_SHIFT)
-				return ecg_fail(st, ECG_ERR_ARGUMENT,
-								"augmentation shift must be a whole number of samples in 0..%d, got %s",
-								NN_AUGMENT_MAX_SHIFT, value);
-			c->shift = (int) v;
+		if (v != floor(v) || v < 0 || v > NN_AUGMENT_MAX_SHIFT)
+			return ecg_fail(st, ECG_ERR_ARGUMENT,
+							"augmentation shift must be a whole number of samples in 0..%d, got %s",
+							NN_AUGMENT_MAX_SHIFT, value);
+		c->shift = (int) v;
+	}
+	else
+	{
+		double	   *strengths[] = {&c->polarity, &c->amplitude, &c->wander, &c->noise};
+
+		*strengths[which] = v;
 	}
 	return 0;
 }

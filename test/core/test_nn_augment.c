@@ -34,6 +34,15 @@ make_beat(float *row)
 	row[10] = 1.0f;
 }
 
+/* row = v transformed with the randomness of (seed, epoch, position) */
+static void
+augment_copy(const nn_augment_config *c, uint64_t seed, uint64_t epoch, uint64_t position,
+			 const float *v, float *row)
+{
+	memcpy(row, v, LEN * sizeof(float));
+	nn_augment_row(c, seed, epoch, position, row, LEN);
+}
+
 static void
 check_row_shape(const float *row)
 {
@@ -105,8 +114,7 @@ test_polarity_is_exact_inversion(void)
 	make_beat(v);
 	for (uint64_t pos = 0; pos < 20; pos++)
 	{
-		memcpy(row, v, sizeof(row));
-		nn_augment_row(&c, 7, 1, pos, row, LEN);
+		augment_copy(&c, 7, 1, pos, v, row);
 		for (int i = 0; i < ACTIVE; i++)
 			CHECK_CLOSE(row[i], 1.0 - v[i], 1e-7);
 		check_row_shape(row);
@@ -114,8 +122,7 @@ test_polarity_is_exact_inversion(void)
 	/* polarity 0: nothing at all changes */
 	c.polarity = 0;
 	c.wander = 0;
-	memcpy(row, v, sizeof(row));
-	nn_augment_row(&c, 7, 1, 3, row, LEN);
+	augment_copy(&c, 7, 1, 3, v, row);
 	CHECK(memcmp(row, v, sizeof(row)) == 0);
 }
 
@@ -131,8 +138,7 @@ test_polarity_probability(void)
 	make_beat(v);
 	for (uint64_t pos = 0; pos < 2000; pos++)
 	{
-		memcpy(row, v, sizeof(row));
-		nn_augment_row(&c, 11, 2, pos, row, LEN);
+		augment_copy(&c, 11, 2, pos, v, row);
 		if (memcmp(row, v, sizeof(row)) != 0)
 		{
 			inverted++;
@@ -157,8 +163,7 @@ test_amplitude_is_affine_squeeze(void)
 		double		height,
 					offset;
 
-		memcpy(row, v, sizeof(row));
-		nn_augment_row(&c, 3, 1, pos, row, LEN);
+		augment_copy(&c, 3, 1, pos, v, row);
 		check_row_shape(row);
 		/* v spans [0, 1] (samples 16 and 10): the row is offset + height * v */
 		height = (double) row[10] - row[16];
@@ -186,8 +191,7 @@ test_shift_is_clamped_shift(void)
 	{
 		int			found = 0;
 
-		memcpy(row, v, sizeof(row));
-		nn_augment_row(&c, 5, 4, pos, row, LEN);
+		augment_copy(&c, 5, 4, pos, v, row);
 		check_row_shape(row);
 		for (int s = -3; s <= 3 && !found; s++)
 		{
@@ -245,8 +249,7 @@ test_wander_is_smooth_and_noise_white(void)
 		double		d1,
 					d2;
 
-		memcpy(row, flat, sizeof(row));
-		nn_augment_row(&wander, 9, 1, pos, row, LEN);
+		augment_copy(&wander, 9, 1, pos, flat, row);
 		check_row_shape(row);
 		differences(row, &d1, &d2);
 		/* a sinusoid of 0.1-0.5 Hz at 125 Hz: second differences are ~100
@@ -254,8 +257,7 @@ test_wander_is_smooth_and_noise_white(void)
 		CHECK_MSG(d2 < 0.05 * d1 + 1e-9, "wander: d1 %g, d2 %g", d1, d2);
 		wandered += d1 > 1e-5;
 
-		memcpy(row, flat, sizeof(row));
-		nn_augment_row(&noise, 9, 1, pos, row, LEN);
+		augment_copy(&noise, 9, 1, pos, flat, row);
 		check_row_shape(row);
 		differences(row, &d1, &d2);
 		/* white noise: E|d2| / E|d1| = sqrt(3) */
@@ -290,14 +292,11 @@ test_deterministic_and_stateless(void)
 	CHECK(memcmp(a, v, sizeof(a)) != 0);
 	check_row_shape(a);
 	/* another epoch, position or seed: other draws */
-	memcpy(b, v, sizeof(b));
-	nn_augment_row(&c, 42, 4, 17, b, LEN);
+	augment_copy(&c, 42, 4, 17, v, b);
 	CHECK(memcmp(a, b, sizeof(a)) != 0);
-	memcpy(b, v, sizeof(b));
-	nn_augment_row(&c, 42, 3, 18, b, LEN);
+	augment_copy(&c, 42, 3, 18, v, b);
 	CHECK(memcmp(a, b, sizeof(a)) != 0);
-	memcpy(b, v, sizeof(b));
-	nn_augment_row(&c, 43, 3, 17, b, LEN);
+	augment_copy(&c, 43, 3, 17, v, b);
 	CHECK(memcmp(a, b, sizeof(a)) != 0);
 	/* a batch is its rows, each at its position, whatever came before */
 	for (int r = 0; r < 4; r++)
