@@ -467,11 +467,12 @@ CREATE FUNCTION ecg_train_async(name text, train regclass, arch text DEFAULT 'cn
                                 patience int DEFAULT 15, seed int DEFAULT 42,
                                 class_weight text DEFAULT 'none', replace boolean DEFAULT false,
                                 validation_fraction float8 DEFAULT 0.3,
-                                operating_point text DEFAULT 'argmax', features text[] DEFAULT NULL)
+                                operating_point text DEFAULT 'argmax', features text[] DEFAULT NULL,
+                                augment text DEFAULT 'none')
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'ecg_train_async'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT;
-COMMENT ON FUNCTION ecg_train_async(text, regclass, text, regclass, int, int, float8, int, int, text, boolean, float8, text, text[]) IS
+COMMENT ON FUNCTION ecg_train_async(text, regclass, text, regclass, int, int, float8, int, int, text, boolean, float8, text, text[], text) IS
 'ecg_train in a background worker: checks the arguments as ecg_train does, queues the training and returns the job id (see ecgdl.jobs, ecg_job_cancel, ecg_job_resume)';
 
 CREATE FUNCTION ecg_job_cancel(id bigint)
@@ -770,3 +771,25 @@ AS 'MODULE_PATHNAME', 'ecg_study_async'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 COMMENT ON FUNCTION ecg_study_async(regclass, text, int, int, int, int, text, text[], text[], boolean, text, boolean) IS
 'ecg_study in a background worker: checks everything ecg_study checks before its first step, queues the study and returns the job id; each step commits on its own (the report: ecgdl.report)';
+-- == augment ==
+
+-- ecg_train gains augment: random lead-like transformations of the training
+-- beats (polarity inversion, amplitude relative to the window, baseline
+-- wander, noise, a shifted fiducial point; src/core/nn_augment.h).  The 0.2.0
+-- signature is replaced; the C function reads the new argument only when it is
+-- there, so the 0.1.0 and 0.2.0 definitions keep working.
+DROP FUNCTION ecg_train(text, regclass, text, regclass, int, int, float8, int, int, text, boolean, float8, text, text[]);
+CREATE FUNCTION ecg_train(name text, train regclass, arch text DEFAULT 'cnn',
+                          validation regclass DEFAULT NULL, epochs int DEFAULT 100,
+                          batch_size int DEFAULT 2048, learning_rate float8 DEFAULT 1e-3,
+                          patience int DEFAULT 15, seed int DEFAULT 42,
+                          class_weight text DEFAULT 'none', replace boolean DEFAULT false,
+                          validation_fraction float8 DEFAULT 0.3,
+                          operating_point text DEFAULT 'argmax', features text[] DEFAULT NULL,
+                          augment text DEFAULT 'none')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ecg_train'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_train(text, regclass, text, regclass, int, int, float8, int, int, text, boolean, float8, text, text[], text) IS
+'Trains a model (baseline, cnn, cnn_wide, or baseline_rr / cnn_rr with the R-R feature columns of the tables) inside the database, optionally on randomly transformed beats (augment: none, lead, or polarity/amplitude/wander/noise/shift strengths), chooses its operating point (argmax, prior, or validation: tuned for macro F1 on the validation table) and stores it in ecgdl.models; returns its id';

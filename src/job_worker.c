@@ -175,7 +175,8 @@ run_train(int64 id, const JobSpec *job)
 									   "(a->>'validation_fraction')::pg_catalog.float8, a->>'operating_point', "
 									   "(SELECT pg_catalog.array_agg(f) FROM pg_catalog.jsonb_array_elements_text("
 									   "  CASE WHEN pg_catalog.jsonb_typeof(a->'features') OPERATOR(pg_catalog.=) 'array' "
-									   "  THEN a->'features' END) f)) "
+									   "  THEN a->'features' END) f), "
+									   "COALESCE(a->>'augment', 'none')) "
 									   "FROM (SELECT $1 AS a) s", job->ext_schema),
 							  1, types, values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "the training of job %lld returned no model", (long long) id);

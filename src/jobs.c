@@ -263,7 +263,7 @@ ecg_train_async(PG_FUNCTION_ARGS)
 							   "'validation', $4::pg_catalog.oid, 'epochs', $5, 'batch_size', $6, "
 							   "'learning_rate', $7, 'patience', $8, 'seed', $9, 'class_weight', $10, "
 							   "'replace', $11, 'validation_fraction', $12, 'operating_point', $13, "
-							   "'features', $14)"));
+							   "'features', $14, 'augment', $15)"));
 }
 
 /*

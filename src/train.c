@@ -407,6 +407,8 @@ parse_call(FunctionCallInfo fcinfo, TrainCall *call)
 	int			epochs;
 	int			decision = NN_DECISION_ARGMAX;
 	ArrayType  *features = NULL;
+	nn_augment_config augment = {0};
+	ecg_status	st = {0};
 
 	/* 0.2.0: operating_point (argument 13) and features (14, may be NULL) */
 	if (PG_NARGS() >= 14)
@@ -427,6 +429,24 @@ parse_call(FunctionCallInfo fcinfo, TrainCall *call)
 		if (!PG_ARGISNULL(13))
 			features = PG_GETARG_ARRAYTYPE_P(13);
 	}
+	/* 0.3.0: augment (argument 15) */
+	if (PG_NARGS() >= 15)
+	{
+		char	   *aug;
+
+		if (PG_ARGISNULL(14))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("augment must not be NULL"),
+					 errhint("Use 'none' to train on the rows as they are.")));
+		aug = text_to_cstring(PG_GETARG_TEXT_PP(14));
+		if (nn_augment_parse(aug, &augment, &st) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s", st.message),
+					 st.detail[0] ? errdetail("%s", st.detail) : 0,
+					 errhint("Use 'none', 'lead', or a list such as 'lead, noise=0.05' or 'polarity=0.5, shift=2'.")));
+	}
 	for (int i = 0; i < 12; i++)
 		if (i != 3 && PG_ARGISNULL(i))
 			ereport(ERROR,
@@ -446,6 +466,7 @@ parse_call(FunctionCallInfo fcinfo, TrainCall *call)
 						  PG_GETARG_INT32(7), PG_GETARG_INT32(8), class_weight,
 						  PG_GETARG_FLOAT8(11));
 
+	config.augment = augment;
 	model = model_for(arch, features);
 	model_store_check_name(name, replace);
 	if (decision == NN_DECISION_VALIDATION && !OidIsValid(val_relid))
@@ -612,6 +633,15 @@ ecg_train(PG_FUNCTION_ARGS)
 	else
 		appendStringInfo(&hyper, "\"held out %g%% of the training table\"",
 						 config.validation_fraction * 100);
+	/* only augmented models have the key: the others keep their bytes */
+	if (nn_augment_enabled(&config.augment))
+	{
+		char		aug[200];
+
+		nn_augment_format(&config.augment, aug, sizeof(aug));
+		appendStringInfoString(&hyper, ", \"augment\": ");
+		escape_json(&hyper, aug);
+	}
 	appendStringInfo(&hyper, ", \"train_rows\": %zu, \"validation_rows\": %zu, "
 					 "\"stopped_early\": %s",
 					 result.n_train, result.n_validation, result.stopped_early ? "true" : "false");

@@ -76,6 +76,8 @@ check_config(const nn_model *m, const nn_train_config *c, ecg_status *st)
 	if (m->input_channels != 1)
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "rows of one channel do not fit a model of %d input channels",
 						m->input_channels);
+	if (nn_augment_check(&c->augment, st) != 0)
+		return -1;
 	if (c->class_weighting == NN_CLASS_WEIGHT_EXPLICIT)
 		for (int k = 0; k < m->n_classes; k++)
 			if (!(c->class_weights[k] >= 0 && isfinite(c->class_weights[k])))
@@ -122,6 +124,8 @@ typedef struct trainer
 	float	   *batch_weights;	/* [batch] */
 	float	   *best_params;	/* snapshot of params + state */
 	float	   *best_state;
+	float	   *aug_beats;		/* [batch][beat_length]: the augmented copy */
+	float	   *aug_features;	/* [batch][n_features] (models with features) */
 	float		class_weights[NN_MAX_CLASSES];
 	rng_state	shuffle_rng;
 	rng_state	dropout_rng;
@@ -139,6 +143,8 @@ trainer_release(trainer *t)
 	ecg_free(t->batch_weights);
 	ecg_free(t->best_params);
 	ecg_free(t->best_state);
+	ecg_free(t->aug_beats);
+	ecg_free(t->aug_features);
 }
 
 /* Splits off the validation rows (stratified) when no validation set is given. */
@@ -258,6 +264,8 @@ nn_train_memory_bytes(const nn_model *model, const nn_train_config *config, size
 	total += (model->n_state + 1) * sizeof(float);
 	total += (n_train + n_validation) * (sizeof(uint32_t) + 1);
 	total += batch * (sizeof(int) + sizeof(float));
+	if (nn_augment_enabled(&config->augment))
+		total += batch * (config->beat_length + (size_t) model->n_features + 2) * sizeof(float);
 	return total;
 }
 
@@ -287,12 +295,43 @@ trainer_setup(trainer *t, const nn_dataset *train, const nn_dataset *validation,
 	if (t->batch_labels == NULL || t->batch_weights == NULL || t->best_params == NULL ||
 		t->best_state == NULL)
 		return ecg_fail(st, ECG_ERR_NOMEM, "out of memory for training buffers");
+	if (nn_augment_enabled(&c->augment))
+	{
+		t->aug_beats = ecg_alloc_array(batch * c->beat_length, sizeof(float));
+		t->aug_features = ecg_alloc_array(batch * (size_t) t->model->n_features + 1, sizeof(float));
+		if (t->aug_beats == NULL || t->aug_features == NULL)
+			return ecg_fail(st, ECG_ERR_NOMEM, "out of memory for the augmented minibatch");
+	}
 	rng_seed_stream(&t->shuffle_rng, c->seed, 1);
 	rng_seed_stream(&t->dropout_rng, c->seed, 2);
 	return 0;
 }
 
 /* One epoch --------------------------------------------------------------------- */
+
+/*
+ * Gathers rows[0..nb) of the training data into the batch copy and transforms
+ * its beats (nn_augment.h); the rows are positions start.. of this epoch's
+ * order.  Loads the copy into the workspace.
+ */
+static int
+load_augmented(trainer *t, int epoch, size_t start, const uint32_t *rows, size_t nb, ecg_status *st)
+{
+	const nn_dataset *d = t->train_data;
+	size_t		len = t->config->beat_length;
+	size_t		w = (size_t) t->model->n_features;
+	nn_input	in = {t->aug_beats, nb, len, 1, w > 0 ? t->aug_features : NULL};
+
+	for (size_t i = 0; i < nb; i++)
+	{
+		memcpy(t->aug_beats + i * len, d->beats + (size_t) rows[i] * len, len * sizeof(float));
+		if (w > 0)
+			memcpy(t->aug_features + i * w, d->features + (size_t) rows[i] * w, w * sizeof(float));
+	}
+	nn_augment_batch(&t->config->augment, t->config->seed, (uint64_t) epoch, start, t->aug_beats,
+					 nb, len);
+	return nn_workspace_load_input(t->model, t->ws, &in, NULL, nb, st);
+}
 
 /* Trains one pass over the shuffled rows; fills loss and accuracy. */
 static int
@@ -319,7 +358,12 @@ train_epoch(trainer *t, nn_epoch_stats *e, ecg_status *st)
 			t->batch_labels[i] = t->train_data->labels[rows[i]];
 			t->batch_weights[i] = t->class_weights[t->batch_labels[i]];
 		}
-		if (nn_workspace_load_input(m, t->ws, &in, rows, nb, st) != 0)
+		if (t->aug_beats != NULL)
+		{
+			if (load_augmented(t, e->epoch, start, rows, nb, st) != 0)
+				return -1;
+		}
+		else if (nn_workspace_load_input(m, t->ws, &in, rows, nb, st) != 0)
 			return -1;
 		loss = nn_forward_loss(m, t->ws, nb, 1, &t->dropout_rng, t->batch_labels,
 							   weighted ? t->batch_weights : NULL, t->pool, &correct);
@@ -462,6 +506,16 @@ training_fingerprint(const trainer *t, const nn_dataset *train, const nn_dataset
 	crc = crc32_update(crc, sizes, sizeof(sizes));
 	crc = crc32_update(crc, t->class_weights, sizeof(t->class_weights));
 	crc = crc32_update(crc, t->model->arch.name, strlen(t->model->arch.name));
+	if (nn_augment_enabled(&c->augment))
+	{
+		/* field by field: no padding bytes in the sum */
+		double		aug[4] = {c->augment.polarity, c->augment.amplitude, c->augment.wander,
+		c->augment.noise};
+		int32_t		shift = c->augment.shift;
+
+		crc = crc32_update(crc, aug, sizeof(aug));
+		crc = crc32_update(crc, &shift, sizeof(shift));
+	}
 	crc = crc_dataset(crc, train, c, t->model->n_features);
 	return crc_dataset(crc, validation, c, t->model->n_features);
 }
@@ -717,6 +771,13 @@ nn_train_summary(const nn_train_config *config, const nn_train_result *result)
 		 config->plateau_patience, config->plateau_factor, (unsigned long long) config->seed,
 		 weighting[config->class_weighting <= NN_CLASS_WEIGHT_EXPLICIT ? config->class_weighting : 0],
 		 config->validation_fraction);
+	if (nn_augment_enabled(&config->augment))
+	{
+		char		aug[200];
+
+		nn_augment_format(&config->augment, aug, sizeof(aug));
+		EMIT("augment=%s\n", aug);
+	}
 	EMIT("epochs_run=%d\nbest_epoch=%d\nbest_loss=%.6g\nstopped_early=%d\nvalidation_held_out=%d\n"
 		 "n_train=%zu\nn_validation=%zu\nfinal_lr=%g\n",
 		 result->epochs_run, result->best_epoch, result->best_monitor, result->stopped_early,

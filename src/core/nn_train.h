@@ -24,6 +24,12 @@
  * result says so.  validation_fraction 0 and no validation set: the monitors
  * watch the training loss instead.
  *
+ * With config.augment on (nn_augment.h), every minibatch is gathered into a
+ * copy (beats and features) and each of its rows transformed with the
+ * randomness of (seed, epoch, position in the epoch's order) before the
+ * forward pass; validation rows are never transformed.  Off, the batch is
+ * loaded straight from the data set as before: the same bits.
+ *
  * Deterministic: the same seed, data and thread count give the same weights
  * bit for bit (the layer kernels are in fact thread-count independent).
  * Training and validation losses are reported as Keras does: the training loss
@@ -37,6 +43,7 @@
 #include <stdint.h>
 
 #include "ecg_core.h"
+#include "nn_augment.h"
 #include "nn_model.h"
 #include "nn_threads.h"
 
@@ -69,6 +76,7 @@ typedef struct nn_train_config
 	float		class_weights[NN_MAX_CLASSES];	/* for EXPLICIT, >= 0 */
 	double		validation_fraction;	/* 0.3, used without a validation set */
 	size_t		beat_length;	/* samples per input row, NN_BEAT_LENGTH */
+	nn_augment_config augment;	/* all 0 = off: rows trained on as they are */
 } nn_train_config;
 
 /* The study's recipe (values in the comments above). */
