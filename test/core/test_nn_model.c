@@ -208,14 +208,16 @@ compare_array(const char *what, const float *values, const ref_record *r, double
 }
 
 /*
- * Every path from a cnn conv bias to the loss passes a per-channel batch norm,
+ * Every path from a conv bias of a cnn or of rr_net to the loss passes a
+ * per-channel batch norm,
  * which removes any per-channel constant: the gradient is 0 in exact
  * arithmetic (and ~1e-8 noise in float32, on both sides).
  */
 static int
 is_zero_gradient(const char *arch, const nn_tensor *t)
 {
-	return strncmp(arch, "cnn", 3) == 0 && strncmp(t->name, "conv1d_", 7) == 0 &&
+	return (strncmp(arch, "cnn", 3) == 0 || strcmp(arch, "rr_net") == 0) &&
+		strncmp(t->name, "conv1d_", 7) == 0 &&
 		strstr(t->name, ".bias") != NULL;
 }
 
@@ -412,6 +414,12 @@ static void
 test_cnn_rr_step_matches_torch(void)
 {
 	check_one_step("cnn_rr");
+}
+
+static void
+test_rr_net_step_matches_torch(void)
+{
+	check_one_step("rr_net");
 }
 
 /* Architectures --------------------------------------------------------------------- */
@@ -1007,6 +1015,7 @@ main(void)
 	RUN_TEST(test_cnn_wide_step_matches_torch);
 	RUN_TEST(test_baseline_rr_step_matches_torch);
 	RUN_TEST(test_cnn_rr_step_matches_torch);
+	RUN_TEST(test_rr_net_step_matches_torch);
 	RUN_TEST(test_gradients_match_finite_differences);
 	RUN_TEST(test_predict_any_batch);
 	RUN_TEST(test_thread_count_does_not_change_results);
