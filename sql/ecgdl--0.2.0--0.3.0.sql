@@ -13,7 +13,7 @@
 CREATE FUNCTION ecg_subtract_record_median(source regclass, target text)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'ecg_subtract_record_median'
-LANGUAGE C VOLATILE STRICT;
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 
 COMMENT ON FUNCTION ecg_subtract_record_median(regclass, text) IS
 'Copies a beat table into a new table whose signals are each beat minus the median beat (sample by sample) of its own record: shape relative to the patient''s usual beat, for models of patients never seen; returns the rows written';
