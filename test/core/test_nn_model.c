@@ -461,6 +461,21 @@ test_builtin_architectures(void)
 		nn_model_free(c);
 	}
 
+	/* rr_net: 3 convs (1->8, 8->8, 8->8) with batch norms, Dense(200->16),
+	 * Dense(8->16) on the features, Dense(32->32), Dense(32->5) */
+	c = nn_model_create("rr_net", &st);
+	CHECK(c != NULL);
+	if (c != NULL)
+	{
+		CHECK(c->n_params == (4 * 1 * 8 + 8) + 2 * (4 * 8 * 8 + 8) + 3 * 2 * 8 + (200 * 16 + 16) +
+			  (8 * 16 + 16) + (32 * 32 + 32) + (32 * 5 + 5));
+		CHECK(c->n_params == 5197);
+		CHECK(c->n_state == 3 * 2 * 8);
+		CHECK(c->n_features == 8);
+		CHECK(c->arch.n_nodes == 25);
+		nn_model_free(c);
+	}
+
 	CHECK(nn_model_create("resnet", &st) == NULL);
 	CHECK(st.kind == ECG_ERR_ARGUMENT);
 	CHECK_MSG(strstr(st.detail, "baseline") && strstr(st.detail, "cnn") && strstr(st.detail, "cnn_wide"),
