@@ -21,7 +21,7 @@ OBJS        = $(GLUE_SRCS:.c=.o) $(CORE_SRCS:.c=.o)
 DATA        = sql/$(EXTENSION)--0.1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql)
 
 # pg_regress suite: sql/<name>.sql against expected/<name>.out, in this order.
-REGRESS     = setup import_csv import_wfdb split oversample train classify study signals hardening security_model security_tables store rr ec57 crossval models2 realdata shards plots interpatient
+REGRESS     = setup import_csv import_wfdb split oversample train classify study signals hardening security_model security_tables store rr ec57 crossval models2 realdata shards plots explain report interpatient
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 OPTFLAGS   ?= -march=native
@@ -67,7 +67,7 @@ build/core/%.o: src/core/%.c $(wildcard src/core/*.h)
 	@mkdir -p $(dir $@)
 	$(CORE_CC) $(CORE_CFLAGS) -Isrc/core -c -o $@ $<
 
-build/unit/%: test/core/%.c $(CORE_OBJS) test/core/unit.h
+build/unit/%: test/core/%.c $(CORE_OBJS) $(wildcard test/core/*.h)
 	@mkdir -p $(dir $@)
 	$(CORE_CC) $(CORE_CFLAGS) -Isrc/core -Itest/core -o $@ $< $(CORE_OBJS) $(CORE_LIBS)
 
@@ -139,4 +139,8 @@ unit: unit-build
 .PHONY: bench
 bench:
 	bash test/bench/bench.sh all
+# Scale-out: postgres_fdw and PL/Proxy over 1, 2 and 3 shards (clusters of its own).
+.PHONY: bench-shards
+bench-shards:
+	bash test/bench/shards_bench.sh
 include test/fuzz/fuzz.mk

@@ -82,6 +82,7 @@ typedef struct CachedModel
 	nn_model   *model;
 	nn_workspace *row_workspace;	/* one row, for the per-row functions */
 	float	   *row_signal;		/* input_length floats, for the per-row functions */
+	float		row_features[NN_MAX_FEATURES];	/* and the beat row's R-R features */
 	ReadPoint	checked;		/* where the row was last looked up */
 	uint8		sha256[PG_SHA256_DIGEST_LENGTH];	/* of the blob */
 } CachedModel;
@@ -273,23 +274,25 @@ model_argument(FunctionCallInfo fcinfo)
 	return get_model(PG_GETARG_TEXT_PP(0));
 }
 
-/* Runs the model on the signal argument argno; returns the number of classes. */
-static int
-predict_signal(FunctionCallInfo fcinfo, CachedModel *entry, int argno, float *probs)
+/* Reads a signal argument (argno) into *in; a model with R-R features refuses
+ * a bare signal, naming the forms that take a beat row (row_forms). */
+static void
+signal_input(FunctionCallInfo fcinfo, CachedModel *entry, int argno, const char *row_forms, nn_input *in)
 {
 	int			len;
-	ecg_status	st;
 
 	if (entry->model->n_features > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model \"%s\" takes R-R features besides the signal", entry->name),
-				 errhint("Pass the whole beat row: ecg_classify_beat(model, t) or ecg_predict_proba_beat(model, t) for a row t of a beat table with the rr_* columns.")));
+				 errhint("Pass the whole beat row: %s for a row t of a beat table with the rr_* columns.",
+						 row_forms)));
 	signal_argument(fcinfo, argno, entry->model, entry->row_signal, &len);
-	if (nn_model_predict(entry->model, entry->row_workspace, entry->row_signal, (size_t) len, 1,
-						 probs, NULL, &st) != 0)
-		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
-	return entry->model->n_classes;
+	in->values = entry->row_signal;
+	in->n_beats = 1;
+	in->length = (size_t) len;
+	in->channels = 1;
+	in->features = NULL;
 }
 
 /* Attribute number of column `name` of a row type, or errors (42703). */
@@ -320,13 +323,12 @@ row_column(TupleDesc desc, const char *name, Oid type)
 }
 
 /*
- * Runs the model on a beat row (argument 1, any row type): its signal column
+ * Reads a beat row (argument 1, any row type) into *in: its signal column
  * and, for a model with R-R features, its rr_* columns (by name, imputed).
  */
-static int
-predict_row(FunctionCallInfo fcinfo, float *probs)
+static void
+row_input(FunctionCallInfo fcinfo, CachedModel *entry, nn_input *in)
 {
-	CachedModel *entry = model_argument(fcinfo);
 	const nn_model *model = entry->model;
 	HeapTupleHeader th;
 	TupleDesc	desc;
@@ -334,9 +336,6 @@ predict_row(FunctionCallInfo fcinfo, float *probs)
 	bool		isnull;
 	Datum		d;
 	int			len;
-	float		features[NN_MAX_FEATURES];
-	ecg_status	st;
-	nn_input	in;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -371,17 +370,65 @@ predict_row(FunctionCallInfo fcinfo, float *probs)
 					 errmsg("%s of the beat row is NULL and cannot be imputed", rr_feature_names[rc - 1]),
 					 errhint("A missing rr_pre is taken from rr_post and the reverse, rr_local from rr_record; fill at least one of each pair.")));
 		for (int k = 0; k < model->n_features; k++)
-			features[k] = f[model->feature_ids[k]];
+			entry->row_features[k] = f[model->feature_ids[k]];
 	}
 	ReleaseTupleDesc(desc);
-	in.values = entry->row_signal;
-	in.n_beats = 1;
-	in.length = (size_t) len;
-	in.channels = 1;
-	in.features = model->n_features > 0 ? features : NULL;
-	if (nn_model_predict_input(entry->model, entry->row_workspace, &in, probs, NULL, &st) != 0)
+	in->values = entry->row_signal;
+	in->n_beats = 1;
+	in->length = (size_t) len;
+	in->channels = 1;
+	in->features = model->n_features > 0 ? entry->row_features : NULL;
+}
+
+/*
+ * The model of argument 0 and the beat of argument 1: a beat row (a composite
+ * argument: ecg_classify_beat and the other _beat forms) or a signal real[].
+ */
+static CachedModel *
+model_and_beat(FunctionCallInfo fcinfo, const char *row_forms, nn_input *in)
+{
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	CachedModel *entry = model_argument(fcinfo);
+
+	if (OidIsValid(type) && type_is_rowtype(type))
+		row_input(fcinfo, entry, in);
+	else
+		signal_input(fcinfo, entry, 1, row_forms, in);
+	return entry;
+}
+
+nn_model *
+ecgdl_model_and_beat(FunctionCallInfo fcinfo, const char *row_forms, nn_input *in,
+					 const char **name)
+{
+	CachedModel *entry = model_and_beat(fcinfo, row_forms, in);
+
+	*name = entry->name;
+	return entry->model;
+}
+
+/* What the R-R hint of the classify functions names. */
+#define CLASSIFY_ROW_FORMS "ecg_classify_beat(model, t) or ecg_predict_proba_beat(model, t)"
+
+/* Runs the model on one beat; returns the number of classes. */
+static int
+predict_input(CachedModel *entry, const nn_input *in, float *probs)
+{
+	ecg_status	st;
+
+	if (nn_model_predict_input(entry->model, entry->row_workspace, in, probs, NULL, &st) != 0)
 		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
-	return model->n_classes;
+	return entry->model->n_classes;
+}
+
+/* Runs the model on the signal argument argno. */
+static int
+predict_signal(FunctionCallInfo fcinfo, CachedModel *entry, int argno, float *probs)
+{
+	nn_input	in;
+
+	signal_input(fcinfo, entry, argno, CLASSIFY_ROW_FORMS, &in);
+	return predict_input(entry, &in, probs);
 }
 
 /*
@@ -392,11 +439,10 @@ predict_row(FunctionCallInfo fcinfo, float *probs)
 static int
 predict_argument(FunctionCallInfo fcinfo, float *probs)
 {
-	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	nn_input	in;
+	CachedModel *entry = model_and_beat(fcinfo, CLASSIFY_ROW_FORMS, &in);
 
-	if (OidIsValid(type) && type_is_rowtype(type))
-		return predict_row(fcinfo, probs);
-	return predict_signal(fcinfo, model_argument(fcinfo), 1, probs);
+	return predict_input(entry, &in, probs);
 }
 
 Datum

@@ -37,6 +37,24 @@ extern int	ecgdl_max_memory_mb;
 extern int	ecgdl_threads;
 extern int	ecgdl_max_oversample_rows;
 
+/* classify.c ------------------------------------------------------------ */
+
+struct nn_model;
+struct nn_input;
+
+/*
+ * The stored model named by argument 0 (cached per backend, as the current
+ * snapshot sees it: 22004, 42622, 42704, ...) and the beat of argument 1 as
+ * the classify functions read it: a signal real[] of 187 samples or the
+ * model's input length, or - when argument 1 is a composite - a beat row's
+ * signal and, for a model with R-R features, its rr_* columns (imputed).  A
+ * model with R-R features refuses a bare signal (22023) with a hint naming
+ * row_forms.  in->values and in->features point into the cache, valid until
+ * the next call; *name is the model's name.
+ */
+struct nn_model *ecgdl_model_and_beat(FunctionCallInfo fcinfo, const char *row_forms,
+									  struct nn_input *in, const char **name);
+
 /* pg_util.c ------------------------------------------------------------- */
 
 /* ereport(ERROR) for a failed core status; format_errcode is used for
@@ -387,6 +405,14 @@ void		ecgdl_check_model_memory(const struct nn_model *model, const char *name);
 /* Class map "N=1, S=10" / {"S": 10} into values[5] (unnamed classes keep
  * their value); errors with `what` in the message on bad text. */
 void		ecgdl_parse_class_map(const char *text, double *values, const char *what);
+
+/* plots.c --------------------------------------------------------------- */
+
+struct svg_buf;
+
+/* The finished SVG of a core chart (svg.h) as text; frees the core's buffer
+ * and errors (53200) when it failed to grow. */
+text	   *plot_svg_text(struct svg_buf *b);
 
 /* rr_columns.c ----------------------------------------------------------- */
 

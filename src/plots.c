@@ -25,9 +25,8 @@ PG_FUNCTION_INFO_V1(ecg_plot_history);
 #define PLOT_BEAT_MAX_WIDTH_MM 5000.0
 #define PLOT_BEAT_MAX_HEIGHT_MM 2000.0
 
-/* The finished SVG as text; frees the core's buffer, errors on its failure. */
-static text *
-svg_to_text(svg_buf *b)
+text *
+plot_svg_text(svg_buf *b)
 {
 	text	   *t;
 
@@ -154,7 +153,7 @@ ecg_plot_beat(PG_FUNCTION_ARGS)
 
 	svg_init(&b);
 	plot_beat_svg(&b, signal, second, shading, (size_t) n, fs, title);
-	PG_RETURN_TEXT_P(svg_to_text(&b));
+	PG_RETURN_TEXT_P(plot_svg_text(&b));
 }
 
 /* the model name argument 0, checked */
@@ -271,7 +270,7 @@ ecg_plot_confusion(PG_FUNCTION_ARGS)
 	title = psprintf("%s on %s: %lld beats, accuracy %.4f", model, test_name, (long long) rows, accuracy);
 	svg_init(&b);
 	plot_confusion_svg(&b, counts, ECGDL_N_CLASSES, names, title);
-	PG_RETURN_TEXT_P(svg_to_text(&b));
+	PG_RETURN_TEXT_P(plot_svg_text(&b));
 }
 
 /* a float8 column of an SPI row, NaN for NULL */
@@ -351,5 +350,5 @@ ecg_plot_history(PG_FUNCTION_ARGS)
 	svg_init(&b);
 	plot_history_svg(&b, epochs, (size_t) n, best,
 					 psprintf("%s: training history, %llu epochs, best %d", model, (unsigned long long) n, best));
-	PG_RETURN_TEXT_P(svg_to_text(&b));
+	PG_RETURN_TEXT_P(plot_svg_text(&b));
 }

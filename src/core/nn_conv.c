@@ -540,14 +540,18 @@ conv_backward_part(void *p, int part)
 	float	   *db = dw + wn;
 	int			left = pad_left(a->kernel);
 
-	memset(dw, 0, sizeof(float) * (wn + a->cout));
+	if (a->dw != NULL)
+		memset(dw, 0, sizeof(float) * (wn + a->cout));
 	nn_part_range((size_t) a->batch, part, &b0, &b1);
 	for (size_t b = b0; b < b1; b++)
 	{
 		const float *dy = a->dy + b * out_stride;
 		window_runs w;
 
-		split_windows(&w, a->x + b * in_stride, a->pad[part], a->length, a->cin, a->kernel, left);
+		/* no dw: the input gradient alone (w.n = 0 skips the weights) */
+		w.n = 0;
+		if (a->dw != NULL)
+			split_windows(&w, a->x + b * in_stride, a->pad[part], a->length, a->cin, a->kernel, left);
 		for (int r = 0; r < w.n; r++)
 		{
 			const float *g = dy + (size_t) w.first[r] * a->cout;
@@ -625,5 +629,6 @@ nn_conv1d_backward(nn_pool *pool, float *dx, float *dw, float *dbias,
 				a.wt[((size_t) (kernel - 1 - k) * cout + co) * cin + ci] =
 					w[((size_t) k * cin + ci) * cout + co];
 	nn_pool_run(pool, NN_PARTS, conv_backward_part, &a);
-	nn_pool_run(pool, NN_PARTS, conv_reduce_part, &a);
+	if (dw != NULL)
+		nn_pool_run(pool, NN_PARTS, conv_reduce_part, &a);
 }

@@ -130,7 +130,9 @@ void		nn_conv1d_forward_residual(nn_pool *pool, float *y, const float *x,
 
 /*
  * dx[batch][length][cin] = gradient w.r.t. x   (written; may be NULL)
- * dw[kernel][cin][cout] += gradient w.r.t. w   (accumulated)
+ * dw[kernel][cin][cout] += gradient w.r.t. w   (accumulated; may be NULL:
+ *                          then no weight or bias gradient, the input
+ *                          gradient alone - nn_input_gradient)
  * dbias[cout]           += gradient w.r.t. bias (accumulated; may be NULL)
  */
 void		nn_conv1d_backward(nn_pool *pool, float *dx, float *dw, float *dbias,
@@ -170,6 +172,17 @@ void		nn_batchnorm_backward(nn_pool *pool, float *dx, float *dgamma, float *dbet
 								  const float *dy, const float *x, const float *gamma,
 								  const float *mean, const float *invstd,
 								  size_t rows, int channels, void *workspace);
+
+/*
+ * Backward of the INFERENCE-mode batch norm (a per-channel affine map with
+ * the moving statistics), optionally followed by a ReLU:
+ * dx = dy * gamma / sqrt(moving_var + eps), times [y > 0] when y is not NULL
+ * (y: the ReLU's output).  The scale is computed as the forward kernel
+ * computes it.  No parameter gradients; dx may equal dy.
+ */
+void		nn_batchnorm_backward_infer(nn_pool *pool, float *dx, const float *dy, const float *y,
+										const float *gamma, const float *moving_var,
+										size_t rows, int channels, float eps);
 
 /*
  * Keras moving-statistics update (momentum 0.99 in Keras terms):

@@ -298,6 +298,22 @@ void		nn_backward(nn_model *model, nn_workspace *ws, const int *labels,
 						const float *sample_weight, size_t n, nn_pool *pool);
 
 /*
+ * The gradient of sum_i sum_c d_logits[i][c] * logit_c(row i) with respect
+ * to the beat input, after an INFERENCE-mode nn_forward (training = 0) of the
+ * n rows loaded in ws: the gradient of exactly the function inference
+ * computes (batch norm with its moving statistics, dropout the identity).
+ * ws must have been created with training = 1 (it keeps the activations).
+ * d_input[n][input_length * input_channels] is written, including the
+ * zero-padded samples; the auxiliary features get no gradient.
+ * model->grads is used as scratch (its values afterwards mean nothing).
+ */
+void		nn_input_gradient(nn_model *model, nn_workspace *ws, size_t n, const float *d_logits,
+							  float *d_input, nn_pool *pool);
+
+/* [n][n_classes] logits (scores before the softmax) of the last forward pass */
+const float *nn_workspace_logits(const nn_workspace *ws);
+
+/*
  * Inference for n beats of beat_length samples of one channel (beats holds
  * n * beat_length floats; any n, processed in chunks of the workspace size):
  * probs[n][n_classes].  ws may be NULL (a workspace of up to

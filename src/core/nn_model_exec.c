@@ -700,6 +700,14 @@ typedef struct grad_state
 	int			high_water;		/* slots ever used */
 	int			dry;			/* bookkeeping only, no kernels */
 	size_t		n;				/* rows */
+	/*
+	 * The gradient of the inference-mode function (nn_input_gradient): batch
+	 * norm with its moving statistics (a per-channel affine map), dropout the
+	 * identity, and the beat input (node 0) receives a gradient like any
+	 * other node.  0: the training step's gradient, the input gets none.
+	 */
+	int			frozen;
+	const float *d_logits;		/* frozen: the seed [n][classes] */
 } grad_state;
 
 static int
@@ -729,11 +737,13 @@ slot_buf(nn_workspace *ws, grad_state *g, int slot)
 }
 
 /* A node whose values come from the caller (beat input or features): no
- * gradient is propagated into it. */
+ * gradient is propagated into it - except into the beat input when the
+ * input gradient is wanted (frozen). */
 static int
-is_data_node(const nn_model *m, int x)
+is_data_node(const nn_model *m, const grad_state *g, int x)
 {
-	return m->arch.nodes[x].op == NN_OP_INPUT || m->arch.nodes[x].op == NN_OP_FEATURES;
+	return (m->arch.nodes[x].op == NN_OP_INPUT && !g->frozen) ||
+		m->arch.nodes[x].op == NN_OP_FEATURES;
 }
 
 /* Before accumulating into node x's gradient: unshare its slot by copying. */
@@ -757,7 +767,7 @@ make_private(const nn_model *m, nn_workspace *ws, grad_state *g, int x, nn_pool 
 static void
 pass_gradient(const nn_model *m, nn_workspace *ws, grad_state *g, int x, int dy, nn_pool *pool)
 {
-	if (is_data_node(m, x))
+	if (is_data_node(m, g, x))
 		return;
 	if (g->node_slot[x] < 0)
 	{
@@ -787,7 +797,7 @@ gradient_target(const nn_model *m, grad_state *g, int x, int dy, int may_alias)
 {
 	grad_target t = {-1, 0, 0};
 
-	if (is_data_node(m, x))
+	if (is_data_node(m, g, x))
 	{
 		t.slot = slot_acquire(g);
 		t.discard = 1;
@@ -850,7 +860,7 @@ backward_step(nn_model *m, nn_workspace *ws, grad_state *g, int k, nn_pool *pool
 		return;
 	}
 	x = ws->act[in];
-	input_is_data = is_data_node(m, in);
+	input_is_data = is_data_node(m, g, in);
 	if (s->kind == STEP_CONCAT)
 	{
 		grad_target t0 = gradient_target(m, g, in, dy_slot, 0);
@@ -893,8 +903,10 @@ backward_step(nn_model *m, nn_workspace *ws, grad_state *g, int k, nn_pool *pool
 			switch (s->kind)
 			{
 				case STEP_CONV:
-					nn_conv1d_backward(pool, dx, param_grad(m, s->node, 0), param_grad(m, s->node, 1),
-									   dy, x, param(m, s->node, 0), (int) n, m->length[in],
+					/* frozen: the input gradient alone, no weight gradients */
+					nn_conv1d_backward(pool, dx, g->frozen ? NULL : param_grad(m, s->node, 0),
+									   g->frozen ? NULL : param_grad(m, s->node, 1), dy, x,
+									   param(m, s->node, 0), (int) n, m->length[in],
 									   m->channels[in], nd->units, nd->size, ws->kernel_ws);
 					break;
 				case STEP_DENSE:
@@ -908,7 +920,11 @@ backward_step(nn_model *m, nn_workspace *ws, grad_state *g, int k, nn_pool *pool
 						size_t		rows = n * (size_t) m->length[in];
 						const float *mean = ws->bn_stats[k];
 
-						if (s->relu)
+						if (g->frozen)
+							nn_batchnorm_backward_infer(pool, dx, dy, s->relu ? ws->act[s->out] : NULL,
+														param(m, s->node, 0), param(m, s->node, 3),
+														rows, c, NN_BN_EPSILON);
+						else if (s->relu)
 							nn_bn_relu_dropout_backward(pool, dx, param_grad(m, s->node, 0),
 														param_grad(m, s->node, 1), dy, x,
 														param(m, s->node, 0), param(m, s->node, 1),
@@ -926,7 +942,7 @@ backward_step(nn_model *m, nn_workspace *ws, grad_state *g, int k, nn_pool *pool
 					nn_relu_backward(pool, dx, dy, ws->act[s->out], count);
 					break;
 				case STEP_DROPOUT:
-					if (s->rate > 0)
+					if (s->rate > 0 && !g->frozen)
 						nn_dropout_backward(pool, dx, dy, ws->mask[k], count, s->rate);
 					else if (dx != dy)
 						memcpy(dx, dy, count * sizeof(float));
@@ -961,24 +977,34 @@ run_backward(nn_model *m, nn_workspace *ws, grad_state *g, const int *labels,
 	g->high_water = 0;
 	logits_slot = slot_acquire(g);
 	g->node_slot[last] = logits_slot;
-	if (!g->dry)
+	if (!g->dry && g->frozen)
+		memcpy(ws->slots[logits_slot], g->d_logits, g->n * (size_t) m->n_classes * sizeof(float));
+	else if (!g->dry)
 		nn_softmax_xent_backward(pool, ws->slots[logits_slot], ws->probs, labels, sample_weight,
 								 (int) g->n, m->n_classes);
 	for (int k = ws->n_steps - 1; k >= 0; k--)
 		backward_step(m, ws, g, k, pool);
 }
 
-/* Slots the backward pass needs (dry run of the bookkeeping). */
+/* Slots the backward passes need (dry runs of the bookkeeping): the
+ * training step's and the input gradient's, whichever needs more. */
 static int
 count_gradient_slots(const nn_model *m, nn_workspace *ws)
 {
 	grad_state	g;
+	int			most = 0;
 
-	memset(&g, 0, sizeof(g));
-	g.dry = 1;
-	g.n = ws->batch;
-	run_backward((nn_model *) m, ws, &g, NULL, NULL, NULL);
-	return g.high_water;
+	for (int frozen = 0; frozen <= 1; frozen++)
+	{
+		memset(&g, 0, sizeof(g));
+		g.dry = 1;
+		g.frozen = frozen;
+		g.n = ws->batch;
+		run_backward((nn_model *) m, ws, &g, NULL, NULL, NULL);
+		if (g.high_water > most)
+			most = g.high_water;
+	}
+	return most;
 }
 
 void
@@ -991,6 +1017,31 @@ nn_backward(nn_model *model, nn_workspace *ws, const int *labels, const float *s
 	memset(&g, 0, sizeof(g));
 	g.n = n;
 	run_backward(model, ws, &g, labels, sample_weight, pool);
+}
+
+void
+nn_input_gradient(nn_model *model, nn_workspace *ws, size_t n, const float *d_logits,
+				  float *d_input, nn_pool *pool)
+{
+	grad_state	g;
+	size_t		row_values = node_values(model, 0);
+
+	memset(model->grads, 0, model->n_params * sizeof(float));
+	memset(&g, 0, sizeof(g));
+	g.n = n;
+	g.frozen = 1;
+	g.d_logits = d_logits;
+	run_backward(model, ws, &g, NULL, NULL, pool);
+	if (g.node_slot[0] >= 0)
+		memcpy(d_input, ws->slots[g.node_slot[0]], n * row_values * sizeof(float));
+	else						/* no path from the beat to the logits */
+		memset(d_input, 0, n * row_values * sizeof(float));
+}
+
+const float *
+nn_workspace_logits(const nn_workspace *ws)
+{
+	return ws->act[ws->model->arch.n_nodes - 1];
 }
 
 /* Inference --------------------------------------------------------------------- */

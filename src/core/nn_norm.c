@@ -521,6 +521,63 @@ nn_bn_relu_forward_infer(nn_pool *pool, float *y, const float *x,
 	infer(pool, y, x, gamma, beta, moving_mean, moving_var, rows, channels, eps, 1);
 }
 
+/* Inference-mode backward: dx = dy * scale (* [y > 0]), parts over rows. */
+typedef struct bn_infer_grad_args
+{
+	float	   *dx;
+	const float *dy;
+	const float *y;
+	const float *gamma;
+	const float *moving_var;
+	size_t		rows;
+	int			channels;
+	float		eps;
+} bn_infer_grad_args;
+
+NN_KERNEL static void
+infer_grad_part(void *p, int part)
+{
+	bn_infer_grad_args *ga = p;
+	int			C = ga->channels;
+	size_t		r0,
+				r1;
+
+	nn_part_range(ga->rows, part, &r0, &r1);
+	for (int c0 = 0; c0 < C; c0 += 64)
+	{
+		int			n = C - c0 < 64 ? C - c0 : 64;
+		float		scale[64];
+
+		for (int c = 0; c < n; c++)
+			scale[c] = ga->gamma[c0 + c] *
+				(float) (1.0 / sqrt((double) ga->moving_var[c0 + c] + (double) ga->eps));
+		for (size_t r = r0; r < r1; r++)
+		{
+			const float *dyr = ga->dy + r * C + c0;
+			float	   *dxr = ga->dx + r * C + c0;
+
+			for (int c = 0; c < n; c++)
+			{
+				float		g = dyr[c] * scale[c];
+
+				if (ga->y != NULL)
+					g = ga->y[r * C + c0 + c] > 0.0f ? g : 0.0f;
+				dxr[c] = g;
+			}
+		}
+	}
+}
+
+void
+nn_batchnorm_backward_infer(nn_pool *pool, float *dx, const float *dy, const float *y,
+							const float *gamma, const float *moving_var,
+							size_t rows, int channels, float eps)
+{
+	bn_infer_grad_args ga = {dx, dy, y, gamma, moving_var, rows, channels, eps};
+
+	nn_pool_run(pool, NN_PARTS, infer_grad_part, &ga);
+}
+
 NN_KERNEL void
 nn_batchnorm_update_moving(float *moving_mean, float *moving_var,
 						   const float *mean, const float *var,

@@ -8,6 +8,61 @@
 #include <stdio.h>
 #include <string.h>
 
+/* N blue, S orange, V red, F purple, Q brown */
+const char *const plot_class_colours[5] = {"#3a6fb0", "#e08a2e", "#c9302c", "#7b5ea7", "#8c6d4f"};
+
+/* ------------------------------------------------------------------------ */
+/* ECG paper                                                                 */
+
+void
+plot_paper(svg_buf *b, double top, double paper_w, double paper_h)
+{
+	svg_style	minor = {"#f5b7b1", 0.1, NULL, 1, NULL};
+	svg_style	major = {"#e06666", 0.25, NULL, 1, NULL};
+
+	svg_group_begin(b, "paper");
+	svg_rect(b, 0, top, paper_w, paper_h, &(svg_style) {NULL, 0, "#fff5f5", 1, NULL});
+	for (int pass = 0; pass < 2; pass++)
+	{
+		/* minor lines first, the major ones over them */
+		for (int i = 0; i <= (int) paper_w; i++)
+			if ((i % 5 == 0) == (pass == 1))
+				svg_line(b, i, top, i, top + paper_h, pass ? &major : &minor);
+		for (int j = 0; j <= (int) paper_h; j++)
+			if ((j % 5 == 0) == (pass == 1))
+				svg_line(b, 0, top + j, paper_w, top + j, pass ? &major : &minor);
+	}
+	svg_group_end(b);
+}
+
+void
+plot_trace(svg_buf *b, const char *cls, const double *v, size_t n, double x0, double dx,
+		   double base, const svg_style *st)
+{
+	double		xs[64],
+				ys[64];
+	size_t		i = 0;
+
+	svg_group_begin(b, cls);
+	/* in pieces of 64 points that share their end points: no allocation */
+	while (i < n)
+	{
+		size_t		m = 0,
+					start = i ? i - 1 : 0;
+
+		for (size_t j = start; j < n && m < 64; j++, m++)
+		{
+			xs[m] = x0 + (double) j * dx;
+			ys[m] = base - v[j] * PLOT_MM_PER_UNIT;
+		}
+		svg_polyline(b, xs, ys, m, st);
+		i = start + m;
+		if (m < 2)
+			break;
+	}
+	svg_group_end(b);
+}
+
 /* ------------------------------------------------------------------------ */
 /* a beat on ECG paper                                                       */
 
@@ -36,8 +91,6 @@ plot_beat_svg(svg_buf *b, const double *signal, const double *second,
 				x0,
 				base,
 				shade_max = 0;
-	svg_style	minor = {"#f5b7b1", 0.1, NULL, 1, NULL};
-	svg_style	major = {"#e06666", 0.25, NULL, 1, NULL};
 	svg_style	trace = {"#000000", 0.35, NULL, 1, NULL};
 	svg_style	trace2 = {"#1f4e9c", 0.3, NULL, 1, "1 0.6"};
 	char		note[160];
@@ -76,19 +129,7 @@ plot_beat_svg(svg_buf *b, const double *signal, const double *second,
 	if (title)
 		svg_text(b, 1, top - 2, 3.5, "start", NULL, 0, title);
 
-	svg_group_begin(b, "paper");
-	svg_rect(b, 0, top, paper_w, paper_h, &(svg_style) {NULL, 0, "#fff5f5", 1, NULL});
-	for (int pass = 0; pass < 2; pass++)
-	{
-		/* minor lines first, the major ones over them */
-		for (int i = 0; i <= (int) paper_w; i++)
-			if ((i % 5 == 0) == (pass == 1))
-				svg_line(b, i, top, i, top + paper_h, pass ? &major : &minor);
-		for (int j = 0; j <= (int) paper_h; j++)
-			if ((j % 5 == 0) == (pass == 1))
-				svg_line(b, 0, top + j, paper_w, top + j, pass ? &major : &minor);
-	}
-	svg_group_end(b);
+	plot_paper(b, top, paper_w, paper_h);
 
 	if (shading && shade_max > 0)
 	{
@@ -105,34 +146,9 @@ plot_beat_svg(svg_buf *b, const double *signal, const double *second,
 		svg_group_end(b);
 	}
 
-	for (int s = 0; s < 2; s++)
-	{
-		const double *v = s ? second : signal;
-		double		xs[64],
-					ys[64];
-		size_t		i = 0;
-
-		if (v == NULL)
-			continue;
-		svg_group_begin(b, s ? "second" : "signal");
-		/* in pieces of 64 points that share their end points: no allocation */
-		while (i < n)
-		{
-			size_t		m = 0,
-						start = i ? i - 1 : 0;
-
-			for (size_t j = start; j < n && m < 64; j++, m++)
-			{
-				xs[m] = x0 + (double) j * dx;
-				ys[m] = base - v[j] * PLOT_MM_PER_UNIT;
-			}
-			svg_polyline(b, xs, ys, m, s ? &trace2 : &trace);
-			i = start + m;
-			if (m < 2)
-				break;
-		}
-		svg_group_end(b);
-	}
+	plot_trace(b, "signal", signal, n, x0, dx, base, &trace);
+	if (second)
+		plot_trace(b, "second", second, n, x0, dx, base, &trace2);
 
 	snprintf(note, sizeof(note), "25 mm/s, 10 mm per unit; %zu samples", n);
 	svg_text(b, 1, top + paper_h + 4, 2.5, "start", "#555555", 0, note);

@@ -34,17 +34,24 @@
  *     (a QRS peak counts for at most 3 SPK, so that one artefact cannot
  *     raise the threshold over the next beats);
  *   - rhythm check: a QRS that comes before 0.8 times the mean RR interval
- *     and is weaker than SPK / 2 is held until 1.25 mean RR after the
+ *     and is weaker than 0.4 SPK is held until 1.25 mean RR after the
  *     previous QRS; it is dropped as noise when a candidate 1.5 times larger
  *     comes 0.8 to 1.25 mean RR after the previous QRS (the next beat where
  *     the rhythm expects it), else it is a QRS.  Candidates confirmed
  *     meanwhile wait in a queue.  This removes much of the noise taken for
  *     beats in electrode-motion noise; strong premature beats and premature
- *     beats followed by a pause are kept;
+ *     beats followed by a pause are kept.  When the signal is noisy (NPK
+ *     over 0.04 SPK) and the rhythm regular (the last 8 RR intervals within
+ *     10 % of their mean on average), the check is stronger: held up to
+ *     0.8 SPK, dropped when any larger candidate fits the rhythm (irregular
+ *     rhythms - atrial fibrillation, multiform ectopy - keep the ordinary
+ *     check, their early beats being real);
  *   - search-back: when no QRS came within 1.2 times the mean of the last 8
  *     RR intervals (intervals shorter than 0.6 times the mean left out, unless
  *     four come in a row, so that noise taken for beats cannot bring the
- *     search-back forward), the largest candidate held since the last QRS
+ *     search-back forward; when noisy, NPK over 0.04 SPK, within 1.2 times
+ *     the RR interval before last if that is longer: the long intervals of
+ *     a bigeminal rhythm), the largest candidate held since the last QRS
  *     that is above 0.3 times the threshold and above 1.5 times NPK (in
  *     noise the first bound alone falls below the noise peaks' level, and
  *     the search-back took noise for beats), and no T wave, becomes a QRS
@@ -96,10 +103,18 @@
 #define RR_SHORT		0.6		/* RR intervals below this (x mean) are not averaged ... */
 #define RR_SHORT_RUN	4		/* ... unless this many come in a row */
 #define HOLD_PREM		0.8		/* a QRS this early (x mean RR) ... */
-#define HOLD_STRONG		0.5		/* ... and weaker than this (x SPK) is held */
+#define HOLD_STRONG		0.4		/* ... and weaker than this (x SPK) is held */
 #define HOLD_RATIO		1.5		/* it is noise if a candidate this much larger ... */
 #define HOLD_FIT_LO		0.8		/* ... comes between these times after the */
 #define HOLD_FIT_HI		1.25	/* last QRS (x mean RR) */
+#define NOISY_NPK		0.04	/* noisy: NPK above this (x SPK) */
+#define REGULAR_DEV		0.1		/* regular rhythm: the last RR intervals
+								 * deviate from their mean by less than this
+								 * (x mean RR) on average */
+#define HOLD_STRONG_NOISY 0.8	/* when noisy and regular: held up to this
+								 * (x SPK) ... */
+#define HOLD_RATIO_NOISY 1.0	/* ... and noise if a candidate this much larger
+								 * fits the rhythm */
 #define SEARCH_AGE_S	5.0		/* oldest candidate a search-back may take */
 #define SPK_CAP			3.0		/* a QRS peak counts at most SPK_CAP * SPK */
 #define RR_INIT_S		1.0
@@ -185,6 +200,7 @@ struct qrs_detector
 	int64_t		deadline;		/* search-back time; INT64_MAX = none */
 	int			have_held;		/* a premature QRS waits for the next candidates */
 	candidate	held;
+	int			held_noisy;		/* it was held by the noisy rule */
 	int64_t		hold_until;		/* decided once every candidate up to here is known */
 	candidate	queue[CAND_MAX];	/* candidates confirmed while one is held */
 	size_t		queue_n;
@@ -343,6 +359,7 @@ qrs_detector_reset(qrs_detector *d)
 	d->rr_mean = (double) d->rr_init;
 	d->deadline = INT64_MAX;
 	d->have_held = 0;
+	d->held_noisy = 0;
 	d->queue_n = 0;
 	d->last_emitted = -1;
 	d->finished = 0;
@@ -446,6 +463,28 @@ rr_update(qrs_detector *d, int64_t rr)
 	d->rr_mean = (double) sum / d->rr_n;
 }
 
+/*
+ * The RR interval the search-back waits for (times SEARCHBACK_RR): the mean,
+ * or when the signal is noisy the interval before last if that is longer.
+ * In a bigeminal rhythm (short and long intervals in turn) the mean falls
+ * short of the long interval, and in noise the search-back took a noise
+ * peak in it for the beat before the beat due at its end had come.
+ */
+static double
+searchback_rr(const qrs_detector *d)
+{
+	double		rr = d->rr_mean;
+
+	if (d->npk > NOISY_NPK * d->spk && d->rr_n >= 2)
+	{
+		double		before_last = (double) d->rr[(d->rr_i + RR_COUNT - 2) % RR_COUNT];
+
+		if (before_last > rr)
+			rr = before_last;
+	}
+	return rr;
+}
+
 static int
 accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, void *arg,
 	   ecg_status *st)
@@ -460,7 +499,7 @@ accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, voi
 	d->have_last = 1;
 	d->last_qrs = c->pos;
 	d->last_slope = c->slope;
-	d->deadline = c->pos + (int64_t) floor(SEARCHBACK_RR * d->rr_mean);
+	d->deadline = c->pos + (int64_t) floor(SEARCHBACK_RR * searchback_rr(d));
 	if (c->r > d->last_emitted)
 	{
 		d->last_emitted = c->r;
@@ -470,17 +509,41 @@ accept(qrs_detector *d, const candidate *c, double weight, qrs_beat_fn emit, voi
 	return 0;
 }
 
+/*
+ * Noisy and regular: the noise peaks are high (NPK over NOISY_NPK x SPK,
+ * which clean records seldom reach) while the beats keep a steady rhythm
+ * (the last RR intervals deviate from their mean by less than REGULAR_DEV
+ * on average).  The rhythm check is then stronger: in a regular rhythm an
+ * early candidate that the next beat outdoes is noise, while in atrial
+ * fibrillation or multiform ectopy (irregular) early beats are real and
+ * the ordinary check stays.
+ */
+static int
+noisy_regular(const qrs_detector *d)
+{
+	double		dev = 0.0;
+
+	if (d->npk <= NOISY_NPK * d->spk || d->rr_n == 0)
+		return 0;
+	for (int i = 0; i < d->rr_n; i++)
+		dev += fabs((double) d->rr[i] - d->rr_mean);
+	return dev <= REGULAR_DEV * d->rr_mean * d->rr_n;
+}
+
 /* Decides one candidate after the learning period. */
 static int
 decide(qrs_detector *d, const candidate *c, qrs_beat_fn emit, void *arg, ecg_status *st)
 {
 	if (c->value > threshold(d) && !is_twave(d, c) && !faint(d, c))
 	{
+		int			noisy = noisy_regular(d);
+
 		/* early and weak: wait for the next candidates (resolve_held) */
 		if (d->have_last && c->pos - d->last_qrs < HOLD_PREM * d->rr_mean &&
-			c->value < HOLD_STRONG * d->spk)
+			c->value < (noisy ? HOLD_STRONG_NOISY : HOLD_STRONG) * d->spk)
 		{
 			d->have_held = 1;
+			d->held_noisy = noisy;
 			d->held = *c;
 			d->hold_until = d->last_qrs + (int64_t) floor(HOLD_FIT_HI * d->rr_mean);
 			return 0;
@@ -492,7 +555,7 @@ decide(qrs_detector *d, const candidate *c, qrs_beat_fn emit, void *arg, ecg_sta
 	list_push(d, c);
 	/* a new candidate: the search-back may find something now */
 	if (d->deadline == INT64_MAX && d->have_last)
-		d->deadline = d->last_qrs + (int64_t) floor(SEARCHBACK_RR * d->rr_mean);
+		d->deadline = d->last_qrs + (int64_t) floor(SEARCHBACK_RR * searchback_rr(d));
 	return 0;
 }
 
@@ -530,7 +593,8 @@ resolve_held(qrs_detector *d, qrs_beat_fn emit, void *arg, ecg_status *st)
 	{
 		double		gap = (double) (later[i].pos - d->last_qrs);
 
-		if (later[i].value > th && later[i].value > HOLD_RATIO * c.value &&
+		if (later[i].value > th &&
+			later[i].value > (d->held_noisy ? HOLD_RATIO_NOISY : HOLD_RATIO) * c.value &&
 			gap >= HOLD_FIT_LO * d->rr_mean && gap <= HOLD_FIT_HI * d->rr_mean)
 			fits = 1;
 	}

@@ -347,6 +347,62 @@ test_pure_noise(void)
 	ecg_free(x);
 }
 
+/*
+ * Motion artefacts in a regular rhythm: a synthetic ECG at 75 bpm with
+ * white noise of 0.06 mV, and from 20 s on a narrow artefact (a bump of
+ * 0.7 to 0.9 mV, either sign, 12-16 ms wide) in the middle of every RR
+ * interval - the energy of a weak QRS in the detector's band, where no beat
+ * is due.  The noise raises the noise level over 0.04 SPK and the rhythm
+ * stays regular, so the stronger rhythm check holds the artefacts and drops
+ * them when the next beat comes where the rhythm expects it: every beat is
+ * found and at most a few artefacts are taken for beats (none at the time
+ * of writing; without the stronger check 69 of the 124 were).
+ */
+static void
+test_motion_artefacts(void)
+{
+	static beats b;
+	double		fs = 360;
+	int64_t		n = (int64_t) (120 * fs);
+	float	   *x = ecg_alloc_array((size_t) n, sizeof(float));
+	int64_t		truth[512];
+	size_t		nt = synth_ecg(x, n, fs, 75, 0.06, 0, 23, truth, 512);
+	size_t		artefacts = 0,
+				missed,
+				extra;
+	int64_t		worst;
+	rng_state	rng;
+	ecg_status	st;
+
+	rng_seed(&rng, 77);
+	for (size_t i = 0; i + 1 < nt; i++)
+	{
+		double		mid = 0.5 * (double) (truth[i] + truth[i + 1]) / fs;
+		double		amp = (0.7 + 0.2 * rng_uniform(&rng)) * (rng_uniform(&rng) < 0.5 ? -1 : 1);
+
+		if (mid < 20.0)
+			continue;
+		add_wave(x, n, fs, mid + 0.04 * (rng_uniform(&rng) - 0.5), amp,
+				 0.012 + 0.004 * rng_uniform(&rng));
+		artefacts++;
+	}
+	CHECK(run_chunked(x, n, fs, 0, &b, &st) == 0);
+	compare(truth, nt, &b, (int64_t) (0.15 * fs), &worst, &missed, &extra);
+	printf("# motion artefacts: %zu beats, %zu artefacts, %zu missed, %zu taken for beats\n",
+		   nt, artefacts, missed, extra);
+	CHECK_MSG(missed == 0, "%zu of %zu beats missed among motion artefacts", missed, nt);
+	CHECK_MSG(extra * 10 <= artefacts, "%zu of %zu motion artefacts taken for beats", extra,
+			  artefacts);
+	/* the same whatever the chunking */
+	{
+		static beats b7;
+
+		CHECK(run_chunked(x, n, fs, 7, &b7, &st) == 0);
+		CHECK(b7.n == b.n && memcmp(b7.pos, b.pos, b.n * sizeof(int64_t)) == 0);
+	}
+	ecg_free(x);
+}
+
 /* A clipped ECG (an amplifier saturating at +-0.6 mV) keeps its beats. */
 static void
 test_clipping(void)
@@ -888,6 +944,7 @@ main(void)
 	RUN_TEST(test_chunk_invariance);
 	RUN_TEST(test_flat_line);
 	RUN_TEST(test_pure_noise);
+	RUN_TEST(test_motion_artefacts);
 	RUN_TEST(test_clipping);
 	RUN_TEST(test_pacing_spikes);
 	RUN_TEST(test_amplitude_drop);

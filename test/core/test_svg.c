@@ -1,5 +1,5 @@
 /* Unit tests for the SVG writer (src/core/svg.c) and the charts drawn with
- * it (src/core/plots.c): numbers, escaping, well-formed output (a small XML
+ * it (src/core/plots.c, plot_bars.c, plot_strip.c): numbers, escaping, well-formed output (a small XML
  * checker below), and the same bytes for the same inputs. */
 #include <math.h>
 #include <string.h>
@@ -319,6 +319,81 @@ test_history_chart(void)
 	svg_free(&a);
 }
 
+static void
+test_bars_chart(void)
+{
+	const char *const names[] = {"N", "S", "V", "F", "Q"};
+	const char *const colours[] = {"#000001", "#000002", "#000003", "#000004", "#000005"};
+	double		v[3][5] = {{0.5, 1.5, -0.2, NAN, 0.25}, {1, 1, 1, 1, 1}, {0, 0.1, 0.2, 0.3, 0.4}};
+	double		ref[5] = {0.9, NAN, 0.8, 0.7, 0.6};
+	plot_bar_group g[3] = {{"baseline", "none", v[0], NULL}, {"cnn", "random", v[1], ref},
+						   {"cnn <wide>", NULL, v[2], NULL}};
+	svg_buf		a,
+				b;
+	int			n;
+
+	svg_init(&a);
+	plot_grouped_bars_svg(&a, g, 3, 5, names, colours, "F1", "published", "bars & more");
+	/* background, 5 + 1 legend swatches, 14 finite values, 4 finite references */
+	CHECK(!a.failed && well_formed(a.data, "rect", &n));
+	CHECK(n == 1 + 6 + 14 + 4);
+	CHECK(strstr(a.data, "height=\"130\"") != NULL);	/* 0.5 of 260 px */
+	CHECK(strstr(a.data, "height=\"260\"") != NULL);	/* 1.5 clamped to 1 */
+	CHECK(strstr(a.data, "cnn &lt;wide&gt;") != NULL && strstr(a.data, "bars &amp; more") != NULL);
+	CHECK(strstr(a.data, ">published<") != NULL);
+	svg_init(&b);
+	plot_grouped_bars_svg(&b, g, 3, 5, names, colours, "F1", "published", "bars & more");
+	CHECK(!b.failed && a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+	svg_free(&b);
+	svg_free(&a);
+
+	/* no reference at all: wider bars, no reference swatch */
+	g[1].reference = NULL;
+	svg_init(&a);
+	plot_grouped_bars_svg(&a, g, 3, 5, names, colours, NULL, "published", NULL);
+	CHECK(!a.failed && well_formed(a.data, "rect", &n));
+	CHECK(n == 1 + 5 + 14);
+	CHECK(strstr(a.data, "width=\"14\"") != NULL && strstr(a.data, ">published<") == NULL);
+	svg_free(&a);
+}
+
+static void
+test_strip_chart(void)
+{
+	static double x[10800];
+	plot_strip_mark marks[3] = {{100, 0}, {1000, 2}, {2000.5, -1}};
+	svg_buf		a,
+				b;
+	int			n;
+
+	for (int i = 0; i < 10800; i++)
+		x[i] = 0.1 * sin(i / 57.0) + (i % 288 == 90 ? 1.3 : 0);
+	svg_init(&a);
+	plot_strip_svg(&a, x, 3600, 360, 20, marks, 3, "record <a>");
+	/* title, 3 beat letters, seconds 20 ... 30, 5 x 2 legend texts and the scale */
+	CHECK(!a.failed && well_formed(a.data, "text", &n));
+	CHECK(n == 1 + 3 + 11 + 11);
+	CHECK(strstr(a.data, "width=\"260mm\"") != NULL);	/* 10 s at 25 mm/s + 10 mm */
+	CHECK(strstr(a.data, ">N<") && strstr(a.data, ">V<") && strstr(a.data, ">?<"));
+	CHECK(strstr(a.data, ">20 s<") && strstr(a.data, ">30 s<") && !strstr(a.data, ">31 s<"));
+	CHECK(strstr(a.data, "record &lt;a&gt;") != NULL);
+	CHECK(well_formed(a.data, "polyline", &n));
+	CHECK(n == 58);				/* 3600 points: 64, then 63 new per piece (ends shared) */
+	svg_init(&b);
+	plot_strip_svg(&b, x, 3600, 360, 20, marks, 3, "record <a>");
+	CHECK(!b.failed && a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+	svg_free(&b);
+	svg_free(&a);
+
+	/* 30 s: a second mark every 5 s; no beats, no title */
+	svg_init(&a);
+	plot_strip_svg(&a, x, 10800, 360, 0, NULL, 0, NULL);
+	CHECK(!a.failed && well_formed(a.data, "text", &n));
+	CHECK(n == 7 + 11);
+	CHECK(strstr(a.data, ">25 s<") != NULL && strstr(a.data, ">1 s<") == NULL);
+	svg_free(&a);
+}
+
 int
 main(void)
 {
@@ -328,5 +403,7 @@ main(void)
 	RUN_TEST(test_beat_chart);
 	RUN_TEST(test_confusion_chart);
 	RUN_TEST(test_history_chart);
+	RUN_TEST(test_bars_chart);
+	RUN_TEST(test_strip_chart);
 	UNIT_EXIT();
 }

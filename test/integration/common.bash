@@ -71,3 +71,77 @@ SELECT count(*) FROM ecg_evaluate('$2', 'beats');
 SELECT count(*) FROM ecg_evaluate('$3', 'beats');
 SQL
 }
+
+# recording_sql: SQL that makes a synthetic ECG of 60 s at 360 Hz in mV (lead
+# MLII of record syn1): sinus beats every 0.8 s with a P wave, a narrow QRS
+# and a T wave, every fourth beat a premature wide one with a discordant T
+# (ventricular-like); the signal table recording (chunks of 10 s) and the
+# reference annotation table recording_ref (N = 0, V = 2 at each R peak).
+recording_sql() {
+	cat <<'SQL'
+CREATE TABLE recording_ref AS
+WITH RECURSIVE b(k, t) AS (SELECT 1, 0.4::float8
+                           UNION ALL SELECT k + 1, t + CASE WHEN (k + 1) % 4 = 0 THEN 0.55 ELSE 0.8 END
+                           FROM b WHERE t < 59)
+SELECT k::bigint AS id, 'syn1'::text AS record, round(t * 360)::bigint AS sample,
+       CASE WHEN k % 4 = 0 THEN 'V' ELSE 'N' END AS symbol, NULL::smallint AS subtype,
+       CASE WHEN k % 4 = 0 THEN 2 ELSE 0 END::smallint AS label, 360::float8 AS fs
+FROM b WHERE t < 59.5;
+CREATE FUNCTION pg_temp.bump(d float8, width float8) RETURNS float8
+LANGUAGE sql IMMUTABLE AS $$ SELECT exp(-least((d / width) ^ 2, 500)) $$;
+CREATE TABLE recording AS
+WITH s AS (
+    SELECT i, i / 360.0::float8 AS t FROM generate_series(0, 21599) i
+), v AS (
+    SELECT s.i, sum(CASE WHEN r.label = 2 THEN
+                        1.6 * pg_temp.bump(s.t - r.sample / 360.0::float8, 0.035)
+                        - 0.45 * pg_temp.bump(s.t - r.sample / 360.0::float8 - 0.30, 0.08)
+                    ELSE
+                        0.12 * pg_temp.bump(s.t - r.sample / 360.0::float8 + 0.16, 0.03)
+                        + 1.3 * pg_temp.bump(s.t - r.sample / 360.0::float8, 0.012)
+                        - 0.25 * pg_temp.bump(s.t - r.sample / 360.0::float8 - 0.025, 0.012)
+                        + 0.3 * pg_temp.bump(s.t - r.sample / 360.0::float8 - 0.30, 0.06)
+                    END) AS mv
+    FROM s LEFT JOIN recording_ref r ON abs(s.t - r.sample / 360.0::float8) < 0.7
+    GROUP BY s.i
+)
+SELECT 'syn1'::text AS record, 'MLII'::text AS lead, 360::float8 AS fs, (i / 3600) * 3600::bigint AS start_sample,
+       array_agg((coalesce(mv, 0) + 0.08 * sin(2 * pi() * i / 360.0 * 0.25))::real ORDER BY i) AS samples
+FROM v GROUP BY i / 3600 ORDER BY 4;
+SQL
+}
+
+# study_beats_sql N: SQL that makes table beats of N synthetic beats of the
+# five classes in the proportions 12:3:2:1:2, each a bump whose place and
+# width depend on the class, shifted by a per-beat jitter that makes the
+# classes overlap (a study on them gives F1 well below 1), plus a wobble
+study_beats_sql() {
+	cat <<SQL
+CREATE TABLE beats AS
+SELECT n::bigint AS id, c::smallint AS label,
+       ARRAY(SELECT (0.25 + 0.55 * exp(-((s - 60 - 12 * c - 9 * sin(n * 1.618)) ^ 2) / (40.0 + 25 * c))
+                     + 0.12 * sin(n * s * 0.7) + 0.1 * cos(n * 0.37 + s * 0.11))::real
+             FROM generate_series(1, 187) s) AS signal
+FROM (SELECT n, CASE WHEN n % 20 < 12 THEN 0 WHEN n % 20 < 15 THEN 1 WHEN n % 20 < 17 THEN 2
+                     WHEN n % 20 < 18 THEN 3 ELSE 4 END AS c
+      FROM generate_series(1, $1) n) t;
+ALTER TABLE beats ADD PRIMARY KEY (id);
+SQL
+}
+
+# chart_test_setup NAME WHAT: the set-up of the scripts that check SVG with
+# xmllint: exits 0 (skipping WHAT, with a message) without xmllint; else sets
+# $db (${ECGDL_TEST_DB_PREFIX:-ecgdl}_NAME, created anew) and $tmp (a fresh
+# directory), both removed on exit; exits 1 when the database cannot be made.
+chart_test_setup() {
+	if ! command -v xmllint >/dev/null; then
+		echo "# xmllint not found (Debian: apt-get install libxml2-utils): $2 are skipped" >&2
+		exit 0
+	fi
+	db=${ECGDL_TEST_DB_PREFIX:-ecgdl}_$1
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp"
+	trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null || {
+		not_ok "create database $db"; exit 1; }
+}

@@ -7,22 +7,7 @@
 set -uo pipefail
 source "$(dirname "$0")/common.bash"
 
-db=${ECGDL_TEST_DB_PREFIX:-ecgdl}_plots
-tmp=$(mktemp -d)
-
-cleanup() {
-	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-if ! command -v xmllint >/dev/null; then
-	echo "# xmllint not found (Debian: apt-get install libxml2-utils): the SVG checks are skipped" >&2
-	exit 0
-fi
-
-psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null || {
-	not_ok "create database $db"; exit 1; }
+chart_test_setup plots "the SVG checks"
 {
 	echo "SET client_min_messages = warning;"
 	echo "CREATE EXTENSION ecgdl;"

@@ -15,37 +15,9 @@
 set -uo pipefail
 source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/../../.ci/lib.sh"
+source "$(dirname "$0")/clusters.bash"
 
-base_port=${ECGDL_SHARDS_PORT:-$(( ${ECGDL_PGPORT:-54329} + 1 ))}
-names=(coord shard1 shard2)
-declare -A port dir
-top=$(mktemp -d /tmp/ecgdl-shards.XXXXXX)
-chmod 755 "$top"
-[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$top"
-
-stop_all() {
-	for n in "${names[@]}"; do
-		[ -d "$top/$n/data" ] && as_pg_owner "$PG_BIN/pg_ctl" -D "$top/$n/data" -m immediate -w stop >/dev/null 2>&1
-	done
-	rm -rf "$top"
-}
-trap stop_all EXIT
-
-# psql on one cluster, over its Unix socket
-on() { local n=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -h "${dir[$n]}" -p "${port[$n]}" -U postgres -d postgres "$@"; }
-
-i=0
-for n in "${names[@]}"; do
-	port[$n]=$((base_port + i))
-	dir[$n]=$top/$n
-	i=$((i + 1))
-	as_pg_owner mkdir -p "${dir[$n]}"
-	as_pg_owner "$PG_BIN/initdb" -D "${dir[$n]}/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >/dev/null ||
-		{ not_ok "initdb $n"; exit 1; }
-	as_pg_owner "$PG_BIN/pg_ctl" -D "${dir[$n]}/data" -l "${dir[$n]}/server.log" -w \
-		-o "-k ${dir[$n]} -p ${port[$n]} -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null ||
-		{ not_ok "start $n on port ${port[$n]}"; cat "${dir[$n]}/server.log" >&2; exit 1; }
-done
+clusters_start "${ECGDL_SHARDS_PORT:-$(( ${ECGDL_PGPORT:-54329} + 1 ))}" coord shard1 shard2 || exit 1
 ok "three clusters (coordinator, shard1, shard2) on ports ${port[coord]}-${port[shard2]}"
 
 # The beats: 6 records of 400 synthetic beats (class n % 5); the coordinator
@@ -158,7 +130,7 @@ check "EXPLAIN VERBOSE: the confusion counts are computed on the shards" "2" \
 # (ss bytes_received), for a first statement that only opens them and then for
 # the classification; the difference per beat
 if command -v ss >/dev/null; then
-	received="ss -tinH state established '( dport = :${port[shard1]} or dport = :${port[shard2]} )' | grep -o 'bytes_received:[0-9]*' | awk -F: '{ s += \$2 } END { print s + 0 }'"
+	received=$(bytes_received_cmd shard1 shard2)
 	bytes_for() {
 		on coord <<SQL
 \\o /dev/null
@@ -210,7 +182,7 @@ for _ in $(seq 50); do
 	[ "$(on shard2 -c "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%ecg_classify_hash%'")" = 1 ] && break
 	sleep 0.1
 done
-as_pg_owner "$PG_BIN/pg_ctl" -D "${dir[shard2]}/data" -m immediate -w stop >/dev/null 2>&1
+cluster_stop shard2
 wait $query
 wait $locker 2>/dev/null
 cat "$top/mid.out" >&2
