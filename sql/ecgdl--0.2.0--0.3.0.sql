@@ -793,3 +793,15 @@ LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 
 COMMENT ON FUNCTION ecg_train(text, regclass, text, regclass, int, int, float8, int, int, text, boolean, float8, text, text[], text) IS
 'Trains a model (baseline, cnn, cnn_wide, or baseline_rr / cnn_rr with the R-R feature columns of the tables) inside the database, optionally on randomly transformed beats (augment: none, lead, or polarity/amplitude/wander/noise/shift strengths), chooses its operating point (argmax, prior, or validation: tuned for macro F1 on the validation table) and stores it in ecgdl.models; returns its id';
+
+-- == interpatient ==
+-- Beat shape relative to the patient's own beats (issue 12): a copy of a beat
+-- table whose signals are each beat minus the median beat of its record.
+
+CREATE FUNCTION ecg_subtract_record_median(source regclass, target text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ecg_subtract_record_median'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_subtract_record_median(regclass, text) IS
+'Copies a beat table into a new table whose signals are each beat minus the median beat (sample by sample) of its own record: shape relative to the patient''s usual beat, for models of patients never seen; returns the rows written';

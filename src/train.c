@@ -266,7 +266,7 @@ model_for(const char *arch, ArrayType *features)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("architecture \"%s\" takes no features", arch),
-					 errhint("Only baseline_rr and cnn_rr take R-R features; leave features NULL.")));
+					 errhint("Only baseline_rr, cnn_rr and rr_net take R-R features; leave features NULL.")));
 		deconstruct_array(features, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
 		if (count < 1 || count > NN_MAX_FEATURES)
 			ereport(ERROR,

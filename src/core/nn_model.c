@@ -183,6 +183,45 @@ build_cnn_rr(nn_arch *a)
 	add_node(a, NN_OP_DENSE, x, -1, NN_N_CLASSES, 0, 0);
 }
 
+/*
+ * rr_net: a rhythm-first network for patients never seen (issue 12).  The
+ * beat's shape is only summarised: three stages Conv1D(8, kernel 4, 'same') -
+ * BN - ReLU - MaxPool(2) (200 -> 25 samples), Flatten(200), Dropout(0.5),
+ * Dense(16, relu); the R-R features pass Dense(16, relu); the two codes are
+ * joined and pass Dense(32, relu) - Dropout(0.2) - Dense(5).  cnn_rr gives
+ * the final layer 1,600 shape values beside 16 rhythm values and learns the
+ * training patients' beat shapes within 2-3 epochs; here both paths reach
+ * the classifier as 16 values each, so rhythm (prematurity relative to the
+ * patient's own R-R) weighs as much as shape.
+ */
+static void
+build_rr_net(nn_arch *a)
+{
+	int			x,
+				f;
+
+	x = add_node(a, NN_OP_INPUT, -1, -1, NN_INPUT_CHANNELS, NN_INPUT_LENGTH, 0);
+	for (int stage = 0; stage < 3; stage++)
+	{
+		x = conv4(a, x, 8);
+		x = add_node(a, NN_OP_BATCHNORM, x, -1, 0, 0, 0);
+		x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
+		x = add_node(a, NN_OP_MAXPOOL, x, -1, 0, 2, 0);
+	}
+	x = add_node(a, NN_OP_FLATTEN, x, -1, 0, 0, 0);
+	x = add_node(a, NN_OP_DROPOUT, x, -1, 0, 0, 0.5f);
+	x = add_node(a, NN_OP_DENSE, x, -1, 16, 0, 0);
+	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
+	f = add_node(a, NN_OP_FEATURES, -1, -1, NN_MAX_FEATURES, 0, 0);
+	f = add_node(a, NN_OP_DENSE, f, -1, 16, 0, 0);
+	f = add_node(a, NN_OP_RELU, f, -1, 0, 0, 0);
+	x = add_node(a, NN_OP_CONCAT, x, f, 0, 0, 0);
+	x = add_node(a, NN_OP_DENSE, x, -1, 32, 0, 0);
+	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
+	x = add_node(a, NN_OP_DROPOUT, x, -1, 0, 0, 0.2f);
+	add_node(a, NN_OP_DENSE, x, -1, NN_N_CLASSES, 0, 0);
+}
+
 typedef struct builtin_arch
 {
 	const char *name;
@@ -195,12 +234,13 @@ static const builtin_arch builtins[] = {
 	{"cnn_wide", build_cnn_wide},
 	{"baseline_rr", build_baseline_rr},
 	{"cnn_rr", build_cnn_rr},
+	{"rr_net", build_rr_net},
 };
 
 const char *
 nn_arch_known_names(void)
 {
-	return "baseline, cnn, cnn_wide, baseline_rr, cnn_rr";
+	return "baseline, cnn, cnn_wide, baseline_rr, cnn_rr, rr_net";
 }
 
 int

@@ -17,14 +17,16 @@
 #include "model_refs.h"
 
 /*
- * Every path from a cnn conv bias to the loss passes a per-channel batch norm,
+ * Every path from a conv bias of a cnn or of rr_net to the loss passes a
+ * per-channel batch norm,
  * which removes any per-channel constant: the gradient is 0 in exact
  * arithmetic (and ~1e-8 noise in float32, on both sides).
  */
 static int
 is_zero_gradient(const char *arch, const nn_tensor *t)
 {
-	return strncmp(arch, "cnn", 3) == 0 && strncmp(t->name, "conv1d_", 7) == 0 &&
+	return (strncmp(arch, "cnn", 3) == 0 || strcmp(arch, "rr_net") == 0) &&
+		strncmp(t->name, "conv1d_", 7) == 0 &&
 		strstr(t->name, ".bias") != NULL;
 }
 
@@ -223,6 +225,12 @@ test_cnn_rr_step_matches_torch(void)
 	check_one_step("cnn_rr");
 }
 
+static void
+test_rr_net_step_matches_torch(void)
+{
+	check_one_step("rr_net");
+}
+
 /* Architectures --------------------------------------------------------------------- */
 
 static void
@@ -259,6 +267,21 @@ test_builtin_architectures(void)
 		CHECK(c->n_params == (4 * 1 * 32 + 32) + 8 * (4 * 32 * 32 + 32) + 9 * 2 * 32 + 3200 * 5 + 5);
 		CHECK(c->n_state == 9 * 2 * 32);
 		CHECK(c->arch.n_nodes == 42);
+		nn_model_free(c);
+	}
+
+	/* rr_net: 3 convs (1->8, 8->8, 8->8) with batch norms, Dense(200->16),
+	 * Dense(8->16) on the features, Dense(32->32), Dense(32->5) */
+	c = nn_model_create("rr_net", &st);
+	CHECK(c != NULL);
+	if (c != NULL)
+	{
+		CHECK(c->n_params == (4 * 1 * 8 + 8) + 2 * (4 * 8 * 8 + 8) + 3 * 2 * 8 + (200 * 16 + 16) +
+			  (8 * 16 + 16) + (32 * 32 + 32) + (32 * 5 + 5));
+		CHECK(c->n_params == 5197);
+		CHECK(c->n_state == 3 * 2 * 8);
+		CHECK(c->n_features == 8);
+		CHECK(c->arch.n_nodes == 25);
 		nn_model_free(c);
 	}
 
@@ -816,6 +839,7 @@ main(void)
 	RUN_TEST(test_cnn_wide_step_matches_torch);
 	RUN_TEST(test_baseline_rr_step_matches_torch);
 	RUN_TEST(test_cnn_rr_step_matches_torch);
+	RUN_TEST(test_rr_net_step_matches_torch);
 	RUN_TEST(test_gradients_match_finite_differences);
 	RUN_TEST(test_predict_any_batch);
 	RUN_TEST(test_thread_count_does_not_change_results);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Generates test/ref/model_refs.bin: PyTorch reference values for one full
-training step of the 'baseline', 'cnn', 'cnn_wide', 'baseline_rr' and
-'cnn_rr' models (checked by test/core/test_nn_model.c).
+training step of the 'baseline', 'cnn', 'cnn_wide', 'baseline_rr',
+'cnn_rr' and 'rr_net' models (checked by test/core/test_nn_model.c).
 
 The architectures are rebuilt here in PyTorch 1.13 with Keras conventions:
 Conv1D 'same' with kernel 4 = F.pad(x, (1, 2)) then a 'valid' conv; batch
@@ -32,7 +32,7 @@ record with stride s > 1 holds elements 0, s, 2s, ... of the named array
   <arch>/probs [8*5] (training-mode forward), <arch>/grad/<tensor>,
   <arch>/after/<tensor> (parameters and moving statistics after the step),
   <arch>/probs_infer [8*5] (inference with the updated parameters);
-  for the *_rr models also <arch>/features [8*8], the raw R-R features, which
+  for the models with R-R features (*_rr, rr_net) also <arch>/features [8*8], the raw R-R features, which
   the model standardises with FEATURE_MEAN / FEATURE_SD (exact in float32;
   the C test sets the same) before they join the network.
 
@@ -167,6 +167,24 @@ def cnn_rr_tensors(filters):
     return t
 
 
+def rr_net_tensors():
+    """Mirrors build_rr_net: three stages conv (1, 5, 9) - bn (2, 6, 10) -
+    relu - maxpool, 13 flatten, 14 dropout, 15 dense(16), 16 relu,
+    17 features, 18 dense(16), 19 relu, 20 concat, 21 dense(32), 22 relu,
+    23 dropout, 24 dense(5)."""
+    t = []
+    for node, cin in ((1, 1), (5, 8), (9, 8)):
+        t.append((f"conv1d_{node}.kernel", (4, cin, 8)))
+        t.append((f"conv1d_{node}.bias", (8,)))
+        for p in ("gamma", "beta", "moving_mean", "moving_var"):
+            t.append((f"batchnorm_{node + 1}.{p}", (8,)))
+    t += [("dense_15.kernel", (25 * 8, 16)), ("dense_15.bias", (16,)),
+          ("dense_18.kernel", (N_FEATURES, 16)), ("dense_18.bias", (16,)),
+          ("dense_21.kernel", (32, 32)), ("dense_21.bias", (32,)),
+          ("dense_24.kernel", (32, 5)), ("dense_24.bias", (5,))]
+    return t
+
+
 class Net:
     """Parameters by C name, forward in train or inference mode."""
 
@@ -217,6 +235,18 @@ def cnn_rr_forward(net, x, training, f):
     return net.dense(torch.cat([h, g], dim=1), "dense_45")
 
 
+def rr_net_forward(net, x, training, f):
+    h = x
+    for node in (1, 5, 9):
+        h = F.relu(net.bn(net.conv(h, f"conv1d_{node}"), f"batchnorm_{node + 1}", training))
+        h = F.max_pool1d(h, 2)                              # [N][8][25] at the end
+    h = h.permute(0, 2, 1).reshape(h.shape[0], -1)          # channels-last flatten
+    h = F.relu(net.dense(h, "dense_15"))                    # dropout rate 0
+    g = F.relu(net.dense(f, "dense_18"))
+    h = F.relu(net.dense(torch.cat([h, g], dim=1), "dense_21"))
+    return net.dense(h, "dense_24")
+
+
 def cnn_forward(net, x, training, head=True):
     # layers in node order (= the order the forward pass uses them)
     layers = list(dict.fromkeys(n.split(".")[0] for n in net.names))
@@ -258,13 +288,13 @@ def subsample_stride(size):
 
 def records_for(arch, tensors, forward):
     torch.manual_seed({"cnn": 20240, "cnn_wide": 20241, "baseline_rr": 20242,
-                       "cnn_rr": 20243}.get(arch, 1234))
+                       "cnn_rr": 20243, "rr_net": 20244}.get(arch, 1234))
     beats = (torch.randn(BATCH, BEAT) * 0.5).float()
     labels = torch.tensor([0, 1, 2, 3, 4, 0, 1, 2])
     weights = (0.5 + 1.5 * torch.rand(BATCH)).float()
     x = F.pad(beats, (0, LENGTH - BEAT)).view(BATCH, 1, LENGTH)
     extra = []
-    if arch.endswith("_rr"):
+    if arch.endswith("_rr") or arch == "rr_net":
         # R-R-like raw features around 0.2 .. 2 s, standardised as the model does
         raw = (0.6 + 0.8 * torch.rand(BATCH, N_FEATURES)).float()
         mean = torch.tensor(FEATURE_MEAN, dtype=torch.float32)
@@ -295,8 +325,9 @@ def records_for(arch, tensors, forward):
                 g = v.grad.numpy().ravel()
                 stride = subsample_stride(g.size)
                 out.append((f"{arch}/grad/{name}", stride, g[::stride]))
-                if arch.startswith("cnn") and name.startswith("conv1d_") and name.endswith(".bias"):
-                    # every path from a cnn conv bias to the loss passes a
+                if (arch.startswith("cnn") or arch == "rr_net") and name.startswith("conv1d_") \
+                        and name.endswith(".bias"):
+                    # every path from a cnn's or rr_net's conv bias to the loss passes a
                     # per-channel batch norm, so its gradient is 0 in exact
                     # arithmetic and rounding noise (~1e-8) here; Adam would
                     # turn that noise into +-lr steps, so both sides use 0
@@ -326,6 +357,7 @@ def main():
     records += records_for("cnn_wide", cnn_tensors(32), cnn_forward)
     records += records_for("baseline_rr", baseline_rr_tensors(), baseline_rr_forward)
     records += records_for("cnn_rr", cnn_rr_tensors(16), cnn_rr_forward)
+    records += records_for("rr_net", rr_net_tensors(), rr_net_forward)
     path = os.path.join(here, "model_refs.bin")
     with open(path, "wb") as f:
         f.write(b"ECGMREF1")
