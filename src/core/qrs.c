@@ -392,6 +392,14 @@ qrs_detector_memory(const qrs_detector *d)
 	return sizeof(*d) + d->block_size;
 }
 
+double
+qrs_detector_noise_ratio(const qrs_detector *d)
+{
+	if (d->learning || !(d->spk > 0.0))
+		return 1.0;
+	return d->npk / d->spk;
+}
+
 /* Held candidates -------------------------------------------------------- */
 
 static candidate *

@@ -89,6 +89,14 @@ double		qrs_detector_fs(const qrs_detector *det);
 /* Bytes the detector holds (fixed for its lifetime). */
 size_t		qrs_detector_memory(const qrs_detector *det);
 
+/*
+ * The detector's current noise level against its signal level (NPK / SPK,
+ * the envelope's noise peaks against its QRS peaks): about 0.01-0.03 on a
+ * clean lead, higher in noise; 1 while learning.  Read from inside the beat
+ * callback it is the level with which that beat was decided.
+ */
+double		qrs_detector_noise_ratio(const qrs_detector *det);
+
 void		qrs_detector_free(qrs_detector *det);
 
 /*
