@@ -29,7 +29,6 @@
 #include "qrs_leads.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define MATCH_S			0.150	/* a beat on both leads: R peaks this close */
@@ -38,7 +37,7 @@
 #define TRUST_NOISY		0.04	/* the primary lead is noisy above this NPK/SPK */
 #define TRUST_RATIO		0.5		/* ... and the second lead much cleaner below
 								 * this times the primary's NPK/SPK */
-#define RECENT_S		2.0		/* a lead's noise ratio is that of its latest
+#define RECENT_S		1.5		/* a lead's noise ratio is that of its latest
 								 * beat if no older than this */
 #define BLOCK_S			0.5		/* samples fed per lead at a time */
 #define QUEUE_MAX		64		/* beats >= 200 ms apart over < 8 s: < 40 */
@@ -73,8 +72,6 @@ struct qrs_leads
 	int64_t		last_out;
 	int			finished;
 	int			feeding;		/* the lead whose detector is calling back */
-	double		trust_noisy,
-				trust_ratio;
 };
 
 static void
@@ -83,14 +80,6 @@ queues_clear(qrs_leads *d)
 	memset(d->queue, 0, sizeof(d->queue));
 	d->last_out = -1;
 	d->finished = 0;
-}
-
-static double
-tuning(const char *name, double def)
-{
-	const char *v = getenv(name);
-
-	return v != NULL ? atof(v) : def;
 }
 
 qrs_leads *
@@ -121,11 +110,9 @@ qrs_leads_new(double fs, int n_leads, ecg_status *st)
 		}
 	d->match = (int64_t) floor(MATCH_S * fs + 0.5);
 	d->refractory = (int64_t) floor(REFRACTORY_S * fs + 0.5);
-	d->recent = (int64_t) floor(tuning("QRS_RECENT", RECENT_S) * fs + 0.5);
+	d->recent = (int64_t) floor(RECENT_S * fs + 0.5);
 	d->max_delay = (int64_t) ceil(QRS_MAX_DELAY_SECONDS * fs);
 	d->block = (int64_t) floor(BLOCK_S * fs + 0.5);
-	d->trust_noisy = tuning("QRS_TRUST_NOISY", TRUST_NOISY);
-	d->trust_ratio = tuning("QRS_TRUST_RATIO", TRUST_RATIO);
 	queues_clear(d);
 	return d;
 }
@@ -217,9 +204,9 @@ noise_before(const qrs_leads *d, int l, int64_t p)
 
 /* The second lead is trusted over the primary one. */
 static int
-trust_second(const qrs_leads *d, double primary, double second)
+trust_second(double primary, double second)
 {
-	return primary > d->trust_noisy && second < d->trust_ratio * primary;
+	return primary > TRUST_NOISY && second < TRUST_RATIO * primary;
 }
 
 static int
@@ -278,7 +265,7 @@ drain(qrs_leads *d, qrs_beat_fn emit, void *arg, ecg_status *st)
 			lead_beat	b = queue_pop(&d->queue[l]);
 			double		primary = l == 0 ? b.noise : noise_before(d, 0, b.pos);
 			double		second = l == 1 ? b.noise : noise_before(d, 1, b.pos);
-			int			second_trusted = trust_second(d, primary, second);
+			int			second_trusted = trust_second(primary, second);
 
 			if (l == 0 && !second_trusted &&
 				report(d, b.pos, 0, emit, arg, st) != 0)
