@@ -49,6 +49,14 @@ SELECT (SELECT array_agg(record || sample ORDER BY record, sample) FROM q2_null)
 SELECT ecg_detect_beats('q2_sig', 'q2_swap', 'V1', 'MLII');
 SELECT record, count(*) AS beats FROM q2_swap GROUP BY 1 ORDER BY 1;
 
+-- second_lead as a list: each record takes the first listed lead it has, other than the
+-- lead detected on (here V1 in record a, V2 in record c)
+CREATE TABLE q2_list AS SELECT record, CASE WHEN record = 'c' AND lead = 'V1' THEN 'V2' ELSE lead END AS lead,
+    fs, start_sample, samples FROM q2_sig;
+SELECT ecg_detect_beats('q2_list', 'q2_two_list', 'MLII', 'V1, V2, MLII');
+SELECT (SELECT array_agg(record || sample ORDER BY record, sample) FROM q2_two_list) =
+       (SELECT array_agg(record || sample ORDER BY record, sample) FROM q2_two) AS list_same;
+
 -- 2. chunk-size invariance: one row per lead, 1 s rows, 7 s rows
 CREATE TABLE q2_sig_1 AS SELECT * FROM q2_chunks('a', 'MLII', 360, 0.8, 1, 60, 21600)
     UNION ALL SELECT * FROM q2_chunks('a', 'V1', 360, 0.8, -1, 60, 21600);
@@ -73,13 +81,16 @@ SELECT (SELECT array_agg(record || sample ORDER BY record, sample) FROM q2_old) 
 
 -- 4. bad second leads: each error names the record and the leads; no table is left behind
 -- a record without the second lead; the second lead the same as the detected one (also
--- when a record falls back to its first lead by name)
+-- when a record falls back to its first lead by name, or a list has no other lead of a
+-- record); an empty name in the list
 CREATE TABLE q2_missing AS SELECT * FROM q2_sig;
 INSERT INTO q2_missing SELECT * FROM q2_chunks('b', 'MLII', 360, 0.8, 1, 10, 3600);
 SELECT regress_error($$SELECT ecg_detect_beats('q2_missing', 'q2_bad', 'MLII', 'V1')$$);
 SELECT regress_error($$SELECT ecg_detect_beats('q2_sig', 'q2_bad', 'MLII', 'MLII')$$);
 SELECT regress_error($$SELECT ecg_detect_beats('q2_sig', 'q2_bad', 'V5', 'MLII')$$);
 SELECT regress_error($$SELECT ecg_detect_beats('q2_sig', 'q2_bad', 'MLII', 'aVF')$$);
+SELECT regress_error($$SELECT ecg_detect_beats('q2_missing', 'q2_bad', 'MLII', 'V1, MLII')$$);
+SELECT regress_error($$SELECT ecg_detect_beats('q2_sig', 'q2_bad', 'MLII', 'V1,,V2')$$);
 -- the second lead at another rate
 CREATE TABLE q2_rate AS SELECT * FROM q2_sig WHERE record = 'a';
 UPDATE q2_rate SET fs = 250 WHERE lead = 'V1';
@@ -107,7 +118,7 @@ UPDATE q2_slow SET fs = 50;
 SELECT regress_error($$SELECT ecg_detect_beats('q2_slow', 'q2_bad', 'MLII', 'V1')$$);
 SELECT to_regclass('q2_bad') IS NULL AS no_table_left;
 
-DROP TABLE q2_sig, q2_two, q2_one, q2_null, q2_swap, q2_sig_1, q2_sig_360, q2_sig_7, q2_two_1,
+DROP TABLE q2_sig, q2_list, q2_two_list, q2_two, q2_one, q2_null, q2_swap, q2_sig_1, q2_sig_360, q2_sig_7, q2_two_1,
     q2_two_360, q2_two_7, q2_old, q2_missing, q2_rate, q2_chunking, q2_short, q2_long, q2_gap,
     q2_nan, q2_slow;
 DROP FUNCTION q2_detect_0_2_0(regclass, text, text), q2_chunks(text, text, float8, float8, float8, int, int),

@@ -23,6 +23,7 @@
 #include "utils/memutils.h"
 
 #include "ecgdl.h"
+#include "lead_choice.h"
 #include "qrs.h"
 #include "qrs_leads.h"
 #include "qrs_match.h"
@@ -205,9 +206,10 @@ detect_pair_end(const SignalStream *a, const SignalStream *b, double fs, int64 n
 }
 
 /*
- * The stream of lead `second` of each record of `firsts` (all: every
- * stream of the table); 22023 when a record has none, or when it is the lead
- * picked for detection.
+ * The second lead of each record of `firsts` (all: every stream of the
+ * table): the first lead of the preference `second` (a name or a list, as
+ * for `lead`) that the record has, other than the lead detected on; 22023
+ * when a record has none.
  */
 static List *
 second_streams(List *all, List *firsts, const char *second)
@@ -215,30 +217,41 @@ second_streams(List *all, List *firsts, const char *second)
 	List	   *seconds = NIL;
 	ListCell   *lc;
 
+	ecgdl_check_lead_preference(second);
 	foreach(lc, firsts)
 	{
 		SignalStream *first = lfirst(lc);
 		SignalStream *found = NULL;
+		int			best = -1;
+		bool		only_first = false;
 		ListCell   *lc2;
 
 		foreach(lc2, all)
 		{
 			SignalStream *s = lfirst(lc2);
+			int			rank;
 
-			if (strcmp(s->record, first->record) == 0 && strcmp(s->lead, second) == 0)
+			if (strcmp(s->record, first->record) != 0 || (rank = lead_rank(second, s->lead)) < 0)
+				continue;
+			if (s == first)
+				only_first = true;
+			else if (best < 0 || rank < best)
+			{
 				found = s;
+				best = rank;
+			}
 		}
+		if (found == NULL && only_first)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("record \"%s\": second_lead \"%s\" has only the lead picked for detection (\"%s\")",
+							first->record, second, first->lead),
+					 errhint("The second lead must be another lead of the record.")));
 		if (found == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("record \"%s\" has no lead \"%s\" (second_lead)", first->record, second),
-					 errhint("Every record needs the second lead; detect the others with second_lead NULL.")));
-		if (found == first)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("record \"%s\": second_lead \"%s\" is the lead picked for detection",
-							first->record, second),
-					 errhint("The second lead must be another lead of the record.")));
+					 errhint("Every record needs a second lead; detect the others with second_lead NULL.")));
 		seconds = lappend(seconds, found);
 	}
 	return seconds;
@@ -248,8 +261,9 @@ second_streams(List *all, List *firsts, const char *second)
  * ecg_detect_beats(recordings regclass, target text, lead text DEFAULT
  * 'MLII', second_lead text DEFAULT NULL) -> bigint: one annotation row per
  * detected beat (symbol, subtype and label NULL) of every record, detected
- * on the chosen lead, or on it and second_lead together (qrs_leads.h).  The
- * 0.2.0 definition has no fourth argument.
+ * on the chosen lead, or on it and the record's first lead of second_lead
+ * (a name or a list) together (qrs_leads.h).  The 0.2.0 definition has no
+ * fourth argument.
  */
 Datum
 ecg_detect_beats(PG_FUNCTION_ARGS)
