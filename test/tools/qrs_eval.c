@@ -10,6 +10,12 @@
  * when it has none (the table says which lead), or on the signal chosen by
  * --signal.  Options:
  *   --signal N     detect on signal N (0-based) of every record
+ *   --two-leads    detect on that lead and the record's other signal (signal
+ *                  1, or 0 when the lead is signal 1) together
+ *                  (src/core/qrs_leads.c)
+ *   --noise DIR/RECORD, --snr DB   add a noise record (see add_noise); with
+ *                  --two-leads its signal 0 to the first lead and signal 1
+ *                  to the second
  *   --chunk S      feed the detector S seconds at a time (default 60;
  *                  0 = the whole record at once)
  *   --invariance   also detect feeding 1 sample and 7 samples at a time and
@@ -337,49 +343,22 @@ add_noise(record_data *r, const options *opt, int sig)
 	return 0;
 }
 
-/* Detects feeding `chunk` samples at a time (0 = all at once). */
+/*
+ * Detects feeding `chunk` samples at a time (0 = all at once): the lead of r
+ * alone (r2 NULL; qrs_leads with one lead is the single-lead detector), or
+ * with the lead of r2 through the two-lead detector.
+ */
 static int
-detect(const record_data *r, size_t chunk, beat_list *beats)
-{
-	ecg_status	st;
-	qrs_detector *det;
-	int			rc = 0;
-
-	ecg_status_clear(&st);
-	beats->n = 0;
-	det = qrs_detector_new(r->fs, &st);
-	if (det == NULL)
-		goto fail;
-	if (chunk == 0)
-		chunk = r->n ? r->n : 1;
-	for (size_t off = 0; off < r->n && rc == 0; off += chunk)
-	{
-		size_t		m = r->n - off < chunk ? r->n - off : chunk;
-
-		rc = qrs_detector_feed(det, r->x + off, m, collect_beat, beats, &st);
-	}
-	if (rc == 0)
-		rc = qrs_detector_finish(det, collect_beat, beats, &st);
-	qrs_detector_free(det);
-	if (rc == 0)
-		return 0;
-fail:
-	fprintf(stderr, "detector: %s%s%s\n", st.message, st.detail[0] ? ": " : "", st.detail);
-	return -1;
-}
-
-/* Two leads through qrs_leads, `chunk` samples of each at a time. */
-static int
-detect_two(const record_data *r, const record_data *r2, size_t chunk, beat_list *beats)
+detect(const record_data *r, const record_data *r2, size_t chunk, beat_list *beats)
 {
 	ecg_status	st;
 	qrs_leads  *det;
 	int			rc = 0;
-	size_t		n = r->n < r2->n ? r->n : r2->n;
+	size_t		n = r2 == NULL || r->n < r2->n ? r->n : r2->n;
 
 	ecg_status_clear(&st);
 	beats->n = 0;
-	det = qrs_leads_new(r->fs, 2, &st);
+	det = qrs_leads_new(r->fs, r2 ? 2 : 1, &st);
 	if (det == NULL)
 		goto fail;
 	if (chunk == 0)
@@ -387,7 +366,7 @@ detect_two(const record_data *r, const record_data *r2, size_t chunk, beat_list 
 	for (size_t off = 0; off < n && rc == 0; off += chunk)
 	{
 		size_t		m = n - off < chunk ? n - off : chunk;
-		const float *x[2] = {r->x + off, r2->x + off};
+		const float *x[2] = {r->x + off, r2 ? r2->x + off : NULL};
 
 		rc = qrs_leads_feed(det, x, m, collect_beat, beats, &st);
 	}
@@ -518,8 +497,8 @@ static int
 usage(const char *prog)
 {
 	fprintf(stderr,
-			"usage: %s [--signal N] [--chunk SECONDS] [--invariance] [--list] [--window MS] "
-			"DIR [RECORD...]\n", prog);
+			"usage: %s [--signal N] [--two-leads] [--chunk SECONDS] [--invariance] [--list] "
+			"[--window MS] [--noise DIR/RECORD [--snr DB]] DIR [RECORD...]\n", prog);
 	return 2;
 }
 
@@ -648,7 +627,7 @@ main(int argc, char **argv)
 		records++;
 		chunk = (size_t) floor(opt.chunk_seconds * r.fs + 0.5);
 		t0 = now_seconds();
-		if ((opt.two_leads ? detect_two(&r, &r2, chunk, &beats) : detect(&r, chunk, &beats)) != 0)
+		if (detect(&r, opt.two_leads ? &r2 : NULL, chunk, &beats) != 0)
 		{
 			failures++;
 			record_release(&r);
@@ -703,8 +682,7 @@ main(int argc, char **argv)
 
 			for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++)
 			{
-				if ((opt.two_leads ? detect_two(&r, &r2, chunks[c], &other) :
-					 detect(&r, chunks[c], &other)) != 0)
+				if (detect(&r, opt.two_leads ? &r2 : NULL, chunks[c], &other) != 0)
 					failures++;
 				else if (!same_beats(&beats, &other))
 				{
