@@ -100,6 +100,14 @@ double		qrs_detector_noise_ratio(const qrs_detector *det);
 void		qrs_detector_free(qrs_detector *det);
 
 /*
+ * 0 when the n samples are all finite, else -1 with ECG_ERR_DATA naming the
+ * first bad one by its absolute position (first + index) and, when lead > 0,
+ * its lead ("sample 700 of lead 2 is not finite").
+ */
+int			qrs_check_samples(const float *x, size_t n, int64_t first, int lead,
+							  ecg_status *st);
+
+/*
  * One-shot convenience: the R peaks of the whole signal x[0..n) in *out (an
  * ecg_alloc'ed array of *n_out positions, NULL when none; release with
  * ecg_free).  Same errors as qrs_detector_new and qrs_detector_feed, and

@@ -291,14 +291,8 @@ qrs_leads_feed(qrs_leads *d, const float *const *x, size_t n, qrs_beat_fn emit, 
 	{
 		if (x[l] == NULL)
 			return ecg_fail(st, ECG_ERR_ARGUMENT, "no samples (NULL) for lead %d", l + 1);
-		for (size_t i = 0; i < n; i++)
-			if (!isfinite(x[l][i]))
-			{
-				ecg_fail(st, ECG_ERR_DATA, "sample %lld of lead %d is not finite",
-						 (long long) (qrs_detector_position(d->det[l]) + (int64_t) i), l + 1);
-				return ecg_fail_detail(st, "The QRS detector needs finite samples (%s).",
-									   isnan(x[l][i]) ? "NaN" : "infinity");
-			}
+		if (qrs_check_samples(x[l], n, qrs_detector_position(d->det[l]), l + 1, st) != 0)
+			return -1;
 	}
 	for (size_t off = 0; off < n; off += (size_t) d->block)
 	{
