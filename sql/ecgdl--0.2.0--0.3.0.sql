@@ -805,3 +805,18 @@ LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 
 COMMENT ON FUNCTION ecg_subtract_record_median(regclass, text) IS
 'Copies a beat table into a new table whose signals are each beat minus the median beat (sample by sample) of its own record: shape relative to the patient''s usual beat, for models of patients never seen; returns the rows written';
+
+-- == qrs2 ==
+-- ecg_detect_beats on two leads at once: the fourth argument second_lead
+-- (NULL: the one-lead detector, as before).  The C function also serves the
+-- 0.2.0 definition with three arguments.
+DROP FUNCTION ecg_detect_beats(regclass, text, text);
+
+CREATE FUNCTION ecg_detect_beats(recordings regclass, target text, lead text DEFAULT 'MLII',
+                                 second_lead text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ecg_detect_beats'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecg_detect_beats(regclass, text, text, text) IS
+'Detects the beats of one lead (or of it and second_lead together, each lead''s detector trusted by its noise level) of every record of a signal table into a new annotation table (symbol and label NULL); returns the number of beats';

@@ -154,6 +154,22 @@ List	   *signal_streams_pick_lead(List *streams, const char *lead);
 void		signal_read_streams(Oid relid, const char *role, List *streams,
 								const SignalConsumer *consumer);
 
+/* Two leads of each record read together: firsts[i] and seconds[i] (same
+ * record) chunk by chunk; they must have the same rate and the same chunks
+ * (start_sample and length), else 22000 naming the record and both leads. */
+typedef struct SignalPairConsumer
+{
+	void		(*begin) (const SignalStream *a, const SignalStream *b, double fs, void *arg);
+	void		(*chunk) (const SignalStream *a, const SignalStream *b, int64 start,
+						  const float *x_a, const float *x_b, int64 n, void *arg);
+	void		(*end) (const SignalStream *a, const SignalStream *b, double fs,
+						int64 n_samples, void *arg);
+	void	   *arg;
+} SignalPairConsumer;
+
+void		signal_read_stream_pairs(Oid relid, const char *role, List *firsts, List *seconds,
+									 const SignalPairConsumer *consumer);
+
 /* annotation_table.c --------------------------------------------------- */
 
 typedef struct AnnotationWriter AnnotationWriter;

@@ -23,7 +23,9 @@
 #include "utils/memutils.h"
 
 #include "ecgdl.h"
+#include "lead_choice.h"
 #include "qrs.h"
+#include "qrs_leads.h"
 #include "qrs_match.h"
 
 PG_FUNCTION_INFO_V1(ecg_detect_qrs);
@@ -105,8 +107,8 @@ typedef struct DetectState
 {
 	AnnotationWriter *writer;
 	MemoryContext context;		/* the current stream's detector */
-	qrs_detector *det;
-	const SignalStream *stream;
+	qrs_leads  *det;			/* one lead, or two (second_lead) */
+	const char *record;
 	double		fs;
 	char	   *where;
 	int64		beats;
@@ -117,80 +119,193 @@ emit_beat(void *arg, int64_t sample, ecg_status *st)
 {
 	DetectState *ds = arg;
 
-	annotation_table_add(ds->writer, ds->stream->record, sample, NULL, -1, -1, ds->fs);
+	annotation_table_add(ds->writer, ds->record, sample, NULL, -1, -1, ds->fs);
 	ds->beats++;
 	return 0;
 }
 
 static void
-detect_begin(const SignalStream *s, double fs, void *arg)
+detect_start(DetectState *ds, const char *record, char *where, double fs, int n_leads)
 {
-	DetectState *ds = arg;
 	MemoryContext old;
 	ecg_status	st;
 
 	MemoryContextReset(ds->context);
 	old = MemoryContextSwitchTo(ds->context);
-	ds->where = psprintf("record \"%s\", lead \"%s\"", s->record, s->lead);
+	ds->where = pstrdup(where);
 	check_detector_rate(fs, ds->where);
-	ds->det = qrs_detector_new(fs, &st);
+	ds->det = qrs_leads_new(fs, n_leads, &st);
 	if (ds->det == NULL)
 		ecgdl_report_status(&st, ERRCODE_INVALID_PARAMETER_VALUE, ds->where);
 	MemoryContextSwitchTo(old);
-	ds->stream = s;
+	ds->record = record;
 	ds->fs = fs;
+}
+
+static void
+detect_feed(DetectState *ds, const float *const *x, int64 n)
+{
+	ecg_status	st;
+
+	if (qrs_leads_feed(ds->det, x, (size_t) n, emit_beat, ds, &st) != 0)
+		report_detector(&st, ds->where);
+}
+
+static void
+detect_stop(DetectState *ds)
+{
+	ecg_status	st;
+
+	if (qrs_leads_finish(ds->det, emit_beat, ds, &st) != 0)
+		report_detector(&st, ds->where);
+	qrs_leads_free(ds->det);
+	ds->det = NULL;
+	MemoryContextReset(ds->context);
+}
+
+static void
+detect_begin(const SignalStream *s, double fs, void *arg)
+{
+	detect_start(arg, s->record, psprintf("record \"%s\", lead \"%s\"", s->record, s->lead),
+				 fs, 1);
 }
 
 static void
 detect_chunk(const SignalStream *s, int64 start, const float *x, int64 n, void *arg)
 {
-	DetectState *ds = arg;
-	ecg_status	st;
-
-	if (qrs_detector_feed(ds->det, x, (size_t) n, emit_beat, ds, &st) != 0)
-		report_detector(&st, ds->where);
+	detect_feed(arg, &x, n);
 }
 
 static void
 detect_end(const SignalStream *s, double fs, int64 n_samples, void *arg)
 {
-	DetectState *ds = arg;
-	ecg_status	st;
+	detect_stop(arg);
+}
 
-	if (qrs_detector_finish(ds->det, emit_beat, ds, &st) != 0)
-		report_detector(&st, ds->where);
-	qrs_detector_free(ds->det);
-	ds->det = NULL;
-	MemoryContextReset(ds->context);
+static void
+detect_pair_begin(const SignalStream *a, const SignalStream *b, double fs, void *arg)
+{
+	detect_start(arg, a->record, psprintf("record \"%s\", leads \"%s\" and \"%s\"", a->record,
+										  a->lead, b->lead), fs, 2);
+}
+
+static void
+detect_pair_chunk(const SignalStream *a, const SignalStream *b, int64 start, const float *x_a,
+				  const float *x_b, int64 n, void *arg)
+{
+	const float *x[2] = {x_a, x_b};
+
+	detect_feed(arg, x, n);
+}
+
+static void
+detect_pair_end(const SignalStream *a, const SignalStream *b, double fs, int64 n_samples,
+				void *arg)
+{
+	detect_stop(arg);
+}
+
+/*
+ * The second lead of each record of `firsts` (all: every stream of the
+ * table): the first lead of the preference `second` (a name or a list, as
+ * for `lead`) that the record has, other than the lead detected on; 22023
+ * when a record has none.
+ */
+static List *
+second_streams(List *all, List *firsts, const char *second)
+{
+	List	   *seconds = NIL;
+	ListCell   *lc;
+
+	ecgdl_check_lead_preference(second);
+	foreach(lc, firsts)
+	{
+		SignalStream *first = lfirst(lc);
+		SignalStream *found = NULL;
+		int			best = -1;
+		bool		only_first = false;
+		ListCell   *lc2;
+
+		foreach(lc2, all)
+		{
+			SignalStream *s = lfirst(lc2);
+			int			rank;
+
+			if (strcmp(s->record, first->record) != 0 || (rank = lead_rank(second, s->lead)) < 0)
+				continue;
+			if (s == first)
+				only_first = true;
+			else if (best < 0 || rank < best)
+			{
+				found = s;
+				best = rank;
+			}
+		}
+		if (found == NULL && only_first)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("record \"%s\": second_lead \"%s\" has only the lead picked for detection (\"%s\")",
+							first->record, second, first->lead),
+					 errhint("The second lead must be another lead of the record.")));
+		if (found == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("record \"%s\" has no lead \"%s\" (second_lead)", first->record, second),
+					 errhint("Every record needs a second lead; detect the others with second_lead NULL.")));
+		seconds = lappend(seconds, found);
+	}
+	return seconds;
 }
 
 /*
  * ecg_detect_beats(recordings regclass, target text, lead text DEFAULT
- * 'MLII') -> bigint: one annotation row per detected beat (symbol, subtype
- * and label NULL) of the chosen lead of every record.
+ * 'MLII', second_lead text DEFAULT NULL) -> bigint: one annotation row per
+ * detected beat (symbol, subtype and label NULL) of every record, detected
+ * on the chosen lead, or on it and the record's first lead of second_lead
+ * (a name or a list) together (qrs_leads.h).  The 0.2.0 definition has no
+ * fourth argument.
  */
 Datum
 ecg_detect_beats(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 	char	   *target,
-			   *lead;
-	List	   *streams;
+			   *lead,
+			   *second = NULL;
+	List	   *all,
+			   *streams;
 	DetectState ds;
-	SignalConsumer consumer = {detect_begin, detect_chunk, detect_end, &ds};
 
 	ecgdl_require_args(fcinfo, 3, "ecg_detect_beats");
 	relid = PG_GETARG_OID(0);
 	target = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	lead = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+		second = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	ecgdl_new_table_name(target);
-	streams = signal_streams_pick_lead(signal_table_streams(relid, "signal table"), lead);
+	all = signal_table_streams(relid, "signal table");
+	streams = signal_streams_pick_lead(all, lead);
 
 	memset(&ds, 0, sizeof(ds));
-	ds.writer = annotation_table_create(target);
-	ds.context = AllocSetContextCreate(CurrentMemoryContext, "ecgdl QRS detector",
-									   ALLOCSET_DEFAULT_SIZES);
-	signal_read_streams(relid, "signal table", streams, &consumer);
+	if (second != NULL)
+	{
+		List	   *seconds = second_streams(all, streams, second);
+		SignalPairConsumer consumer = {detect_pair_begin, detect_pair_chunk, detect_pair_end, &ds};
+
+		ds.writer = annotation_table_create(target);
+		ds.context = AllocSetContextCreate(CurrentMemoryContext, "ecgdl QRS detector",
+										   ALLOCSET_DEFAULT_SIZES);
+		signal_read_stream_pairs(relid, "signal table", streams, seconds, &consumer);
+	}
+	else
+	{
+		SignalConsumer consumer = {detect_begin, detect_chunk, detect_end, &ds};
+
+		ds.writer = annotation_table_create(target);
+		ds.context = AllocSetContextCreate(CurrentMemoryContext, "ecgdl QRS detector",
+										   ALLOCSET_DEFAULT_SIZES);
+		signal_read_streams(relid, "signal table", streams, &consumer);
+	}
 	annotation_table_finish(ds.writer);
 	MemoryContextDelete(ds.context);
 	PG_RETURN_INT64(ds.beats);

@@ -10,6 +10,8 @@
  *   22023  fs not finite or <= 0, start_sample < 0
  *   2202E  an empty or multi-dimensional samples array
  *   22000  mixed rates, duplicate starts, overlaps, gaps, NaN/Inf samples
+ * Two leads read together (signal_read_stream_pairs) must also have the same
+ * rate and the same chunks, else 22000.
  */
 #include "postgres.h"
 
@@ -206,15 +208,108 @@ chunk_samples(Datum d, const char *role, const SignalStream *s, int64 start, int
 	return (const float *) ARR_DATA_PTR(arr);
 }
 
-void
-signal_read_streams(Oid relid, const char *role, List *streams, const SignalConsumer *consumer)
+/* One stream's chunks through a cursor, a few rows fetched at a time. */
+typedef struct SignalCursor
+{
+	const char *role;
+	const SignalStream *s;
+	Portal		portal;
+	sigchunk_stream cs;
+	MemoryContext block;		/* the rows fetched and their detoasted arrays */
+	SPITupleTable *rows;
+	uint64		n_rows,
+				next_row;
+} SignalCursor;
+
+static void
+cursor_open(SignalCursor *c, SPIPlanPtr plan, const char *role, const SignalStream *s)
+{
+	Datum		args[2] = {CStringGetTextDatum(s->record), CStringGetTextDatum(s->lead)};
+
+	memset(c, 0, sizeof(*c));
+	c->role = role;
+	c->s = s;
+	c->block = AllocSetContextCreate(CurrentMemoryContext, "ecgdl signal chunks",
+									 ALLOCSET_DEFAULT_SIZES);
+	c->portal = SPI_cursor_open(NULL, plan, args, NULL, true);
+	sigchunk_stream_init(&c->cs);
+}
+
+static void
+cursor_close(SignalCursor *c)
+{
+	if (c->rows != NULL)
+		SPI_freetuptable(c->rows);
+	SPI_cursor_close(c->portal);
+	MemoryContextDelete(c->block);
+}
+
+/*
+ * The next chunk of the stream, checked (continuity, rate, samples): false
+ * at its end.  *x stays valid until the next call on this cursor.
+ */
+static bool
+cursor_next(SignalCursor *c, int64 *start, const float **x, int64 *n)
+{
+	const char *role = c->role;
+	const SignalStream *s = c->s;
+	MemoryContext old;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		fnull,
+				snull,
+				anull;
+	Datum		fd,
+				sd,
+				ad;
+	ecg_status	st;
+
+	if (c->next_row == c->n_rows)
+	{
+		if (c->rows != NULL)
+			SPI_freetuptable(c->rows);
+		c->rows = NULL;
+		MemoryContextReset(c->block);
+		SPI_cursor_fetch(c->portal, true, SIGNAL_FETCH_ROWS);
+		c->rows = SPI_tuptable;
+		c->n_rows = SPI_processed;
+		c->next_row = 0;
+		if (c->n_rows == 0)
+			return false;
+	}
+	tup = c->rows->vals[c->next_row];
+	desc = c->rows->tupdesc;
+	c->next_row++;
+	old = MemoryContextSwitchTo(c->block);
+	fd = SPI_getbinval(tup, desc, 1, &fnull);
+	sd = SPI_getbinval(tup, desc, 2, &snull);
+	ad = SPI_getbinval(tup, desc, 3, &anull);
+	if (snull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s, record \"%s\", lead \"%s\": a chunk has a NULL start_sample",
+						role, s->record, s->lead)));
+	if (fnull || anull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s, record \"%s\", lead \"%s\": the chunk at sample %lld has a NULL %s",
+						role, s->record, s->lead, (long long) DatumGetInt64(sd),
+						fnull ? "fs" : "samples array")));
+	*start = DatumGetInt64(sd);
+	*x = chunk_samples(ad, role, s, *start, n);
+	if (sigchunk_accept(&c->cs, DatumGetFloat8(fd), *start, *x, *n, &st) != 0)
+		report_chunk_problem(&c->cs, &st, role, s);
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+/* The query of one stream's chunks, prepared. */
+static SPIPlanPtr
+prepare_chunk_query(Oid relid)
 {
 	StringInfoData sql;
-	MemoryContext block = AllocSetContextCreate(CurrentMemoryContext, "ecgdl signal chunks",
-												ALLOCSET_DEFAULT_SIZES);
-	SPIPlanPtr	plan;
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	ListCell   *lc;
+	SPIPlanPtr	plan;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
@@ -223,72 +318,115 @@ signal_read_streams(Oid relid, const char *role, List *streams, const SignalCons
 					 "WHERE record OPERATOR(pg_catalog.=) $1 AND lead OPERATOR(pg_catalog.=) $2 "
 					 "ORDER BY start_sample",
 					 ecgdl_relation_name(relid));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	plan = SPI_prepare(sql.data, 2, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare the chunk query of %s: %s", ecgdl_relation_name(relid),
 			 SPI_result_code_string(SPI_result));
+	return plan;
+}
+
+void
+signal_read_streams(Oid relid, const char *role, List *streams, const SignalConsumer *consumer)
+{
+	SPIPlanPtr	plan;
+	ListCell   *lc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = prepare_chunk_query(relid);
 	foreach(lc, streams)
 	{
 		SignalStream *s = lfirst(lc);
-		Datum		args[2] = {CStringGetTextDatum(s->record), CStringGetTextDatum(s->lead)};
-		Portal		portal = SPI_cursor_open(NULL, plan, args, NULL, true);
-		sigchunk_stream cs;
+		SignalCursor c;
+		int64		start,
+					n;
+		const float *x;
 
-		sigchunk_stream_init(&cs);
-		for (;;)
+		cursor_open(&c, plan, role, s);
+		while (cursor_next(&c, &start, &x, &n))
 		{
-			MemoryContext spi;
+			/* what the consumer allocates in passing goes with the rows */
+			MemoryContext old = MemoryContextSwitchTo(c.block);
 
-			SPI_cursor_fetch(portal, true, SIGNAL_FETCH_ROWS);
-			if (SPI_processed == 0)
-				break;
-			spi = MemoryContextSwitchTo(block);
-			for (uint64 r = 0; r < SPI_processed; r++)
-			{
-				HeapTuple	tup = SPI_tuptable->vals[r];
-				TupleDesc	desc = SPI_tuptable->tupdesc;
-				bool		fnull,
-							snull,
-							anull;
-				Datum		fd = SPI_getbinval(tup, desc, 1, &fnull);
-				Datum		sd = SPI_getbinval(tup, desc, 2, &snull);
-				Datum		ad = SPI_getbinval(tup, desc, 3, &anull);
-				int64		start;
-				int64		n;
-				const float *x;
-				ecg_status	st;
-
-				if (snull)
-					ereport(ERROR,
-							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							 errmsg("%s, record \"%s\", lead \"%s\": a chunk has a NULL start_sample",
-									role, s->record, s->lead)));
-				if (fnull || anull)
-					ereport(ERROR,
-							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							 errmsg("%s, record \"%s\", lead \"%s\": the chunk at sample %lld has a NULL %s",
-									role, s->record, s->lead, (long long) DatumGetInt64(sd),
-									fnull ? "fs" : "samples array")));
-				start = DatumGetInt64(sd);
-				x = chunk_samples(ad, role, s, start, &n);
-				if (sigchunk_accept(&cs, DatumGetFloat8(fd), start, x, n, &st) != 0)
-					report_chunk_problem(&cs, &st, role, s);
-				if (cs.n_chunks == 1 && consumer->begin)
-					consumer->begin(s, cs.fs, consumer->arg);
-				consumer->chunk(s, start, x, n, consumer->arg);
-				CHECK_FOR_INTERRUPTS();
-			}
-			MemoryContextSwitchTo(spi);
-			MemoryContextReset(block);
-			SPI_freetuptable(SPI_tuptable);
+			if (c.cs.n_chunks == 1 && consumer->begin)
+				consumer->begin(s, c.cs.fs, consumer->arg);
+			consumer->chunk(s, start, x, n, consumer->arg);
+			MemoryContextSwitchTo(old);
+			CHECK_FOR_INTERRUPTS();
 		}
-		SPI_cursor_close(portal);
 		if (consumer->end)
-			consumer->end(s, cs.fs, cs.next_sample, consumer->arg);
+			consumer->end(s, c.cs.fs, c.cs.next_sample, consumer->arg);
+		cursor_close(&c);
 	}
 	SPI_freeplan(plan);
 	SPI_finish();
-	MemoryContextDelete(block);
+}
+
+/* Refuses a second lead that does not keep step with the first (22000). */
+static void
+pair_mismatch(const char *role, const SignalStream *a, const SignalStream *b, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("%s, record \"%s\": lead \"%s\" %s lead \"%s\"", role, a->record, b->lead,
+					what, a->lead),
+			 errhint("Two leads detected together must have the same sampling rate and the same "
+					 "chunks (start_sample and length).")));
+}
+
+void
+signal_read_stream_pairs(Oid relid, const char *role, List *firsts, List *seconds,
+						 const SignalPairConsumer *consumer)
+{
+	SPIPlanPtr	plan;
+
+	Assert(list_length(firsts) == list_length(seconds));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = prepare_chunk_query(relid);
+	for (int i = 0; i < list_length(firsts); i++)
+	{
+		SignalStream *sa = list_nth(firsts, i),
+				   *sb = list_nth(seconds, i);
+		SignalCursor a,
+					b;
+
+		cursor_open(&a, plan, role, sa);
+		cursor_open(&b, plan, role, sb);
+		for (;;)
+		{
+			MemoryContext old;
+			int64		start_a,
+						start_b,
+						n_a,
+						n_b;
+			const float *x_a,
+					   *x_b;
+			bool		more_a = cursor_next(&a, &start_a, &x_a, &n_a),
+						more_b = cursor_next(&b, &start_b, &x_b, &n_b);
+
+			if (!more_a && !more_b)
+				break;
+			if (more_a != more_b)
+				pair_mismatch(role, sa, sb, psprintf("has %s chunks than", more_a ? "fewer" : "more"));
+			if (a.cs.fs != b.cs.fs)
+				pair_mismatch(role, sa, sb, psprintf("is at %g Hz, not at the %g Hz of", b.cs.fs,
+													 a.cs.fs));
+			if (start_a != start_b || n_a != n_b)
+				pair_mismatch(role, sa, sb,
+							  psprintf("has a chunk of %lld samples at sample %lld, not chunked as",
+									   (long long) n_b, (long long) start_b));
+			old = MemoryContextSwitchTo(a.block);
+			if (a.cs.n_chunks == 1)
+				consumer->begin(sa, sb, a.cs.fs, consumer->arg);
+			consumer->chunk(sa, sb, start_a, x_a, x_b, n_a, consumer->arg);
+			MemoryContextSwitchTo(old);
+			CHECK_FOR_INTERRUPTS();
+		}
+		consumer->end(sa, sb, a.cs.fs, a.cs.next_sample, consumer->arg);
+		cursor_close(&b);
+		cursor_close(&a);
+	}
+	SPI_freeplan(plan);
+	SPI_finish();
 }

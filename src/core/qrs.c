@@ -392,6 +392,14 @@ qrs_detector_memory(const qrs_detector *d)
 	return sizeof(*d) + d->block_size;
 }
 
+double
+qrs_detector_noise_ratio(const qrs_detector *d)
+{
+	if (d->learning || !(d->spk > 0.0))
+		return 1.0;
+	return d->npk / d->spk;
+}
+
 /* Held candidates -------------------------------------------------------- */
 
 static candidate *
@@ -758,6 +766,24 @@ confirmed(qrs_detector *d, candidate *c, qrs_beat_fn emit, void *arg, ecg_status
 }
 
 int
+qrs_check_samples(const float *x, size_t n, int64_t first, int lead, ecg_status *st)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(x[i]))
+		{
+			if (lead > 0)
+				ecg_fail(st, ECG_ERR_DATA, "sample %lld of lead %d is not finite",
+						 (long long) (first + (int64_t) i), lead);
+			else
+				ecg_fail(st, ECG_ERR_DATA, "sample %lld is not finite",
+						 (long long) (first + (int64_t) i));
+			return ecg_fail_detail(st, "The QRS detector needs finite samples (%s).",
+								   isnan(x[i]) ? "NaN" : "infinity");
+		}
+	return 0;
+}
+
+int
 qrs_detector_feed(qrs_detector *d, const float *x, size_t n, qrs_beat_fn emit, void *arg,
 				  ecg_status *st)
 {
@@ -767,14 +793,8 @@ qrs_detector_feed(qrs_detector *d, const float *x, size_t n, qrs_beat_fn emit, v
 		return 0;
 	if (x == NULL)
 		return ecg_fail(st, ECG_ERR_ARGUMENT, "no samples (NULL) for a chunk of %zu", n);
-	for (size_t i = 0; i < n; i++)
-		if (!isfinite(x[i]))
-		{
-			ecg_fail(st, ECG_ERR_DATA, "sample %lld is not finite",
-					 (long long) (d->n + (int64_t) i));
-			return ecg_fail_detail(st, "The QRS detector needs finite samples (%s).",
-								   isnan(x[i]) ? "NaN" : "infinity");
-		}
+	if (qrs_check_samples(x, n, d->n, 0, st) != 0)
+		return -1;
 
 	if (d->n == 0)
 	{

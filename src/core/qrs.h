@@ -89,7 +89,23 @@ double		qrs_detector_fs(const qrs_detector *det);
 /* Bytes the detector holds (fixed for its lifetime). */
 size_t		qrs_detector_memory(const qrs_detector *det);
 
+/*
+ * The detector's current noise level against its signal level (NPK / SPK,
+ * the envelope's noise peaks against its QRS peaks): about 0.01-0.03 on a
+ * clean lead, higher in noise; 1 while learning.  Read from inside the beat
+ * callback it is the level with which that beat was decided.
+ */
+double		qrs_detector_noise_ratio(const qrs_detector *det);
+
 void		qrs_detector_free(qrs_detector *det);
+
+/*
+ * 0 when the n samples are all finite, else -1 with ECG_ERR_DATA naming the
+ * first bad one by its absolute position (first + index) and, when lead > 0,
+ * its lead ("sample 700 of lead 2 is not finite").
+ */
+int			qrs_check_samples(const float *x, size_t n, int64_t first, int lead,
+							  ecg_status *st);
 
 /*
  * One-shot convenience: the R peaks of the whole signal x[0..n) in *out (an

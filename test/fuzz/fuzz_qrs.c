@@ -1,6 +1,6 @@
 /*
- * fuzz_qrs.c - libFuzzer target for the streaming QRS detector (qrs.h) and
- * the beat matching (qrs_match.h).
+ * fuzz_qrs.c - libFuzzer target for the streaming QRS detector (qrs.h), its
+ * two-lead form (qrs_leads.h) and the beat matching (qrs_match.h).
  *
  * Input layout:
  *   bytes 0-1  sampling rate: 100 + (little-endian value % 901) Hz; when
@@ -17,7 +17,13 @@
  * increasing and inside the signal; the chunked run gives exactly the beats
  * of qrs_detect over the whole signal (when every sample is finite); the
  * detector's memory never changes; the beats match themselves one to one
- * (qrs_match: TP = all, no FN, no FP).
+ * (qrs_match: TP = all, no FN, no FP).  Two leads (qrs_leads): the samples
+ * and the same samples half a signal later as the second lead, fed in the
+ * same chunks: a non-finite sample on either lead fails its chunk with
+ * ECG_ERR_DATA; beats strictly increasing and inside the signal, reported
+ * at most QRS_LEADS_MAX_DELAY_SECONDS after the end of the chunk that holds
+ * them; the same beats as fed whole;
+ * memory fixed; one lead through qrs_leads gives the single-lead beats.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +31,7 @@
 
 #include "fuzz_util.h"
 #include "qrs.h"
+#include "qrs_leads.h"
 #include "qrs_match.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,6 +45,8 @@ typedef struct beat_buf
 	size_t		n;
 	size_t		cap;
 	int64_t		limit;			/* samples fed so far: beats must be below */
+	int64_t		max_delay;		/* and at most this far behind it (0: no bound;
+								 * the feed's chunk included) */
 } beat_buf;
 
 static int
@@ -47,6 +56,7 @@ take_beat(void *arg, int64_t sample, ecg_status *st)
 
 	(void) st;
 	FUZZ_ASSERT(sample >= 0 && sample < b->limit);
+	FUZZ_ASSERT(b->max_delay == 0 || b->limit - sample <= b->max_delay);
 	FUZZ_ASSERT(b->n == 0 || sample > b->pos[b->n - 1]);
 	if (b->n == b->cap)
 	{
@@ -58,6 +68,79 @@ take_beat(void *arg, int64_t sample, ecg_status *st)
 	}
 	b->pos[b->n++] = sample;
 	return 0;
+}
+
+/* qrs_leads over x and x half a signal later, chunked as the one-lead run
+ * (fed whole as well when every sample is finite); one lead gives `one`. */
+static void
+fuzz_two_leads(const float *x, size_t n, double fs, uint8_t step, int all_finite,
+			   const beat_buf *one)
+{
+	ecg_status	st;
+	float	   *y = malloc((n ? n : 1) * sizeof(float));
+	beat_buf	b = {NULL, 0, 0, 0, 0},
+				whole = {NULL, 0, 0, 0, 0};
+	qrs_leads  *d = qrs_leads_new(fs, 2, &st);
+	size_t		chunk = 1 + (size_t) step,
+				memory;
+
+	FUZZ_ASSERT(y != NULL && d != NULL);
+	for (size_t i = 0; i < n; i++)
+		y[i] = x[(i + n / 2) % n];
+	memory = qrs_leads_memory(d);
+	for (size_t off = 0; off < n;)
+	{
+		size_t		m = n - off < chunk ? n - off : chunk;
+		const float *xs[2] = {x + off, y + off};
+		int			finite = 1;
+
+		for (size_t i = 0; i < m; i++)
+			finite &= isfinite(x[off + i]) && isfinite(y[off + i]);
+		if (finite)
+			b.limit += (int64_t) m;
+		b.max_delay = (int64_t) ceil(QRS_LEADS_MAX_DELAY_SECONDS * fs) + (int64_t) m;
+		if (qrs_leads_feed(d, xs, m, take_beat, &b, &st) != 0)
+		{
+			FUZZ_ASSERT(!finite);
+			FUZZ_EXPECT_FAILURE(&st);
+			FUZZ_ASSERT(st.kind == ECG_ERR_DATA);
+		}
+		else
+			FUZZ_ASSERT(finite);
+		off += m;
+		chunk = 1 + (chunk * 7 + step) % 4096;
+	}
+	b.max_delay = 0;
+	FUZZ_ASSERT(qrs_leads_finish(d, take_beat, &b, &st) == 0);
+	FUZZ_ASSERT(qrs_leads_memory(d) == memory);
+	qrs_leads_free(d);
+
+	if (all_finite && n > 0)
+	{
+		const float *xs[2] = {x, y};
+
+		d = qrs_leads_new(fs, 2, &st);
+		FUZZ_ASSERT(d != NULL);
+		whole.limit = (int64_t) n;
+		FUZZ_ASSERT(qrs_leads_feed(d, xs, n, take_beat, &whole, &st) == 0);
+		FUZZ_ASSERT(qrs_leads_finish(d, take_beat, &whole, &st) == 0);
+		FUZZ_ASSERT(whole.n == b.n);
+		FUZZ_ASSERT(b.n == 0 || memcmp(whole.pos, b.pos, b.n * sizeof(int64_t)) == 0);
+		qrs_leads_free(d);
+
+		/* one lead through qrs_leads: the single-lead beats */
+		d = qrs_leads_new(fs, 1, &st);
+		FUZZ_ASSERT(d != NULL);
+		whole.n = 0;
+		FUZZ_ASSERT(qrs_leads_feed(d, xs, n, take_beat, &whole, &st) == 0);
+		FUZZ_ASSERT(qrs_leads_finish(d, take_beat, &whole, &st) == 0);
+		FUZZ_ASSERT(whole.n == one->n);
+		FUZZ_ASSERT(one->n == 0 || memcmp(whole.pos, one->pos, one->n * sizeof(int64_t)) == 0);
+		qrs_leads_free(d);
+	}
+	free(whole.pos);
+	free(b.pos);
+	free(y);
 }
 
 int
@@ -73,7 +156,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				memory;
 	float	   *x;
 	int			all_finite = 1;
-	beat_buf	b = {NULL, 0, 0, 0};
+	beat_buf	b = {NULL, 0, 0, 0, 0};
 
 	if (size < PREFIX)
 		return 0;
@@ -161,6 +244,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							  NULL, 0, &c, &st) == 0);
 		FUZZ_ASSERT(c.tp == (int64_t) b.n && c.fn == 0 && c.fp == 0);
 	}
+	fuzz_two_leads(x, n, fs, data[2], all_finite, &b);
 	free(b.pos);
 	free(x);
 	return 0;

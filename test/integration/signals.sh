@@ -77,6 +77,17 @@ else
 	not_ok "signals: build/tools/qrs_eval is missing (make tools)"
 fi
 
+# two leads (second_lead): MLII (V5 in 102 and 104) with each record's other lead
+timed "SELECT ecg_import_wfdb_signals('$mitdb', 'sig2', leads => ARRAY['MLII', 'V1', 'V2', 'V4', 'V5'])" >/dev/null
+timed "SELECT ecg_detect_beats('sig2', 'det2', 'MLII, V5', 'V1, V2, V4, V5')" >/dev/null
+figure "ecg_detect_beats with second_lead, 48 records (2 x 31.2 M samples): $elapsed ms"
+sql2_gross=$(run -c "SELECT tp, fn, fp FROM ecg_qrs_evaluate('det2', 'ref') WHERE record = 'gross'")
+figure "bxb gross from SQL, two leads (TP|FN|FP, after 5 min): $sql2_gross"
+if [ -x build/tools/qrs_eval ]; then
+	tool2=$(build/tools/qrs_eval --two-leads "$mitdb" 2>/dev/null | awk '$1 == "gross" { print $4 "|" $5 "|" $6 }')
+	check "signals: two-lead detection in SQL equals qrs_eval --two-leads (48 records)" "$tool2" "$sql2_gross"
+fi
+
 # the same detections whatever the chunk size (7 s and 1 s rows of three records)
 run -c "SET client_min_messages = warning" \
 	-c "SELECT ecg_import_wfdb_signals('$mitdb', 'sig7', ARRAY['105', '203', '207'], ARRAY['MLII'], 7)" \

@@ -10,6 +10,12 @@
  * when it has none (the table says which lead), or on the signal chosen by
  * --signal.  Options:
  *   --signal N     detect on signal N (0-based) of every record
+ *   --two-leads    detect on that lead and the record's other signal (signal
+ *                  1, or 0 when the lead is signal 1) together
+ *                  (src/core/qrs_leads.c)
+ *   --noise DIR/RECORD, --snr DB   add a noise record (see add_noise); with
+ *                  --two-leads its signal 0 to the first lead and signal 1
+ *                  to the second
  *   --chunk S      feed the detector S seconds at a time (default 60;
  *                  0 = the whole record at once)
  *   --invariance   also detect feeding 1 sample and 7 samples at a time and
@@ -32,6 +38,7 @@
 
 #include "ecg_core.h"
 #include "qrs.h"
+#include "qrs_leads.h"
 #include "qrs_match.h"
 #include "wfdb.h"
 
@@ -45,6 +52,7 @@ typedef struct options
 	const char *noise;			/* DIR/RECORD of a noise record, or NULL */
 	double		snr_db;
 	int			signal_only;	/* load no annotations (noise records) */
+	int			two_leads;		/* --two-leads: qrs_leads on the lead and one other */
 } options;
 
 /* Beats collected by the detector's callback. */
@@ -118,6 +126,8 @@ now_seconds(void)
 typedef struct record_data
 {
 	char		lead[WFDB_DESC_MAX];
+	int			sig;			/* its signal number */
+	int			n_signals;
 	double		fs;
 	float	   *x;
 	size_t		n;
@@ -181,6 +191,8 @@ load_record(const char *dir, const char *name, const options *opt, record_data *
 		goto out;
 	}
 	snprintf(r->lead, sizeof(r->lead), "%s", h.signals[sig].description);
+	r->sig = sig;
+	r->n_signals = h.n_signals;
 	r->fs = h.sampling_frequency;
 	if (!wfdb_file_name_is_plain(h.signals[sig].file_name))
 	{
@@ -331,35 +343,64 @@ add_noise(record_data *r, const options *opt, int sig)
 	return 0;
 }
 
-/* Detects feeding `chunk` samples at a time (0 = all at once). */
+/*
+ * Detects feeding `chunk` samples at a time (0 = all at once): the lead of r
+ * alone (r2 NULL; qrs_leads with one lead is the single-lead detector), or
+ * with the lead of r2 through the two-lead detector.
+ */
 static int
-detect(const record_data *r, size_t chunk, beat_list *beats)
+detect(const record_data *r, const record_data *r2, size_t chunk, beat_list *beats)
 {
 	ecg_status	st;
-	qrs_detector *det;
+	qrs_leads  *det;
 	int			rc = 0;
+	size_t		n = r2 == NULL || r->n < r2->n ? r->n : r2->n;
 
 	ecg_status_clear(&st);
 	beats->n = 0;
-	det = qrs_detector_new(r->fs, &st);
+	det = qrs_leads_new(r->fs, r2 ? 2 : 1, &st);
 	if (det == NULL)
 		goto fail;
 	if (chunk == 0)
-		chunk = r->n ? r->n : 1;
-	for (size_t off = 0; off < r->n && rc == 0; off += chunk)
+		chunk = n ? n : 1;
+	for (size_t off = 0; off < n && rc == 0; off += chunk)
 	{
-		size_t		m = r->n - off < chunk ? r->n - off : chunk;
+		size_t		m = n - off < chunk ? n - off : chunk;
+		const float *x[2] = {r->x + off, r2 ? r2->x + off : NULL};
 
-		rc = qrs_detector_feed(det, r->x + off, m, collect_beat, beats, &st);
+		rc = qrs_leads_feed(det, x, m, collect_beat, beats, &st);
 	}
 	if (rc == 0)
-		rc = qrs_detector_finish(det, collect_beat, beats, &st);
-	qrs_detector_free(det);
+		rc = qrs_leads_finish(det, collect_beat, beats, &st);
+	qrs_leads_free(det);
 	if (rc == 0)
 		return 0;
 fail:
 	fprintf(stderr, "detector: %s%s%s\n", st.message, st.detail[0] ? ": " : "", st.detail);
 	return -1;
+}
+
+/* The second lead for --two-leads: the record's other signal, noise added
+ * from the noise record's signal of the same number. */
+static int
+load_second(const char *dir, const char *name, const options *opt, const record_data *r,
+			record_data *r2)
+{
+	options		o = *opt;
+
+	o.signal = r->sig == 0 ? 1 : 0;
+	if (r->n_signals < 2 || load_record(dir, name, &o, r2) != 0)
+	{
+		fprintf(stderr, "%s: no second signal\n", name);
+		return -1;
+	}
+	if (opt->noise != NULL && add_noise(r2, opt, o.signal) != 0)
+	{
+		fprintf(stderr, "%s: cannot add noise from %s\n", name, opt->noise);
+		record_release(r2);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -456,15 +497,15 @@ static int
 usage(const char *prog)
 {
 	fprintf(stderr,
-			"usage: %s [--signal N] [--chunk SECONDS] [--invariance] [--list] [--window MS] "
-			"DIR [RECORD...]\n", prog);
+			"usage: %s [--signal N] [--two-leads] [--chunk SECONDS] [--invariance] [--list] "
+			"[--window MS] [--noise DIR/RECORD [--snr DB]] DIR [RECORD...]\n", prog);
 	return 2;
 }
 
 int
 main(int argc, char **argv)
 {
-	options		opt = {-1, 60.0, 0, 0, 150.0, NULL, 12.0, 0};
+	options		opt = {-1, 60.0, 0, 0, 150.0, NULL, 12.0, 0, 0};
 	int			a = 1;
 	const char *dir;
 	char	  **names = NULL;
@@ -501,6 +542,8 @@ main(int argc, char **argv)
 			opt.invariance = 1;
 		else if (strcmp(argv[a], "--list") == 0)
 			opt.list = 1;
+		else if (strcmp(argv[a], "--two-leads") == 0)
+			opt.two_leads = 1;
 		else
 			return usage(argv[0]);
 	}
@@ -550,7 +593,8 @@ main(int argc, char **argv)
 		   "ref", "TP", "FN", "FP", "Se%", "+P%", "ref", "TP", "FN", "FP", "Se%", "+P%");
 	for (int i = 0; i < n_names; i++)
 	{
-		record_data r;
+		record_data r,
+					r2;
 		ecg_status	st;
 		qrs_match_counts bxb = {0, 0, 0},
 					all = {0, 0, 0};
@@ -566,9 +610,16 @@ main(int argc, char **argv)
 			failures++;
 			continue;
 		}
-		if (opt.noise != NULL && add_noise(&r, &opt, opt.signal >= 0 ? opt.signal : 0) != 0)
+		if (opt.noise != NULL && add_noise(&r, &opt, opt.two_leads ? r.sig : opt.signal >= 0 ? opt.signal : 0) != 0)
 		{
 			fprintf(stderr, "%s: cannot add noise from %s\n", names[i], opt.noise);
+			failures++;
+			record_release(&r);
+			continue;
+		}
+		memset(&r2, 0, sizeof(r2));
+		if (opt.two_leads && load_second(dir, names[i], &opt, &r, &r2) != 0)
+		{
 			failures++;
 			record_release(&r);
 			continue;
@@ -576,10 +627,11 @@ main(int argc, char **argv)
 		records++;
 		chunk = (size_t) floor(opt.chunk_seconds * r.fs + 0.5);
 		t0 = now_seconds();
-		if (detect(&r, chunk, &beats) != 0)
+		if (detect(&r, opt.two_leads ? &r2 : NULL, chunk, &beats) != 0)
 		{
 			failures++;
 			record_release(&r);
+			record_release(&r2);
 			continue;
 		}
 		total_seconds += now_seconds() - t0;
@@ -596,10 +648,19 @@ main(int argc, char **argv)
 			fprintf(stderr, "%s: %s\n", names[i], st.message);
 			failures++;
 			record_release(&r);
+			record_release(&r2);
 			continue;
 		}
 		ref_bxb = bxb.tp + bxb.fn;
-		printf("%-8s %-6s |", names[i], r.lead);
+		if (opt.two_leads)
+		{
+			char		both[2 * WFDB_DESC_MAX + 2];
+
+			snprintf(both, sizeof(both), "%s+%s", r.lead, r2.lead);
+			printf("%-8s %-6s |", names[i], both);
+		}
+		else
+			printf("%-8s %-6s |", names[i], r.lead);
 		print_counts(&bxb, ref_bxb);
 		printf(" |");
 		print_counts(&all, all.tp + all.fn);
@@ -621,7 +682,7 @@ main(int argc, char **argv)
 
 			for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++)
 			{
-				if (detect(&r, chunks[c], &other) != 0)
+				if (detect(&r, opt.two_leads ? &r2 : NULL, chunks[c], &other) != 0)
 					failures++;
 				else if (!same_beats(&beats, &other))
 				{
@@ -633,6 +694,7 @@ main(int argc, char **argv)
 			}
 		}
 		record_release(&r);
+		record_release(&r2);
 	}
 	printf("%-8s %-6s |", "gross", "");
 	print_counts(&gross_bxb, gross_ref_bxb);
