@@ -820,3 +820,296 @@ LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 
 COMMENT ON FUNCTION ecg_detect_beats(regclass, text, text, text) IS
 'Detects the beats of one lead (or of it and second_lead together, each lead''s detector trusted by its noise level) of every record of a signal table into a new annotation table (symbol and label NULL); returns the number of beats';
+-- == crossval2: ecg_cross_validate with features, operating point and augmentation (issue 12) ==
+
+-- The checks of ecg_train's arguments, ecg_train's own code, with a
+-- cross-validation's source table standing in for the folds' tables (copies
+-- of its rows): ecg_cross_validate calls it before its first fold.
+CREATE FUNCTION ecgdl.cross_validate_check(name text, train regclass, arch text, validation regclass,
+                                           epochs int, batch_size int, learning_rate float8,
+                                           patience int, seed int, class_weight text, replace boolean,
+                                           validation_fraction float8, operating_point text,
+                                           features text[], augment text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ecg_cross_validate_check'
+LANGUAGE C STABLE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION ecgdl.cross_validate_check(text, regclass, text, regclass, int, int, float8, int, int, text, boolean, float8, text, text[], text) IS
+'Internal to ecg_cross_validate: errors as ecg_train would on its arguments, the source table standing in for the folds'' training and validation tables';
+
+-- ecg_cross_validate passes ecg_train's operating_point, features and
+-- augment to every fold's training (appended, so positional calls of the
+-- 0.2.0 function keep their meaning; without them every figure is the same as
+-- 0.2.0's).  operating_point 'validation' tunes each fold's model on that
+-- fold's validation records, drawn from its training records, never on the
+-- fold it is tested on.  The 0.2.0 definition is replaced; the body is 0.2.0's
+-- with the three arguments passed on and checked before the first fold.
+DROP FUNCTION ecg_cross_validate(regclass, int, text, text, int, int, float8, int, int, text, float8, boolean);
+CREATE FUNCTION ecg_cross_validate(source regclass, folds int DEFAULT 5, arch text DEFAULT 'cnn',
+                                   prefix text DEFAULT 'cv', epochs int DEFAULT 100,
+                                   batch_size int DEFAULT 2048, learning_rate float8 DEFAULT 1e-3,
+                                   patience int DEFAULT 15, seed int DEFAULT 42,
+                                   class_weight text DEFAULT 'none',
+                                   validation_fraction float8 DEFAULT 0.2, keep boolean DEFAULT false,
+                                   operating_point text DEFAULT 'argmax', features text[] DEFAULT NULL,
+                                   augment text DEFAULT 'none')
+RETURNS TABLE (figure text, mean float8, sd float8, per_fold float8[])
+LANGUAGE plpgsql
+AS $cv$
+DECLARE
+    ext_schema pg_catalog.text := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                        WHERE e.extname OPERATOR(pg_catalog.=) 'ecgdl');
+    target_schema pg_catalog.text := pg_catalog.current_schema();
+    class_names pg_catalog.text[] := ARRAY['N', 'S', 'V', 'F', 'Q'];
+    figures pg_catalog.text[] := ARRAY['accuracy', 'macro_f1',
+        'se_N', 'ppv_N', 'f1_N', 'se_S', 'ppv_S', 'f1_S', 'se_V', 'ppv_V', 'f1_V', 'se_F', 'ppv_F', 'f1_F'];
+    recs pg_catalog.text[];
+    rec_beats pg_catalog.int8[];
+    rec_fold pg_catalog.int4[];
+    fold_beats pg_catalog.int8[];
+    source_classes pg_catalog.int2[];
+    train_classes pg_catalog.int2[];
+    plan pg_catalog.jsonb := '[]';
+    test_recs pg_catalog.text[];
+    train_recs pg_catalog.text[];
+    val_recs pg_catalog.text[];
+    val_beats pg_catalog.int8;
+    total_beats pg_catalog.int8;
+    vals pg_catalog.float8[];
+    best pg_catalog.int4;
+    c pg_catalog.int2;
+    k pg_catalog.int4;
+    i pg_catalog.int4;
+    r pg_catalog.text;
+    t pg_catalog.text;
+    m_name pg_catalog.text;
+    t_train pg_catalog.text;
+    t_val pg_catalog.text;
+    t_test pg_catalog.text;
+    row_ pg_catalog.record;
+    n_null pg_catalog.int8;
+BEGIN
+    IF source IS NULL OR folds IS NULL OR arch IS NULL OR prefix IS NULL OR epochs IS NULL
+       OR batch_size IS NULL OR learning_rate IS NULL OR patience IS NULL OR seed IS NULL
+       OR class_weight IS NULL OR validation_fraction IS NULL OR keep IS NULL
+       OR operating_point IS NULL OR augment IS NULL THEN
+        RAISE EXCEPTION 'ecg_cross_validate arguments must not be NULL' USING ERRCODE = '22004',
+            HINT = 'Only features may be NULL (all eight R-R features of a model that takes them).';
+    END IF;
+    IF folds OPERATOR(pg_catalog.<) 2 THEN
+        RAISE EXCEPTION 'cross-validation needs at least 2 folds' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('%s folds were asked for.', folds);
+    END IF;
+    IF prefix OPERATOR(pg_catalog.!~) '^[a-z_][a-z0-9_]*$' THEN
+        RAISE EXCEPTION 'invalid cross-validation prefix "%"', prefix USING ERRCODE = '22023',
+            HINT = 'Use lower-case letters, digits and underscores; tables and models are named after it.';
+    END IF;
+    IF NOT (validation_fraction OPERATOR(pg_catalog.>) 0 AND validation_fraction OPERATOR(pg_catalog.<) 1) THEN
+        RAISE EXCEPTION 'validation_fraction must be between 0 and 1 (exclusive)' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('The value given was %s.', validation_fraction);
+    END IF;
+    IF target_schema IS NULL THEN
+        RAISE EXCEPTION 'no schema has been selected to create the cross-validation''s tables in' USING ERRCODE = '3F000',
+            HINT = 'Set search_path to a schema you may create tables in.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid OPERATOR(pg_catalog.=) source AND a.attname OPERATOR(pg_catalog.=) 'record'
+                     AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'source table "%" has no record column', source USING ERRCODE = '42809',
+            HINT = 'Patient-wise folds need the record of every beat; ecg_import_wfdb''s tables have it.';
+    END IF;
+    -- the folds' tables are copies of the source's rows (CREATE TABLE AS): a
+    -- column of a type some role defined could bring that role's casts, run
+    -- with the caller's rights, so only built-in types are read
+    IF EXISTS (SELECT FROM pg_catalog.pg_attribute a
+               WHERE a.attrelid OPERATOR(pg_catalog.=) source AND a.attnum OPERATOR(pg_catalog.>) 0
+                 AND NOT a.attisdropped AND a.atttypid OPERATOR(pg_catalog.>=) 16384::pg_catalog.oid) THEN
+        RAISE EXCEPTION 'source table "%" has a column of a type that is not built in', source USING ERRCODE = '42809',
+            DETAIL = 'ecgdl reads only columns of built-in types: the casts and operators of a type a role defined would run with the rights of ecgdl''s caller.',
+            HINT = 'Copy the data into a table whose columns have built-in types.';
+    END IF;
+
+    -- the records, shuffled by the seed, and their beats
+    EXECUTE pg_catalog.format(
+        'SELECT pg_catalog.array_agg(s.r ORDER BY pg_catalog.md5($1 OPERATOR(pg_catalog.||) s.r), s.r), '
+        '       pg_catalog.array_agg(s.n ORDER BY pg_catalog.md5($1 OPERATOR(pg_catalog.||) s.r), s.r), '
+        '       pg_catalog.count(*) FILTER (WHERE s.r IS NULL) '
+        'FROM (SELECT t.record::pg_catalog.text AS r, pg_catalog.count(*) AS n FROM %s t GROUP BY 1) s', source)
+        INTO recs, rec_beats, n_null USING pg_catalog.format('%s:', seed);
+    IF n_null OPERATOR(pg_catalog.>) 0 THEN
+        RAISE EXCEPTION 'source table "%" has beats without a record', source USING ERRCODE = '22023',
+            DETAIL = 'Every beat must belong to a record (a patient) to put whole records into folds.';
+    END IF;
+    IF COALESCE(pg_catalog.cardinality(recs), 0) OPERATOR(pg_catalog.<) folds THEN
+        RAISE EXCEPTION 'source table "%" has fewer records than folds', source USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('It has %s records; %s folds were asked for.',
+                                       COALESCE(pg_catalog.cardinality(recs), 0), folds),
+            HINT = 'Ask for at most as many folds as there are records.';
+    END IF;
+    EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(DISTINCT t.label ORDER BY t.label) FROM %s t', source)
+        INTO source_classes;
+
+    -- whole records into folds, each to the lightest fold so far
+    fold_beats := pg_catalog.array_fill(0::pg_catalog.int8, ARRAY[folds]);
+    rec_fold := '{}';
+    FOR i IN 1 .. pg_catalog.cardinality(recs) LOOP
+        best := 1;
+        FOR k IN 2 .. folds LOOP
+            IF fold_beats[k] OPERATOR(pg_catalog.<) fold_beats[best] THEN
+                best := k;
+            END IF;
+        END LOOP;
+        rec_fold := pg_catalog.array_append(rec_fold, best);
+        fold_beats[best] := fold_beats[best] OPERATOR(pg_catalog.+) rec_beats[i];
+    END LOOP;
+
+    -- each fold's test, validation and training records, checked
+    FOR k IN 1 .. folds LOOP
+        test_recs := '{}';
+        train_recs := '{}';
+        total_beats := 0;
+        FOR i IN 1 .. pg_catalog.cardinality(recs) LOOP
+            IF rec_fold[i] OPERATOR(pg_catalog.=) k THEN
+                test_recs := pg_catalog.array_append(test_recs, recs[i]);
+            ELSE
+                train_recs := pg_catalog.array_append(train_recs, recs[i]);
+                total_beats := total_beats OPERATOR(pg_catalog.+) rec_beats[i];
+            END IF;
+        END LOOP;
+        IF pg_catalog.cardinality(train_recs) OPERATOR(pg_catalog.<) 2 THEN
+            RAISE EXCEPTION 'fold % has only one training record', k USING ERRCODE = '22023',
+                DETAIL = 'Validation records are drawn from the training records, and at least one must be left to train on.',
+                HINT = 'Use fewer folds, or a source with more records.';
+        END IF;
+        -- validation records: the training records shuffled again by the seed
+        -- and the fold
+        val_recs := '{}';
+        val_beats := 0;
+        FOR r IN SELECT u.r FROM pg_catalog.unnest(train_recs) u(r)
+                 ORDER BY pg_catalog.md5(pg_catalog.format('%s:val%s:%s', seed, k, u.r)), u.r LOOP
+            EXIT WHEN pg_catalog.cardinality(val_recs) OPERATOR(pg_catalog.>) 0
+                 AND val_beats OPERATOR(pg_catalog.>=) (validation_fraction OPERATOR(pg_catalog.*) total_beats);
+            EXIT WHEN pg_catalog.cardinality(val_recs) OPERATOR(pg_catalog.=)
+                      (pg_catalog.cardinality(train_recs) OPERATOR(pg_catalog.-) 1);
+            val_recs := pg_catalog.array_append(val_recs, r);
+            val_beats := val_beats OPERATOR(pg_catalog.+) rec_beats[pg_catalog.array_position(recs, r)];
+        END LOOP;
+        SELECT pg_catalog.array_agg(u.r ORDER BY u.r) INTO train_recs
+        FROM pg_catalog.unnest(train_recs) u(r) WHERE u.r OPERATOR(pg_catalog.<>) ALL (val_recs);
+        EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(DISTINCT t.label ORDER BY t.label) FROM %s t '
+                                  'WHERE t.record::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1)', source)
+            INTO train_classes USING train_recs;
+        FOREACH c IN ARRAY source_classes LOOP
+            IF NOT c OPERATOR(pg_catalog.=) ANY (COALESCE(train_classes, '{}')) THEN
+                RAISE EXCEPTION 'fold % has no % beat to train on', k,
+                    COALESCE(class_names[c OPERATOR(pg_catalog.+) 1], c::pg_catalog.text)
+                    USING ERRCODE = '22023',
+                    DETAIL = pg_catalog.format('Its training records are %s; the source has the class in other records.',
+                                               pg_catalog.array_to_string(train_recs, ', ')),
+                    HINT = 'Use fewer folds or another seed, or leave the class out of the source.';
+            END IF;
+        END LOOP;
+        plan := plan OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+            'test', pg_catalog.to_jsonb(test_recs), 'val', pg_catalog.to_jsonb(val_recs),
+            'train', pg_catalog.to_jsonb(train_recs)));
+    END LOOP;
+
+    -- names that fit and are free
+    FOR k IN 1 .. folds LOOP
+        FOREACH t IN ARRAY ARRAY[pg_catalog.format('%s_fold%s_train', prefix, k),
+                                 pg_catalog.format('%s_fold%s_val', prefix, k),
+                                 pg_catalog.format('%s_fold%s_test', prefix, k)] LOOP
+            IF pg_catalog.octet_length(t) OPERATOR(pg_catalog.>) 63 THEN
+                RAISE EXCEPTION 'cross-validation table name "%" is too long', t USING ERRCODE = '42622',
+                    HINT = 'Use a shorter prefix.';
+            END IF;
+            IF pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, t)) IS NOT NULL THEN
+                RAISE EXCEPTION 'relation "%" already exists', t USING ERRCODE = '42P07',
+                    HINT = 'Drop it, or choose another prefix.';
+            END IF;
+        END LOOP;
+        m_name := pg_catalog.format('%s_fold%s', prefix, k);
+        IF EXISTS (SELECT FROM ecgdl.models m WHERE m.name OPERATOR(pg_catalog.=) m_name) THEN
+            RAISE EXCEPTION 'model "%" already exists', m_name USING ERRCODE = '42710',
+                HINT = 'Drop it with ecg_model_drop, or choose another prefix.';
+        END IF;
+    END LOOP;
+
+    -- the architecture and training arguments, with ecg_train's own checks
+    PERFORM ecgdl.study_check(ARRAY[arch], epochs, batch_size, patience, seed, class_weight,
+                              ARRAY(SELECT pg_catalog.format('%s_fold%s', prefix, g.k)
+                                    FROM pg_catalog.generate_series(1, folds) g(k)), false);
+    -- and the rest of ecg_train's checks (the learning rate, operating point,
+    -- augmentation, features, the R-R columns a model needs), the source
+    -- standing in for every fold's training and validation table
+    PERFORM ecgdl.cross_validate_check(pg_catalog.format('%s_fold1', prefix), source, arch, source, epochs,
+                                       batch_size, learning_rate, patience, seed, class_weight, false,
+                                       0.3::pg_catalog.float8, operating_point, features, augment);
+
+    -- the work: per fold, train on the training records, evaluate on the fold
+    vals := pg_catalog.array_fill(NULL::pg_catalog.float8, ARRAY[folds, pg_catalog.cardinality(figures)]);
+    FOR k IN 1 .. folds LOOP
+        m_name := pg_catalog.format('%s_fold%s', prefix, k);
+        t_train := pg_catalog.format('%I.%I', target_schema, pg_catalog.format('%s_fold%s_train', prefix, k));
+        t_val := pg_catalog.format('%I.%I', target_schema, pg_catalog.format('%s_fold%s_val', prefix, k));
+        t_test := pg_catalog.format('%I.%I', target_schema, pg_catalog.format('%s_fold%s_test', prefix, k));
+        FOREACH t IN ARRAY ARRAY['train', 'val', 'test'] LOOP
+            EXECUTE pg_catalog.format('CREATE TABLE %s AS SELECT t.* FROM %s t '
+                                      'WHERE t.record::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1) ORDER BY t.id',
+                                      CASE t WHEN 'train' THEN t_train WHEN 'val' THEN t_val ELSE t_test END, source)
+                USING ARRAY(SELECT pg_catalog.jsonb_array_elements_text(plan OPERATOR(pg_catalog.->) (k OPERATOR(pg_catalog.-) 1)
+                                                                         OPERATOR(pg_catalog.->) t));
+        END LOOP;
+        RAISE NOTICE 'cross-validation %: fold % of %: training % on records %, validating on %, testing on %',
+            prefix, k, folds, m_name,
+            (SELECT pg_catalog.string_agg(e, ', ') FROM pg_catalog.jsonb_array_elements_text(
+                plan OPERATOR(pg_catalog.->) (k OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->) 'train') e),
+            (SELECT pg_catalog.string_agg(e, ', ') FROM pg_catalog.jsonb_array_elements_text(
+                plan OPERATOR(pg_catalog.->) (k OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->) 'val') e),
+            (SELECT pg_catalog.string_agg(e, ', ') FROM pg_catalog.jsonb_array_elements_text(
+                plan OPERATOR(pg_catalog.->) (k OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->) 'test') e);
+        EXECUTE pg_catalog.format('SELECT %I.ecg_train($1::pg_catalog.text, $2::pg_catalog.regclass, '
+                                  '$3::pg_catalog.text, $4::pg_catalog.regclass, $5::pg_catalog.int4, '
+                                  '$6::pg_catalog.int4, $7::pg_catalog.float8, $8::pg_catalog.int4, '
+                                  '$9::pg_catalog.int4, $10::pg_catalog.text, $11::pg_catalog.bool, '
+                                  '$12::pg_catalog.float8, $13::pg_catalog.text, $14::pg_catalog.text[], '
+                                  '$15::pg_catalog.text)', ext_schema)
+            USING m_name, t_train::pg_catalog.regclass, arch, t_val::pg_catalog.regclass, epochs, batch_size,
+                  learning_rate, patience, seed, class_weight, false, 0.3::pg_catalog.float8,
+                  operating_point, features, augment;
+        FOR row_ IN EXECUTE pg_catalog.format('SELECT e.class, e.se, e.ppv, e.f1 FROM %I.ecg_evaluate_ec57('
+                                              '$1::pg_catalog.text, $2::pg_catalog.regclass, $3::pg_catalog.bool) e',
+                                              ext_schema)
+                USING m_name, t_test::pg_catalog.regclass, false LOOP
+            IF row_.class OPERATOR(pg_catalog.=) 'macro' THEN
+                vals[k][2] := row_.f1;
+            ELSE
+                i := pg_catalog.array_position(figures, pg_catalog.format('se_%s', row_.class));
+                vals[k][i] := row_.se;
+                vals[k][i OPERATOR(pg_catalog.+) 1] := row_.ppv;
+                vals[k][i OPERATOR(pg_catalog.+) 2] := row_.f1;
+            END IF;
+        END LOOP;
+        -- accuracy over all five classes, as ecg_evaluate reports it
+        vals[k][1] := (SELECT e.accuracy FROM ecgdl.evaluations e
+                       WHERE e.model_name OPERATOR(pg_catalog.=) m_name
+                       ORDER BY e.id DESC LIMIT 1);
+        IF NOT keep THEN
+            EXECUTE pg_catalog.format('SELECT %I.ecg_model_drop($1::pg_catalog.text, $2::pg_catalog.bool)', ext_schema)
+                USING m_name, false;
+            EXECUTE pg_catalog.format('DROP TABLE %s, %s, %s', t_train, t_val, t_test);
+        END IF;
+    END LOOP;
+
+    RETURN QUERY
+        SELECT f.name, pg_catalog.avg(v.x), pg_catalog.stddev_samp(v.x),
+               pg_catalog.array_agg(v.x ORDER BY v.k)
+        FROM pg_catalog.unnest(figures) WITH ORDINALITY f(name, j)
+        CROSS JOIN LATERAL (SELECT g.k, vals[g.k][f.j] AS x
+                            FROM pg_catalog.generate_series(1, folds) g(k)) v
+        GROUP BY f.name, f.j ORDER BY f.j;
+END
+$cv$;
+COMMENT ON FUNCTION ecg_cross_validate(regclass, int, text, text, int, int, float8, int, int, text, float8, boolean, text, text[], text) IS
+'Patient-wise k-fold cross-validation: whole records into folds balanced by beats, a model per fold trained on the other folds (validation records drawn from them; operating point, R-R features and augmentation as ecg_train takes them) and evaluated on its records as EC57 does; mean, sample SD and per-fold value of accuracy, macro F1 (N, S, V, F) and Se, +P, F1 per class';

@@ -340,8 +340,11 @@ ArrayType  *ecgdl_floats_to_array(const float *values, int n);
 /* train.c -------------------------------------------------------------- */
 
 /* Errors as ecg_train would on its arguments (fcinfo: ecg_train's), before
- * any row is read: what ecg_train_async checks before it queues a job. */
-void		train_check_call(FunctionCallInfo fcinfo);
+ * any row is read: what ecg_train_async checks before it queues a job, and
+ * ecg_cross_validate before its first fold.  train_role and val_role name the
+ * two tables in the errors ("training table", "validation table"). */
+void		train_check_call(FunctionCallInfo fcinfo, const char *train_role,
+							 const char *val_role);
 /* Checks what ecg_train checks of its arguments before any work (the
  * architecture, epochs, batch size, learning rate, patience, class weights
  * and validation fraction); errors as ecg_train would. */

@@ -253,7 +253,7 @@ Datum
 ecg_train_async(PG_FUNCTION_ARGS)
 {
 	jobs_require_shmem("ecg_train_async");
-	train_check_call(fcinfo);
+	train_check_call(fcinfo, "training table", "validation table");
 	check_readable(PG_GETARG_OID(1), "training table");
 	if (!PG_ARGISNULL(3))
 		check_readable(PG_GETARG_OID(3), "validation table");

@@ -1,6 +1,7 @@
 /*
- * study.c - ecgdl.study_check(): the checks of ecg_study's arguments that
- * need the C side, made before the study's first step.
+ * study.c - ecgdl.study_check() and ecgdl.cross_validate_check(): the checks
+ * of ecg_study's and ecg_cross_validate's arguments that need the C side,
+ * made before the first step or fold.
  *
  * ecg_study (PL/pgSQL, in the extension script) checks its names and tables
  * itself; what only ecg_train knows - the architectures, the ranges of the
@@ -18,6 +19,7 @@
 #include "ecgdl.h"
 
 PG_FUNCTION_INFO_V1(ecg_study_check);
+PG_FUNCTION_INFO_V1(ecg_cross_validate_check);
 
 /* The elements of a text[] argument as C strings; NULL elements refused. */
 static char **
@@ -67,5 +69,20 @@ ecg_study_check(PG_FUNCTION_ARGS)
 							  PG_GETARG_INT32(3), PG_GETARG_INT32(4), class_weight, 0.3);
 	for (int i = 0; i < n_models; i++)
 		model_store_check_name(models[i], replace);
+	PG_RETURN_VOID();
+}
+
+/*
+ * ecgdl.cross_validate_check(ecg_train's fifteen arguments): errors as
+ * ecg_train would on them, with the cross-validation's source standing in
+ * for every fold's training and validation table (they are copies of its
+ * rows, with its columns).  ecg_cross_validate calls it before its first
+ * fold, so that a bad operating point, augmentation or feature list, or a
+ * source without the R-R columns a model needs, fails before any training.
+ */
+Datum
+ecg_cross_validate_check(PG_FUNCTION_ARGS)
+{
+	train_check_call(fcinfo, "source table", "source table");
 	PG_RETURN_VOID();
 }

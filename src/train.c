@@ -391,10 +391,13 @@ typedef struct TrainCall
 /*
  * Reads and checks ecg_train's arguments - ranges, architecture, features,
  * the model name, the tables' layouts - before any row is read (also for
- * ecg_train_async, which checks them before it queues a job).
+ * ecg_train_async, which checks them before it queues a job, and for
+ * ecg_cross_validate, which checks its source in place of the folds' tables).
+ * train_role and val_role name the tables in the errors.
  */
 static void
-parse_call(FunctionCallInfo fcinfo, TrainCall *call)
+parse_call(FunctionCallInfo fcinfo, TrainCall *call, const char *train_role,
+		   const char *val_role)
 {
 	char	   *name,
 			   *arch,
@@ -475,14 +478,14 @@ parse_call(FunctionCallInfo fcinfo, TrainCall *call)
 				 errmsg("operating_point 'validation' needs a validation table"),
 				 errhint("Pass validation => a table of other records (never the test table).")));
 	/* both tables' layouts before any row is read */
-	check_table(train_relid, "training table");
+	check_table(train_relid, train_role);
 	if (OidIsValid(val_relid))
-		check_table(val_relid, "validation table");
+		check_table(val_relid, val_role);
 	if (model->n_features > 0)
 	{
-		rr_columns_check(train_relid, "training table");
+		rr_columns_check(train_relid, train_role);
 		if (OidIsValid(val_relid))
-			rr_columns_check(val_relid, "validation table");
+			rr_columns_check(val_relid, val_role);
 	}
 
 	call->name = name;
@@ -497,11 +500,11 @@ parse_call(FunctionCallInfo fcinfo, TrainCall *call)
 }
 
 void
-train_check_call(FunctionCallInfo fcinfo)
+train_check_call(FunctionCallInfo fcinfo, const char *train_role, const char *val_role)
 {
 	TrainCall	call;
 
-	parse_call(fcinfo, &call);
+	parse_call(fcinfo, &call, train_role, val_role);
 }
 
 Datum
@@ -534,7 +537,7 @@ ecg_train(PG_FUNCTION_ARGS)
 	float	   *train_features = NULL,
 			   *val_features = NULL;
 
-	parse_call(fcinfo, &call);
+	parse_call(fcinfo, &call, "training table", "validation table");
 	name = call.name;
 	class_weight = call.class_weight;
 	train_relid = call.train_relid;
