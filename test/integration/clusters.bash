@@ -63,3 +63,21 @@ bytes_received_cmd() {
 	for n; do filter+="${filter:+ or }dport = :${port[$n]}"; done
 	echo "ss -tinH state established '( $filter )' | grep -o 'bytes_received:[0-9]*' | awk -F: '{ s += \$2 } END { print s + 0 }'"
 }
+
+# coord_bytes_for OPENING STATEMENT SHARD...: prints the bytes the connections
+# of cluster "coord" to the given shards receive for the SQL on standard input,
+# in one session after OPENING STATEMENT (which opens those connections, so
+# their set-up is not counted); files under $top
+coord_bytes_for() {
+	local opening=$1 received
+	shift
+	received=$(bytes_received_cmd "$@")
+	on coord <<SQL
+\\o /dev/null
+$opening;
+\\! $received >$top/bytes_before
+$(cat);
+\\! $received >$top/bytes_after
+SQL
+	echo $(( $(cat "$top/bytes_after") - $(cat "$top/bytes_before") ))
+}

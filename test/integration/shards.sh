@@ -130,17 +130,9 @@ check "EXPLAIN VERBOSE: the confusion counts are computed on the shards" "2" \
 # (ss bytes_received), for a first statement that only opens them and then for
 # the classification; the difference per beat
 if command -v ss >/dev/null; then
-	received=$(bytes_received_cmd shard1 shard2)
 	bytes_for() {
-		on coord <<SQL
-\\o /dev/null
-SET enable_partitionwise_aggregate = on;
-SELECT count(*) FROM beats WHERE id < 0;
-\\! $received >$top/before
-$1;
-\\! $received >$top/after
-SQL
-		echo $(( $(cat "$top/after") - $(cat "$top/before") ))
+		coord_bytes_for "SET enable_partitionwise_aggregate = on; SELECT count(*) FROM beats WHERE id < 0" \
+			shard1 shard2 <<<"$1"
 	}
 	shipped=$(bytes_for "${per_beat#*;}")
 	proba=$(bytes_for "SELECT id, ecg_predict_proba_hash('\\x$h', signal) FROM beats GROUP BY record, id, 2")

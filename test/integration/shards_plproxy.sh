@@ -150,17 +150,7 @@ check "RUN ON hashtext(record): rec4 is classified on its shard alone, as on one
 # bytes the coordinator's connections to the shards received, less those of a
 # first call that opens them; per beat
 if command -v ss >/dev/null; then
-	received=$(bytes_received_cmd shard1 shard2)
-	bytes_for() {
-		on coord <<SQL
-\\o /dev/null
-SELECT count(*) FROM shard_model_hash('px_model');
-\\! $received >$top/before
-$1;
-\\! $received >$top/after
-SQL
-		echo $(( $(cat "$top/after") - $(cat "$top/before") ))
-	}
+	bytes_for() { coord_bytes_for "SELECT count(*) FROM shard_model_hash('px_model')" shard1 shard2 <<<"$1"; }
 	shipped=$(bytes_for "SELECT count(*) FROM classify_beats('\\x$h')")
 	proba=$(bytes_for "SELECT count(*) FROM beat_probabilities('\\x$h')")
 	counts=$(bytes_for "$confusion_sql")
