@@ -85,6 +85,19 @@ reference=$(run -c "SELECT md5(ecg_model_export('reference'))")
 
 # job_field ID COLUMN: a column of the job in ecgdl.jobs, read by a new session
 job_field() { run -c "SELECT $2 FROM ecgdl.jobs WHERE id = $1"; }
+# The epochs held by job $1's checkpoint file, read once its worker is gone (the
+# file's header: 8 magic bytes, the model name's length and the name, then the
+# core checkpoint with its epoch count at byte 16); the view's epoch where the
+# file cannot be read.  A worker may finish one more epoch between a look at
+# the view and its end, so the file says where a resume must go on from.
+checkpoint_epochs() {
+	local file="$(run -c "SHOW data_directory")/pg_ecgdl_jobs/$(run -c "SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()").$1.ckpt"
+	/usr/bin/python3 -c '
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+n = struct.unpack_from("<I", d, 8)[0]
+print(struct.unpack_from("<i", d, 12 + n + 16)[0])' "$file" 2>/dev/null || job_field "$1" epoch
+}
 # wait_until ID CONDITION [SECONDS]: polls ecgdl.jobs until CONDITION holds for the job
 wait_until() {
 	local i limit=$(( ${3:-60} * 20 ))
@@ -124,6 +137,7 @@ check "a cancelled job is cancelled and its worker ends (within 10 s)" "cancelle
 cancelled_at=$(job_field "$job" epoch)
 check "the cancelled job keeps its progress (epoch $cancelled_at) and made no model" "t|0" \
 	"$( [ "${cancelled_at:-0}" -ge 2 ] && echo t)|$(run -c "SELECT count(*) FROM ecgdl.models WHERE name = 'resumed'")"
+cancelled_ckpt=$(checkpoint_epochs "$job")
 
 # 3. resume; it goes on after the last finished epoch
 run -c "SELECT ecg_job_resume($job)" >/dev/null
@@ -144,6 +158,7 @@ else
 	if kill -9 "$worker" 2>/dev/null || runuser -u postgres -- kill -9 "$worker" 2>/dev/null; then
 		[ -n "${ECGDL_KILLED_PIDS:-}" ] && echo "$worker" >>"$ECGDL_KILLED_PIDS"
 		waited=$(wait_for_server)
+		killed_at=$(checkpoint_epochs "$job")
 		figure "killed worker $worker after epoch $killed_at; the server accepted connections again after $waited ms"
 		check "a job whose worker was killed shows as failed (interrupted), resumable" "failed|true" \
 			"$(job_field "$job" "state || '|' || (error LIKE 'interrupted%')")"
@@ -165,6 +180,7 @@ else
 	ctl=(pg_ctl -D "$datadir" -l "$(dirname "$datadir")/server.log" -m fast -w restart)
 	if [ "$(id -u)" -eq 0 ]; then ctl=(runuser -u postgres -- "${ctl[@]}"); fi
 	if "${ctl[@]}" >/dev/null 2>&1 && wait_for_server >/dev/null; then
+		restarted_at=$(checkpoint_epochs "$job")
 		figure "restarted the server after epoch $restarted_at of job $job"
 		check "after a server restart the job shows as failed (interrupted), resumable" "failed|true" \
 			"$(job_field "$job" "state || '|' || (error LIKE 'interrupted%')")"
@@ -187,7 +203,7 @@ if [ -r "$log" ]; then
 	resumed=$(tail -c +$((log_start + 1)) "$log" | grep -o "job $job: resuming the training of \"resumed\" after epoch [0-9]*" | awk '{print $NF}' | paste -sd' ')
 	figure "the worker's log: job $job resumed after epochs: $resumed"
 	check "every resume went on from the last checkpoint (server log)" \
-		"$cancelled_at${killed_at:+ $killed_at}${restarted_at:+ $restarted_at}" "$resumed"
+		"$cancelled_ckpt${killed_at:+ $killed_at}${restarted_at:+ $restarted_at}" "$resumed"
 fi
 dboid=$(run -c "SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()")
 datadir=$(run -c "SHOW data_directory")
