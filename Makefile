@@ -9,7 +9,7 @@
 #   WERROR=1                  warnings are errors (CI)
 
 EXTENSION   = ecgdl
-EXTVERSION  = 0.3.0
+EXTVERSION  = 0.4.0
 MODULE_big  = ecgdl
 
 CORE_SRCS  := $(sort $(wildcard src/core/*.c))
@@ -21,7 +21,7 @@ OBJS        = $(GLUE_SRCS:.c=.o) $(CORE_SRCS:.c=.o)
 DATA        = sql/$(EXTENSION)--0.1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql)
 
 # pg_regress suite: sql/<name>.sql against expected/<name>.out, in this order.
-REGRESS     = setup import_csv import_wfdb split oversample train classify study signals hardening security_model security_tables store rr ec57 crossval models2 realdata shards plots explain report jobs augment interpatient qrs2 crossval2
+REGRESS     = setup import_csv import_wfdb split oversample train classify study signals hardening security_model security_tables store rr ec57 crossval models2 realdata shards plots explain report jobs augment interpatient qrs2 crossval2 experts
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 OPTFLAGS   ?= -march=native

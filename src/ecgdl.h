@@ -450,6 +450,12 @@ char	   *rr_columns_select_list(void);
 void		rr_columns_read(HeapTuple tuple, TupleDesc desc, int col, const struct nn_model *model,
 							int64 id, const char *role, float *out);
 
+/* Sets model's operating point (nn_decision.h): PRIOR from train_rows'
+ * class counts, VALIDATION from its probabilities on val_rows (with
+ * val_features when it takes features); train.c. */
+void		choose_operating_point(struct nn_model *model, int mode, const BeatRows *train_rows,
+								   const BeatRows *val_rows, const float *val_features);
+
 /* The model's features of every row of rows (loaded from relid in id
  * order), palloc'd [rows->n][n_features]. */
 float	   *rr_columns_load(Oid relid, const char *role, const BeatRows *rows,

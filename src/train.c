@@ -266,7 +266,7 @@ model_for(const char *arch, ArrayType *features)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("architecture \"%s\" takes no features", arch),
-					 errhint("Only baseline_rr, cnn_rr and rr_net take R-R features; leave features NULL.")));
+					 errhint("Only baseline_rr, cnn_rr, rr_net and rr_linear take R-R features; leave features NULL.")));
 		deconstruct_array(features, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
 		if (count < 1 || count > NN_MAX_FEATURES)
 			ereport(ERROR,
@@ -308,7 +308,7 @@ model_for(const char *arch, ArrayType *features)
  * class counts (prior) or the model's probabilities on the validation table
  * (validation; never the test data).
  */
-static void
+void
 choose_operating_point(nn_model *model, int mode, const BeatRows *train_rows,
 					   const BeatRows *val_rows, const float *val_features)
 {
@@ -317,7 +317,7 @@ choose_operating_point(nn_model *model, int mode, const BeatRows *train_rows,
 	size_t		n_val = 0;
 	ecg_status	st;
 
-	for (int64 i = 0; i < train_rows->n; i++)
+	for (int64 i = 0; train_rows != NULL && i < train_rows->n; i++)
 		counts[train_rows->labels[i]]++;
 	if (mode == NN_DECISION_VALIDATION)
 	{

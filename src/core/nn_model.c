@@ -222,6 +222,23 @@ build_rr_net(nn_arch *a)
 	add_node(a, NN_OP_DENSE, x, -1, NN_N_CLASSES, 0, 0);
 }
 
+/*
+ * rr_linear: a linear model of the R-R features alone, Dense(5) on them - a
+ * multinomial logistic regression of the rhythm, trained like any model.
+ * The beat is read but not used (node 0 has no consumer).  On its own it
+ * knows S beats by prematurity only; its use is as the rhythm half of a
+ * product of experts (nn_combine.h), beside a network that reads the shape.
+ */
+static void
+build_rr_linear(nn_arch *a)
+{
+	int			f;
+
+	add_node(a, NN_OP_INPUT, -1, -1, NN_INPUT_CHANNELS, NN_INPUT_LENGTH, 0);
+	f = add_node(a, NN_OP_FEATURES, -1, -1, NN_MAX_FEATURES, 0, 0);
+	add_node(a, NN_OP_DENSE, f, -1, NN_N_CLASSES, 0, 0);
+}
+
 typedef struct builtin_arch
 {
 	const char *name;
@@ -235,12 +252,13 @@ static const builtin_arch builtins[] = {
 	{"baseline_rr", build_baseline_rr},
 	{"cnn_rr", build_cnn_rr},
 	{"rr_net", build_rr_net},
+	{"rr_linear", build_rr_linear},
 };
 
 const char *
 nn_arch_known_names(void)
 {
-	return "baseline, cnn, cnn_wide, baseline_rr, cnn_rr, rr_net";
+	return "baseline, cnn, cnn_wide, baseline_rr, cnn_rr, rr_net, rr_linear";
 }
 
 int
@@ -439,8 +457,15 @@ analyse_arch(const nn_arch *a, int32_t *length, int32_t *channels, int32_t *cons
 			return bad_node(st, a, i, "more than 2^24 parameters in the model");
 	}
 	for (int i = 0; i < a->n_nodes - 1; i++)
-		if (consumers[i] == 0)
+	{
+		int			has_features = 0;
+
+		/* a model of the features alone (rr_linear) need not read the beat */
+		for (int j = 1; j < a->n_nodes && i == 0; j++)
+			has_features |= a->nodes[j].op == NN_OP_FEATURES;
+		if (consumers[i] == 0 && !(i == 0 && has_features))
 			return bad_node(st, a, i, "output is never used");
+	}
 	if (length[a->n_nodes - 1] != 1 || channels[a->n_nodes - 1] < 2 ||
 		channels[a->n_nodes - 1] > NN_MAX_CLASSES)
 		return bad_node(st, a, a->n_nodes - 1, "the last node must give 2 to 64 class scores per row");

@@ -220,6 +220,12 @@ test_baseline_rr_step_matches_torch(void)
 }
 
 static void
+test_rr_linear_step_matches_torch(void)
+{
+	check_one_step("rr_linear");
+}
+
+static void
 test_cnn_rr_step_matches_torch(void)
 {
 	check_one_step("cnn_rr");
@@ -282,6 +288,19 @@ test_builtin_architectures(void)
 		CHECK(c->n_state == 3 * 2 * 8);
 		CHECK(c->n_features == 8);
 		CHECK(c->arch.n_nodes == 25);
+		nn_model_free(c);
+	}
+
+	/* rr_linear: Dense(8->5) on the features; the beat input has no reader */
+	c = nn_model_create("rr_linear", &st);
+	CHECK(c != NULL);
+	if (c != NULL)
+	{
+		CHECK(c->n_params == 8 * 5 + 5);
+		CHECK(c->n_state == 0);
+		CHECK(c->n_features == 8);
+		CHECK(c->arch.n_nodes == 3);
+		CHECK(c->n_consumers[0] == 0);
 		nn_model_free(c);
 	}
 
@@ -840,6 +859,7 @@ main(void)
 	RUN_TEST(test_baseline_rr_step_matches_torch);
 	RUN_TEST(test_cnn_rr_step_matches_torch);
 	RUN_TEST(test_rr_net_step_matches_torch);
+	RUN_TEST(test_rr_linear_step_matches_torch);
 	RUN_TEST(test_gradients_match_finite_differences);
 	RUN_TEST(test_predict_any_batch);
 	RUN_TEST(test_thread_count_does_not_change_results);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Generates test/ref/model_refs.bin: PyTorch reference values for one full
 training step of the 'baseline', 'cnn', 'cnn_wide', 'baseline_rr',
-'cnn_rr' and 'rr_net' models (checked by test/core/test_nn_model.c).
+'cnn_rr', 'rr_net' and 'rr_linear' models (checked by test/core/test_nn_model.c).
 
 The architectures are rebuilt here in PyTorch 1.13 with Keras conventions:
 Conv1D 'same' with kernel 4 = F.pad(x, (1, 2)) then a 'valid' conv; batch
@@ -185,6 +185,11 @@ def rr_net_tensors():
     return t
 
 
+def rr_linear_tensors():
+    """Mirrors build_rr_linear: 0 input (unused), 1 features, 2 dense(5)."""
+    return [("dense_2.kernel", (N_FEATURES, 5)), ("dense_2.bias", (5,))]
+
+
 class Net:
     """Parameters by C name, forward in train or inference mode."""
 
@@ -247,6 +252,10 @@ def rr_net_forward(net, x, training, f):
     return net.dense(h, "dense_24")
 
 
+def rr_linear_forward(net, x, training, f):
+    return net.dense(f, "dense_2")                          # the beat is not read
+
+
 def cnn_forward(net, x, training, head=True):
     # layers in node order (= the order the forward pass uses them)
     layers = list(dict.fromkeys(n.split(".")[0] for n in net.names))
@@ -288,13 +297,13 @@ def subsample_stride(size):
 
 def records_for(arch, tensors, forward):
     torch.manual_seed({"cnn": 20240, "cnn_wide": 20241, "baseline_rr": 20242,
-                       "cnn_rr": 20243, "rr_net": 20244}.get(arch, 1234))
+                       "cnn_rr": 20243, "rr_net": 20244, "rr_linear": 20245}.get(arch, 1234))
     beats = (torch.randn(BATCH, BEAT) * 0.5).float()
     labels = torch.tensor([0, 1, 2, 3, 4, 0, 1, 2])
     weights = (0.5 + 1.5 * torch.rand(BATCH)).float()
     x = F.pad(beats, (0, LENGTH - BEAT)).view(BATCH, 1, LENGTH)
     extra = []
-    if arch.endswith("_rr") or arch == "rr_net":
+    if arch.endswith("_rr") or arch in ("rr_net", "rr_linear"):
         # R-R-like raw features around 0.2 .. 2 s, standardised as the model does
         raw = (0.6 + 0.8 * torch.rand(BATCH, N_FEATURES)).float()
         mean = torch.tensor(FEATURE_MEAN, dtype=torch.float32)
@@ -358,6 +367,7 @@ def main():
     records += records_for("baseline_rr", baseline_rr_tensors(), baseline_rr_forward)
     records += records_for("cnn_rr", cnn_rr_tensors(16), cnn_rr_forward)
     records += records_for("rr_net", rr_net_tensors(), rr_net_forward)
+    records += records_for("rr_linear", rr_linear_tensors(), rr_linear_forward)
     path = os.path.join(here, "model_refs.bin")
     with open(path, "wb") as f:
         f.write(b"ECGMREF1")

@@ -1,0 +1,113 @@
+-- A product of experts (issue 12): rr_linear, a linear model of the R-R
+-- features, and ecg_model_combine, stored models as one model whose class
+-- scores are the sums of theirs.
+\getenv fixtures ECGDL_FIXTURES
+SELECT set_config('regress.fixtures', :'fixtures', false) IS NOT NULL AS fixtures_set;
+SET client_min_messages = warning;
+
+SELECT ecg_import_wfdb(:'fixtures', 'ex_beats', ARRAY['syn1', 'syn16']) AS beats;
+SELECT label, count(*) FROM ex_beats GROUP BY label ORDER BY label;
+
+-- the members: a shape network (baseline: fast) at a tuned operating point,
+-- and the rhythm model, weighted by class, Q left out of its loss
+SELECT ecg_train('ex_shape', 'ex_beats', 'baseline', validation => 'ex_beats', epochs => 2,
+                 batch_size => 64, seed => 3, operating_point => 'validation') > 0 AS trained;
+SELECT ecg_train('ex_rhythm', 'ex_beats', 'rr_linear', validation => 'ex_beats', epochs => 3,
+                 batch_size => 64, learning_rate => 1e-2, seed => 4,
+                 class_weight => 'N=1, S=20, V=5, F=50, Q=0',
+                 features => ARRAY['rr_pre_local', 'rr_post_local', 'rr_pre_record', 'rr_post_record']) > 0
+       AS trained;
+SELECT model, architecture, operating_point, features FROM ecgdl.operating_points
+WHERE model LIKE 'ex\_%' ORDER BY model;
+-- rr_linear reads only the features: the same rows with other beats give
+-- the same probabilities
+CREATE TABLE ex_flat AS SELECT * FROM ex_beats;
+UPDATE ex_flat SET signal = array_fill(0.5::real, ARRAY[187]);
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE a.probabilities <> b.probabilities) AS differ
+FROM ecg_classify_table('ex_rhythm', 'ex_beats') a JOIN ecg_classify_table('ex_rhythm', 'ex_flat') b USING (id);
+
+-- The combination at the members' own operating points: its probabilities
+-- are the normalised products of theirs, row by row
+SELECT ecg_model_combine('ex_both', ARRAY['ex_shape', 'ex_rhythm']) > 0 AS combined;
+SELECT name, architecture, training_table, hyperparameters -> 'models' AS models,
+       hyperparameters ->> 'operating_point' AS operating_point,
+       hyperparameters -> 'features' AS features
+FROM ecgdl.models WHERE name = 'ex_both';
+WITH a AS (SELECT id, probabilities p FROM ecg_classify_table('ex_shape', 'ex_beats')),
+     b AS (SELECT id, probabilities p FROM ecg_classify_table('ex_rhythm', 'ex_beats')),
+     s AS (SELECT id, probabilities p, predicted FROM ecg_classify_table('ex_both', 'ex_beats')),
+     prod AS (SELECT a.id, k, a.p[k]::float8 * b.p[k] AS q FROM a JOIN b USING (id), generate_series(1, 5) k),
+     norm AS (SELECT id, k, q / sum(q) OVER (PARTITION BY id) AS q FROM prod)
+SELECT count(DISTINCT s.id) AS rows,
+       max(abs(s.p[norm.k] - norm.q)) < 1e-5 AS products_match
+FROM s JOIN norm USING (id);
+-- the single-beat functions take it like any model
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE ecg_classify_beat('ex_both', t) <> c.predicted) AS differ
+FROM ex_beats t JOIN ecg_classify_table('ex_both', 'ex_beats') c USING (id);
+-- the order of the members does not change the classes
+SELECT ecg_model_combine('ex_both_swapped', ARRAY['ex_rhythm', 'ex_shape']) > 0 AS combined;
+SELECT count(*) FILTER (WHERE a.predicted <> b.predicted) AS classes_differ,
+       max((SELECT max(abs(x - y)) FROM unnest(a.probabilities, b.probabilities) u(x, y))) < 1e-5
+         AS probabilities_match
+FROM ecg_classify_table('ex_both', 'ex_beats') a JOIN ecg_classify_table('ex_both_swapped', 'ex_beats') b USING (id);
+
+-- The operating point tuned on a validation table: stored, reported, used
+SELECT ecg_model_combine('ex_both_v', ARRAY['ex_shape', 'ex_rhythm'], validation => 'ex_beats',
+                         operating_point => 'validation') > 0 AS combined;
+SELECT model, architecture, operating_point, class_offsets ->> 'N' AS n_offset, features, validation
+FROM ecgdl.operating_points WHERE model = 'ex_both_v';
+SELECT class FROM ecg_evaluate_ec57('ex_both_v', 'ex_beats', by_record => false) ORDER BY 1;
+-- a blob like any other: exported, imported under another name, the same classes
+SELECT get_byte(ecg_model_export('ex_both_v'), 8) AS blob_version;
+SELECT ecg_model_import('ex_both_v_copy', ecg_model_export('ex_both_v')) > 0 AS imported;
+SELECT count(*) FILTER (WHERE a.predicted <> b.predicted) AS classes_differ
+FROM ecg_classify_table('ex_both_v', 'ex_beats') a JOIN ecg_classify_table('ex_both_v_copy', 'ex_beats') b USING (id);
+-- replace => true replaces it (same id)
+SELECT ecg_model_combine('ex_both_v', ARRAY['ex_shape', 'ex_rhythm'], replace => true)
+       = (SELECT id FROM ecgdl.models WHERE name = 'ex_both_v') AS same_id;
+SELECT operating_point FROM ecgdl.operating_points WHERE model = 'ex_both_v';
+-- a combination is a member like any other model
+SELECT ecg_train('ex_shape2', 'ex_beats', 'baseline', epochs => 1, batch_size => 64, seed => 5,
+                 validation => 'ex_beats') > 0 AS trained;
+SELECT ecg_model_combine('ex_three', ARRAY['ex_both', 'ex_shape2']) > 0 AS combined;
+SELECT count(*) AS classified FROM ecg_classify_table('ex_three', 'ex_beats');
+
+-- Bad input
+SELECT regress_error($$SELECT ecg_model_combine(NULL, ARRAY['ex_shape', 'ex_rhythm'])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', NULL)$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape'])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_shape2', 'ex_rhythm', 'ex_both', 'ex_both_v'])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_shape'])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', NULL])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY[['ex_shape', 'ex_rhythm']])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'no_such_model'])$$);
+-- two members that read the R-R features
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_both', 'ex_rhythm'])$$);
+-- two cnns: more nodes than a model may have (a cnn and a small model fit)
+SELECT ecg_train('ex_cnn', 'ex_beats', 'cnn', epochs => 1, batch_size => 64, seed => 6,
+                 validation => 'ex_beats') > 0 AS trained;
+SELECT ecg_train('ex_cnn2', 'ex_beats', 'cnn', epochs => 1, batch_size => 64, seed => 7,
+                 validation => 'ex_beats') > 0 AS trained;
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_cnn', 'ex_cnn2'])$$);
+SELECT ecg_model_combine('ex_cnn_rhythm', ARRAY['ex_cnn', 'ex_rhythm']) > 0 AS combined;
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], operating_point => 'prior')$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], operating_point => 'best')$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], operating_point => NULL)$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], operating_point => 'validation')$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], validation => 'ex_beats')$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_both', ARRAY['ex_shape', 'ex_rhythm'])$$);
+SELECT regress_error($$SELECT ecg_model_combine(repeat('x', 1000), ARRAY['ex_shape', 'ex_rhythm'])$$);
+SELECT regress_error($$SELECT ecg_model_combine('', ARRAY['ex_shape', 'ex_rhythm'])$$);
+-- a validation table without the R-R columns the combination reads (a CSV
+-- import's layout), an empty one, one that is not a table
+CREATE TABLE ex_csv AS SELECT id, label, signal FROM ex_beats;
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], validation => 'ex_csv', operating_point => 'validation')$$);
+CREATE TABLE ex_empty AS SELECT * FROM ex_beats WHERE false;
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], validation => 'ex_empty', operating_point => 'validation')$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], validation => 'no_such_table', operating_point => 'validation')$$);
+-- rr_linear without features to read
+SELECT regress_error($$SELECT ecg_train('ex_x', 'ex_csv', 'rr_linear', epochs => 1)$$);
+-- nothing was stored by the failed calls
+SELECT count(*) AS stray_models FROM ecgdl.models WHERE name = 'ex_x';

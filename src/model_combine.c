@@ -1,0 +1,212 @@
+/*
+ * model_combine.c - ecg_model_combine(): several stored models as one, the
+ * sum of their logits (a product of experts, src/core/nn_combine.h), with
+ * its own operating point, stored in ecgdl.models like a trained model.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "ecgdl.h"
+#include "model_blob.h"
+#include "nn_combine.h"
+#include "nn_decision.h"
+#include "nn_model.h"
+#include "rr_features.h"
+
+#define COMBINED_ARCH "logit_sum"
+
+PG_FUNCTION_INFO_V1(ecg_model_combine);
+
+/* The member models' names from models text[], checked. */
+static int
+member_names(ArrayType *models, char **names)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (ARR_NDIM(models) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("models must be a one-dimensional array")));
+	deconstruct_array(models, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	if (n < 2 || n > NN_COMBINE_MAX_MODELS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("models must name 2 to %d models, not %d", NN_COMBINE_MAX_MODELS, n),
+				 errhint("For example ARRAY['shape_model', 'rhythm_model'].")));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("models must not contain NULL")));
+		names[i] = TextDatumGetCString(elems[i]);
+		for (int j = 0; j < i; j++)
+			if (strcmp(names[i], names[j]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("model \"%s\" is named twice", names[i]),
+						 errhint("Each member counts once; a model twice would only double its logits.")));
+	}
+	return n;
+}
+
+/* A stored model, decoded (palloc'd through the core's allocator). */
+static nn_model *
+member_model(const char *name, char **arch_out)
+{
+	ModelVersion version;
+	bytea	   *blob;
+	nn_model   *model;
+	ecg_status	st;
+
+	if (!model_store_version(name, &version))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", name),
+				 errhint("Trained models are listed in ecgdl.models.")));
+	blob = model_store_load(name, &version);
+	model = model_blob_decode((const uint8_t *) VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob), NULL, &st);
+	if (model == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("model \"%s\" is not a valid ecgdl model: %s", name, st.message),
+				 st.detail[0] ? errdetail("%s", st.detail) : 0,
+				 errhint("Train it again, or import an intact blob with ecg_model_import(..., replace => true).")));
+	*arch_out = pstrdup(model->arch.name);
+	return model;
+}
+
+/*
+ * ecg_model_combine(name text, models text[], validation regclass DEFAULT
+ * NULL, operating_point text DEFAULT 'argmax', replace boolean DEFAULT
+ * false) -> bigint
+ */
+Datum
+ecg_model_combine(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *names[NN_COMBINE_MAX_MODELS];
+	char	   *archs[NN_COMBINE_MAX_MODELS];
+	const nn_model *members[NN_COMBINE_MAX_MODELS];
+	int			n;
+	Oid			val_relid = InvalidOid;
+	char	   *mode_name;
+	int			mode;
+	bool		replace;
+	nn_model   *model;
+	ecg_status	st;
+	BeatRows   *val_rows = NULL;
+	float	   *val_features = NULL;
+	StringInfoData hyper;
+	char	   *metadata;
+	size_t		blob_len;
+	bytea	   *blob;
+	ModelRecord rec = {0};
+
+	ecgdl_require_args(fcinfo, 2, "ecg_model_combine");
+	if (PG_ARGISNULL(3) || PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("operating_point and replace must not be NULL")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	n = member_names(PG_GETARG_ARRAYTYPE_P(1), names);
+	if (!PG_ARGISNULL(2))
+		val_relid = PG_GETARG_OID(2);
+	mode_name = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	replace = PG_GETARG_BOOL(4);
+	mode = nn_decision_parse(mode_name);
+	if (mode < 0 || mode == NN_DECISION_PRIOR)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("operating_point of a combined model must be 'argmax' or 'validation', not \"%s\"",
+						mode_name),
+				 mode == NN_DECISION_PRIOR ?
+				 errdetail("A combination has no training rows of its own to take class counts from.") : 0));
+	if (mode == NN_DECISION_VALIDATION && !OidIsValid(val_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("operating_point 'validation' needs a validation table"),
+				 errhint("Pass validation => a beat table of other patients than the test table's.")));
+	if (mode != NN_DECISION_VALIDATION && OidIsValid(val_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a validation table is read only with operating_point => 'validation'")));
+	model_store_check_name(name, replace);
+
+	for (int i = 0; i < n; i++)
+		members[i] = member_model(names[i], &archs[i]);
+	model = nn_model_sum(members, n, COMBINED_ARCH, &st);
+	if (model == NULL)
+		ecgdl_report_status(&st, st.kind == ECG_ERR_LIMIT ? ERRCODE_PROGRAM_LIMIT_EXCEEDED
+							: ERRCODE_INVALID_PARAMETER_VALUE, NULL);
+	ecgdl_check_model_memory(model, name);
+
+	if (OidIsValid(val_relid))
+	{
+		beat_table_check_layout(val_relid, "validation table");
+		beat_table_check_optional_columns(val_relid, "validation table");
+		/* refuses an empty table (P0002) */
+		val_rows = beat_rows_load(val_relid, "validation table", true, false);
+		if (model->n_features > 0)
+			val_features = rr_columns_load(val_relid, "validation table", val_rows, model);
+	}
+	choose_operating_point(model, mode, NULL, val_rows, val_features);
+
+	initStringInfo(&hyper);
+	appendStringInfoString(&hyper, "{\"models\": [");
+	for (int i = 0; i < n; i++)
+	{
+		appendStringInfoString(&hyper, i ? ", {\"name\": " : "{\"name\": ");
+		escape_json(&hyper, names[i]);
+		appendStringInfoString(&hyper, ", \"architecture\": ");
+		escape_json(&hyper, archs[i]);
+		appendStringInfoChar(&hyper, '}');
+	}
+	appendStringInfoString(&hyper, "], \"validation\": ");
+	if (OidIsValid(val_relid))
+		escape_json(&hyper, ecgdl_relation_name(val_relid));
+	else
+		appendStringInfoString(&hyper, "null");
+	appendStringInfo(&hyper, ", \"operating_point\": \"%s\", \"class_offsets\": {",
+					 nn_decision_name(model->decision));
+	for (int c = 0; c < model->n_classes; c++)
+		appendStringInfo(&hyper, "%s\"%s\": %.4g", c ? ", " : "", ecgdl_class_name(c),
+						 (double) model->class_offset[c]);
+	appendStringInfoString(&hyper, "}, \"features\": [");
+	for (int k = 0; k < model->n_features; k++)
+		appendStringInfo(&hyper, "%s\"%s\"", k ? ", " : "", rr_feature_names[model->feature_ids[k]]);
+	appendStringInfoString(&hyper, "]}");
+
+	metadata = psprintf("{\"architecture\": \"%s\", \"hyperparameters\": %s}", COMBINED_ARCH, hyper.data);
+	blob_len = model_blob_size(model, strlen(metadata));
+	if (blob_len == 0 || blob_len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model \"%s\" is too large to store", name)));
+	blob = palloc(VARHDRSZ + blob_len);
+	SET_VARSIZE(blob, VARHDRSZ + blob_len);
+	if (model_blob_encode_into(model, metadata, (uint8_t *) VARDATA(blob), blob_len, &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+
+	rec.architecture = COMBINED_ARCH;
+	rec.hyperparameters = hyper.data;
+	rec.training_table = NULL;
+	rec.class_counts = NULL;
+	rec.oversampling = NULL;
+	rec.history = NULL;
+	rec.best_epoch = 0;
+	rec.epochs_run = 0;
+	rec.training_seconds = -1;
+	rec.weights = blob;
+	PG_RETURN_INT64(model_store_save(name, replace, &rec));
+}
