@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The upgrade path 0.1.0 -> 0.2.0 -> 0.3.0 (issue 16, point 2): ecgdl 0.1.0 as it
+# The upgrade path 0.1.0 -> 0.2.0 -> the default version (0.3.0, 0.4.0) (issue 16, point 2): ecgdl 0.1.0 as it
 # shipped, models and evaluations made by a superuser and by ordinary roles
 # (one with a name that needs quoting, one dropped before the update), then
 # ALTER EXTENSION ecgdl UPDATE TO '0.2.0': the version is 0.2.0, the owners are roles
@@ -101,7 +101,7 @@ check "0.2.0: the quoted role may not drop the superuser's model, but her own" "
 check "0.2.0: no direct DELETE on the models table" "ERROR:  permission denied for table models" \
 	"$(psql -X -U "$eve" -d "$db" -c "DELETE FROM ecgdl.models WHERE name = 'up_su'" 2>&1)"
 
-# 0.2.0 -> 0.3.0: the update to the default version keeps every model and
+# 0.2.0 -> the default version (through 0.3.0 and 0.4.0): the update keeps every model and
 # evaluation and classifies as before
 evaluations_020=$(run -c "SELECT string_agg(concat_ws(':', id, model_id, accuracy, per_class), '|' ORDER BY id) FROM ecgdl.evaluations")
 run -c "ALTER EXTENSION ecgdl UPDATE" >"$tmp/update3.out" 2>&1
@@ -113,3 +113,8 @@ check "the evaluations are unchanged by the update to the default version" "$eva
 	"$(run -c "SELECT string_agg(concat_ws(':', id, model_id, accuracy, per_class), '|' ORDER BY id) FROM ecgdl.evaluations")"
 check "model up_su classifies exactly as under 0.1.0 after the update to the default version" "${before[up_su]}" \
 	"$(run -c "$(fingerprint up_su)")"
+# a model made under 0.1.0 (a version-1 blob) is a member of a product of
+# experts (0.4.0) like any other; up_eve is up_su's copy, so the combination
+# doubles up_su's scores and keeps its classes
+check "models made under 0.1.0 combine under the default version (ecg_model_combine)" "t|0" \
+	"$(run -c "SELECT ecg_model_combine('up_combo', ARRAY['up_su', 'up_eve']) > 0")|$(run -c "SELECT count(*) FILTER (WHERE ecg_classify('up_combo', signal) <> ecg_classify('up_su', signal)) FROM beats")"
