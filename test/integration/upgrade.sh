@@ -113,8 +113,8 @@ check "the evaluations are unchanged by the update to the default version" "$eva
 	"$(run -c "SELECT string_agg(concat_ws(':', id, model_id, accuracy, per_class), '|' ORDER BY id) FROM ecgdl.evaluations")"
 check "model up_su classifies exactly as under 0.1.0 after the update to the default version" "${before[up_su]}" \
 	"$(run -c "$(fingerprint up_su)")"
-# a model made under 0.1.0 (a version-1 blob) is a member of a product of
-# experts (0.4.0) like any other; up_eve is up_su's copy, so the combination
-# doubles up_su's scores and keeps its classes
+# models made under 0.1.0 (version-1 blobs) are members of a product of
+# experts (0.4.0) like any others: the combination's class is the arg-max of
+# the product of their probabilities, beat by beat
 check "models made under 0.1.0 combine under the default version (ecg_model_combine)" "t|0" \
-	"$(run -c "SELECT ecg_model_combine('up_combo', ARRAY['up_su', 'up_eve']) > 0")|$(run -c "SELECT count(*) FILTER (WHERE ecg_classify('up_combo', signal) <> ecg_classify('up_su', signal)) FROM beats")"
+	"$(run -c "SELECT ecg_model_combine('up_combo', ARRAY['up_su', 'up_gone']) > 0")|$(run -c "SELECT count(*) FILTER (WHERE ecg_classify('up_combo', signal) <> (SELECT k - 1 FROM unnest(ecg_predict_proba('up_su', signal), ecg_predict_proba('up_gone', signal)) WITH ORDINALITY u(a, b, k) ORDER BY a::float8 * b DESC LIMIT 1)) FROM beats")"

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Patients never seen (issue 12), the third round of README "Patients never
+# seen": the product of a shape network and a linear rhythm model
+# (ecg_model_combine), end to end on a throwaway cluster.
+#
+#   bash test/bench/unseen_patients.sh
+#
+#   1. inter-patient: MIT-BIH MLII beats, de Chazal's DS1 -> DS2 split (paced
+#      records out), DS1 records 118, 124, 201, 215 for validation; the cnn on
+#      record-centred beats (ecg_subtract_record_median) and rr_linear on the
+#      R-R ratios (rr2 and rr4), combined at arg-max and at offsets tuned on
+#      the validation records; prints the validation macro F1 (the choice) and
+#      the DS2 figures (gross, record 232's S, 222's S and false S, 213's F);
+#   2. cross-database (skipped, saying so, without the QT Database): the cnn
+#      on all of MIT-BIH (record-centred, augment => 'lead') and rr_linear on
+#      all of MIT-BIH, combined, chosen on MIT-BIH's other lead (the stand-in),
+#      scored on the QT Database (gross figures and the records with
+#      N Se >= 0.97).
+#
+# Deterministic: one thread, fixed seeds; the figures are README's.  About 10
+# minutes on the 2-core machine of README (5 without the QT Database).  Needs
+# the MIT-BIH records ($ECGDL_MITDB or ../shared/data/mitdb); the QT Database
+# is read from $ECGDL_QTDB or ../shared/data/qtdb.
+set -euo pipefail
+source "$(dirname "$0")/../../.ci/lib.sh"
+cd "$ECGDL_ROOT"
+
+ecgdl_build_install
+mitdb=$(ecgdl_find_mitdb)
+[ -n "$mitdb" ] || { log "MIT-BIH records not found: set ECGDL_MITDB"; exit 1; }
+qtdb=${ECGDL_QTDB:-$ECGDL_ROOT/../shared/data/qtdb}
+if [ -f "$qtdb/RECORDS" ]; then qtdb=$(cd "$qtdb" && pwd); else qtdb=; fi
+ecgdl_start_cluster
+trap 'ecgdl_stop_cluster' EXIT
+
+q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# the EC57 summary of a model on a table: one line
+summary() {
+	q -At -F' ' -v model="$1" -v tab="$2" <<'SQL'
+CREATE TEMP TABLE e AS SELECT * FROM ecg_evaluate_ec57(:'model', :'tab', by_record => true);
+SELECT format('%s on %s: macro F1 %s | %s | 232 S found %s | 222 S found %s, false S %s | 213 F found %s',
+  :'model', :'tab', round((SELECT f1 FROM e WHERE record = 'gross' AND class = 'macro')::numeric, 4),
+  (SELECT string_agg(format('%s %s / %s', class, round(se::numeric, 3), coalesce(round(ppv::numeric, 3)::text, '-')),
+                     ', ' ORDER BY array_position(ARRAY['N', 'S', 'V', 'F'], class))
+   FROM e WHERE record = 'gross' AND class IN ('N', 'S', 'V', 'F')),
+  coalesce((SELECT tp::text FROM e WHERE record = '232' AND class = 'S'), '-'),
+  coalesce((SELECT tp::text FROM e WHERE record = '222' AND class = 'S'), '-'),
+  coalesce((SELECT fp::text FROM e WHERE record = '222' AND class = 'S'), '-'),
+  coalesce((SELECT tp::text FROM e WHERE record = '213' AND class = 'F'), '-'));
+SQL
+}
+
+log "inter-patient: import, split, validation records, record-centred copies"
+q -v mitdb="$mitdb" <<'SQL'
+CREATE EXTENSION ecgdl;
+SET client_min_messages = warning;
+SELECT ecg_import_wfdb(:'mitdb', 'mitbih', lead => 'MLII') AS beats;
+SELECT count(*) FROM ecg_split('mitbih', 'ip_ds1', 'ip_ds2', method => 'inter-patient');
+CREATE TABLE ds1_train AS SELECT * FROM ip_ds1 WHERE record NOT IN ('118', '124', '201', '215');
+CREATE TABLE ds1_val AS SELECT * FROM ip_ds1 WHERE record IN ('118', '124', '201', '215');
+ALTER TABLE ds1_train ADD PRIMARY KEY (id);
+ALTER TABLE ds1_val ADD PRIMARY KEY (id);
+SELECT ecg_subtract_record_median('ds1_train', 'ds1_train_rel');
+SELECT ecg_subtract_record_median('ds1_val', 'ds1_val_rel');
+SELECT ecg_subtract_record_median('ip_ds2', 'ip_ds2_rel');
+SQL
+
+log "inter-patient: the shape expert (cnn, about a minute) and the rhythm experts (rr_linear)"
+q <<'SQL'
+SET client_min_messages = warning;
+SET ecgdl.threads = 1;
+SELECT ecg_train('cnn_rel', 'ds1_train_rel', 'cnn', validation => 'ds1_val_rel', epochs => 40,
+                 batch_size => 256, learning_rate => 1e-3, patience => 8, seed => 42,
+                 operating_point => 'validation');
+-- class weights N / n_c over ds1_train (N 37,334, S 686, V 3,363, F 407), Q left out
+SELECT ecg_train('rl_rr2', 'ds1_train', 'rr_linear', validation => 'ds1_val', epochs => 40,
+                 batch_size => 256, learning_rate => 1e-2, patience => 40, seed => 42,
+                 class_weight => 'N=1, S=54, V=11, F=92, Q=0',
+                 features => ARRAY['rr_pre_local', 'rr_post_local']);
+SELECT ecg_train('rl_rr4', 'ds1_train', 'rr_linear', validation => 'ds1_val', epochs => 40,
+                 batch_size => 256, learning_rate => 1e-2, patience => 40, seed => 42,
+                 class_weight => 'N=1, S=54, V=11, F=92, Q=0',
+                 features => ARRAY['rr_pre_local', 'rr_post_local', 'rr_pre_record', 'rr_post_record']);
+SELECT ecg_model_combine('pe_' || f || '_' || o, ARRAY['cnn_rel', 'rl_' || f],
+                         validation => CASE o WHEN 'v' THEN 'ds1_val_rel'::regclass END,
+                         operating_point => CASE o WHEN 'v' THEN 'validation' ELSE 'argmax' END)
+FROM unnest(ARRAY['rr2', 'rr4']) f, unnest(ARRAY['a', 'v']) o;
+SQL
+for m in cnn_rel pe_rr2_a pe_rr2_v pe_rr4_a pe_rr4_v; do
+	echo "bench: $(summary "$m" ds1_val_rel)"
+	echo "bench: $(summary "$m" ip_ds2_rel)"
+done
+
+if [ -z "$qtdb" ]; then
+	log "cross-database part skipped: QT Database not found (set ECGDL_QTDB or place it in ../shared/data/qtdb)"
+	exit 0
+fi
+log "cross-database: the stand-in (MIT-BIH's other lead), the QT Database, the experts on all of MIT-BIH (about 4 minutes)"
+q -v mitdb="$mitdb" -v qtdb="$qtdb" <<'SQL'
+SET client_min_messages = warning;
+SELECT ecg_import_wfdb(:'mitdb', 'mit_v', lead => 'V1, V2, V4, V5');
+SELECT ecg_import_wfdb(:'qtdb', 'qt');
+SELECT ecg_subtract_record_median('mitbih', 'mit_ml2_rel');
+SELECT ecg_subtract_record_median('mit_v', 'mit_v_rel');
+SELECT ecg_subtract_record_median('qt', 'qt_rel');
+SET ecgdl.threads = 1;
+SELECT ecg_train('x_dev_aug', 'mit_ml2_rel', 'cnn', epochs => 15, batch_size => 512, patience => 4,
+                 seed => 42, validation_fraction => 0.1, augment => 'lead');
+-- class weights N / n_c over MIT-BIH (N 90,631, S 2,781, V 7,236, F 803), Q left out
+SELECT ecg_train('rl_all_' || f, 'mitbih', 'rr_linear', epochs => 40, batch_size => 256,
+                 learning_rate => 1e-2, patience => 40, seed => 42, validation_fraction => 0.1,
+                 class_weight => 'N=1, S=32.6, V=12.5, F=112.9, Q=0',
+                 features => CASE f WHEN 'rr2' THEN ARRAY['rr_pre_local', 'rr_post_local']
+                                    ELSE ARRAY['rr_pre_local', 'rr_post_local', 'rr_pre_record', 'rr_post_record'] END)
+FROM unnest(ARRAY['rr2', 'rr4']) f;
+SELECT ecg_model_combine('qx_' || f || '_' || o, ARRAY['x_dev_aug', 'rl_all_' || f],
+                         validation => CASE o WHEN 'v' THEN 'mit_v_rel'::regclass END,
+                         operating_point => CASE o WHEN 'v' THEN 'validation' ELSE 'argmax' END)
+FROM unnest(ARRAY['rr2', 'rr4']) f, unnest(ARRAY['a', 'v']) o;
+SQL
+for m in x_dev_aug qx_rr2_a qx_rr2_v qx_rr4_a qx_rr4_v; do
+	echo "bench: $(summary "$m" mit_v_rel | sed 's/ | 232.*//')"
+	echo "bench: $(q -At -v model="$m" <<'SQL'
+CREATE TEMP TABLE e AS SELECT * FROM ecg_evaluate_ec57(:'model', 'qt_rel', by_record => true);
+SELECT format('%s on qt_rel: %s | false V %s | records with N Se >= 0.97: %s of %s', :'model',
+  (SELECT string_agg(format('%s %s / %s', class, round(se::numeric, 3), coalesce(round(ppv::numeric, 3)::text, '-')),
+                     ', ' ORDER BY array_position(ARRAY['N', 'S', 'V', 'F'], class))
+   FROM e WHERE record = 'gross' AND class IN ('N', 'S', 'V', 'F')),
+  (SELECT fp FROM e WHERE record = 'gross' AND class = 'V'),
+  (SELECT count(*) FILTER (WHERE se >= 0.97) FROM e WHERE record <> 'gross' AND class = 'N'),
+  (SELECT count(*) FROM e WHERE record <> 'gross' AND class = 'N'));
+SQL
+)"
+done
