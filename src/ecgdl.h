@@ -20,6 +20,7 @@
 #include "access/tupdesc.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "executor/tuptable.h"
 #include "nodes/primnodes.h"
 #include "storage/itemptr.h"
@@ -449,6 +450,14 @@ char	   *rr_columns_select_list(void);
  * (22004) naming the column when the imputation cannot fill it. */
 void		rr_columns_read(HeapTuple tuple, TupleDesc desc, int col, const struct nn_model *model,
 							int64 id, const char *role, float *out);
+
+/* "operating_point": ..., "class_offsets": {...}, "features": [...] of a
+ * model's hyperparameters JSON, appended to buf; train.c. */
+void		append_operating_point_json(StringInfo buf, const struct nn_model *model);
+
+/* The blob of model with metadata as a bytea, refusing (54000) one too large
+ * to store; train.c. */
+bytea	   *model_blob_bytea(const struct nn_model *model, const char *metadata, const char *name);
 
 /* Sets model's operating point (nn_decision.h): PRIOR from train_rows'
  * class counts, VALIDATION from its probabilities on val_rows (with

@@ -12,7 +12,6 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 
 #include "ecgdl.h"
 #include "model_blob.h"
@@ -109,7 +108,6 @@ ecg_model_combine(PG_FUNCTION_ARGS)
 	float	   *val_features = NULL;
 	StringInfoData hyper;
 	char	   *metadata;
-	size_t		blob_len;
 	bytea	   *blob;
 	ModelRecord rec = {0};
 
@@ -177,26 +175,12 @@ ecg_model_combine(PG_FUNCTION_ARGS)
 		escape_json(&hyper, ecgdl_relation_name(val_relid));
 	else
 		appendStringInfoString(&hyper, "null");
-	appendStringInfo(&hyper, ", \"operating_point\": \"%s\", \"class_offsets\": {",
-					 nn_decision_name(model->decision));
-	for (int c = 0; c < model->n_classes; c++)
-		appendStringInfo(&hyper, "%s\"%s\": %.4g", c ? ", " : "", ecgdl_class_name(c),
-						 (double) model->class_offset[c]);
-	appendStringInfoString(&hyper, "}, \"features\": [");
-	for (int k = 0; k < model->n_features; k++)
-		appendStringInfo(&hyper, "%s\"%s\"", k ? ", " : "", rr_feature_names[model->feature_ids[k]]);
-	appendStringInfoString(&hyper, "]}");
+	appendStringInfoString(&hyper, ", ");
+	append_operating_point_json(&hyper, model);
+	appendStringInfoChar(&hyper, '}');
 
 	metadata = psprintf("{\"architecture\": \"%s\", \"hyperparameters\": %s}", COMBINED_ARCH, hyper.data);
-	blob_len = model_blob_size(model, strlen(metadata));
-	if (blob_len == 0 || blob_len > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("model \"%s\" is too large to store", name)));
-	blob = palloc(VARHDRSZ + blob_len);
-	SET_VARSIZE(blob, VARHDRSZ + blob_len);
-	if (model_blob_encode_into(model, metadata, (uint8_t *) VARDATA(blob), blob_len, &st) != 0)
-		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+	blob = model_blob_bytea(model, metadata, name);
 
 	rec.architecture = COMBINED_ARCH;
 	rec.hyperparameters = hyper.data;

@@ -507,6 +507,43 @@ train_check_call(FunctionCallInfo fcinfo, const char *train_role, const char *va
 	parse_call(fcinfo, &call, train_role, val_role);
 }
 
+/*
+ * "operating_point": ..., "class_offsets": {...}, "features": [...] of a
+ * model, as its hyperparameters JSON holds them (no braces around).
+ */
+void
+append_operating_point_json(StringInfo buf, const nn_model *model)
+{
+	appendStringInfo(buf, "\"operating_point\": \"%s\", \"class_offsets\": {",
+					 nn_decision_name(model->decision));
+	for (int c = 0; c < model->n_classes; c++)
+		appendStringInfo(buf, "%s\"%s\": %.4g", c ? ", " : "", ecgdl_class_name(c),
+						 (double) model->class_offset[c]);
+	appendStringInfoString(buf, "}, \"features\": [");
+	for (int k = 0; k < model->n_features; k++)
+		appendStringInfo(buf, "%s\"%s\"", k ? ", " : "", rr_feature_names[model->feature_ids[k]]);
+	appendStringInfoChar(buf, ']');
+}
+
+/* The model blob of `model` with `metadata`, as a bytea (model `name` in errors). */
+bytea *
+model_blob_bytea(const nn_model *model, const char *metadata, const char *name)
+{
+	size_t		blob_len = model_blob_size(model, metadata ? strlen(metadata) : 0);
+	bytea	   *blob;
+	ecg_status	st;
+
+	if (blob_len == 0 || blob_len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model \"%s\" is too large to store", name)));
+	blob = palloc(VARHDRSZ + blob_len);
+	SET_VARSIZE(blob, VARHDRSZ + blob_len);
+	if (model_blob_encode_into(model, metadata, (uint8_t *) VARDATA(blob), blob_len, &st) != 0)
+		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+	return blob;
+}
+
 Datum
 ecg_train(PG_FUNCTION_ARGS)
 {
@@ -527,7 +564,6 @@ ecg_train(PG_FUNCTION_ARGS)
 	instr_time	start,
 				elapsed;
 	char	   *metadata;
-	size_t		blob_len;
 	bytea	   *blob;
 	ModelRecord rec = {0};
 	StringInfoData hyper;
@@ -651,15 +687,8 @@ ecg_train(PG_FUNCTION_ARGS)
 	/* models of 0.1.0's kind (no features, arg-max) keep 0.1.0's keys */
 	if (model->n_features > 0 || model->decision != NN_DECISION_ARGMAX)
 	{
-		appendStringInfo(&hyper, ", \"operating_point\": \"%s\", \"class_offsets\": {",
-						 nn_decision_name(model->decision));
-		for (int c = 0; c < model->n_classes; c++)
-			appendStringInfo(&hyper, "%s\"%s\": %.4g", c ? ", " : "", ecgdl_class_name(c),
-							 (double) model->class_offset[c]);
-		appendStringInfoString(&hyper, "}, \"features\": [");
-		for (int k = 0; k < model->n_features; k++)
-			appendStringInfo(&hyper, "%s\"%s\"", k ? ", " : "", rr_feature_names[model->feature_ids[k]]);
-		appendStringInfoChar(&hyper, ']');
+		appendStringInfoString(&hyper, ", ");
+		append_operating_point_json(&hyper, model);
 	}
 	appendStringInfoChar(&hyper, '}');
 
@@ -670,15 +699,7 @@ ecg_train(PG_FUNCTION_ARGS)
 						"\"class_counts\": %s, \"best_epoch\": %d, \"epochs_run\": %d}",
 						model->arch.name, hyper.data, rec.class_counts, result.best_epoch,
 						result.epochs_run);
-	blob_len = model_blob_size(model, metadata ? strlen(metadata) : 0);
-	if (blob_len == 0 || blob_len > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("model \"%s\" is too large to store", name)));
-	blob = palloc(VARHDRSZ + blob_len);
-	SET_VARSIZE(blob, VARHDRSZ + blob_len);
-	if (model_blob_encode_into(model, metadata, (uint8_t *) VARDATA(blob), blob_len, &st) != 0)
-		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
+	blob = model_blob_bytea(model, metadata, name);
 
 	rec.architecture = model->arch.name;
 	rec.hyperparameters = hyper.data;

@@ -35,19 +35,30 @@ trap 'ecgdl_stop_cluster' EXIT
 
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
-# the EC57 summary of a model on a table: one line
+# the gross Se / +P of N, S, V, F of the EC57 rows in temp table e
+gross="(SELECT string_agg(format('%s %s / %s', class, round(se::numeric, 3), coalesce(round(ppv::numeric, 3)::text, '-')),
+                          ', ' ORDER BY array_position(ARRAY['N', 'S', 'V', 'F'], class))
+        FROM e WHERE record = 'gross' AND class IN ('N', 'S', 'V', 'F'))"
+
+# the EC57 summary of a model on a table, one line: with `records`, the
+# records with N Se >= 0.97; else records 232's S, 222's S and 213's F
 summary() {
-	q -At -F' ' -v model="$1" -v tab="$2" <<'SQL'
+	q -At -v model="$1" -v tab="$2" -v what="${3:-inter-patient}" <<SQL
 CREATE TEMP TABLE e AS SELECT * FROM ecg_evaluate_ec57(:'model', :'tab', by_record => true);
-SELECT format('%s on %s: macro F1 %s | %s | 232 S found %s | 222 S found %s, false S %s | 213 F found %s',
-  :'model', :'tab', round((SELECT f1 FROM e WHERE record = 'gross' AND class = 'macro')::numeric, 4),
-  (SELECT string_agg(format('%s %s / %s', class, round(se::numeric, 3), coalesce(round(ppv::numeric, 3)::text, '-')),
-                     ', ' ORDER BY array_position(ARRAY['N', 'S', 'V', 'F'], class))
-   FROM e WHERE record = 'gross' AND class IN ('N', 'S', 'V', 'F')),
-  coalesce((SELECT tp::text FROM e WHERE record = '232' AND class = 'S'), '-'),
-  coalesce((SELECT tp::text FROM e WHERE record = '222' AND class = 'S'), '-'),
-  coalesce((SELECT fp::text FROM e WHERE record = '222' AND class = 'S'), '-'),
-  coalesce((SELECT tp::text FROM e WHERE record = '213' AND class = 'F'), '-'));
+SELECT format('%s on %s: macro F1 %s | %s | ', :'model', :'tab',
+              round((SELECT f1 FROM e WHERE record = 'gross' AND class = 'macro')::numeric, 4), $gross) ||
+  CASE :'what' WHEN 'records' THEN
+    format('false V %s | records with N Se >= 0.97: %s of %s',
+           (SELECT fp FROM e WHERE record = 'gross' AND class = 'V'),
+           (SELECT count(*) FILTER (WHERE se >= 0.97) FROM e WHERE record <> 'gross' AND class = 'N'),
+           (SELECT count(*) FROM e WHERE record <> 'gross' AND class = 'N'))
+  ELSE
+    format('232 S found %s | 222 S found %s, false S %s | 213 F found %s',
+           coalesce((SELECT tp::text FROM e WHERE record = '232' AND class = 'S'), '-'),
+           coalesce((SELECT tp::text FROM e WHERE record = '222' AND class = 'S'), '-'),
+           coalesce((SELECT fp::text FROM e WHERE record = '222' AND class = 'S'), '-'),
+           coalesce((SELECT tp::text FROM e WHERE record = '213' AND class = 'F'), '-'))
+  END;
 SQL
 }
 
@@ -120,16 +131,6 @@ SELECT ecg_model_combine('qx_' || f || '_' || o, ARRAY['x_dev_aug', 'rl_all_' ||
 FROM unnest(ARRAY['rr2', 'rr4']) f, unnest(ARRAY['a', 'v']) o;
 SQL
 for m in x_dev_aug qx_rr2_a qx_rr2_v qx_rr4_a qx_rr4_v; do
-	echo "bench: $(summary "$m" mit_v_rel | sed 's/ | 232.*//')"
-	echo "bench: $(q -At -v model="$m" <<'SQL'
-CREATE TEMP TABLE e AS SELECT * FROM ecg_evaluate_ec57(:'model', 'qt_rel', by_record => true);
-SELECT format('%s on qt_rel: %s | false V %s | records with N Se >= 0.97: %s of %s', :'model',
-  (SELECT string_agg(format('%s %s / %s', class, round(se::numeric, 3), coalesce(round(ppv::numeric, 3)::text, '-')),
-                     ', ' ORDER BY array_position(ARRAY['N', 'S', 'V', 'F'], class))
-   FROM e WHERE record = 'gross' AND class IN ('N', 'S', 'V', 'F')),
-  (SELECT fp FROM e WHERE record = 'gross' AND class = 'V'),
-  (SELECT count(*) FILTER (WHERE se >= 0.97) FROM e WHERE record <> 'gross' AND class = 'N'),
-  (SELECT count(*) FROM e WHERE record <> 'gross' AND class = 'N'));
-SQL
-)"
+	echo "bench: $(summary "$m" mit_v_rel records)"
+	echo "bench: $(summary "$m" qt_rel records)"
 done
