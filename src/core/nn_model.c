@@ -456,15 +456,15 @@ analyse_arch(const nn_arch *a, int32_t *length, int32_t *channels, int32_t *cons
 		if (params > MAX_PARAMS)
 			return bad_node(st, a, i, "more than 2^24 parameters in the model");
 	}
-	for (int i = 0; i < a->n_nodes - 1; i++)
 	{
 		int			has_features = 0;
 
-		/* a model of the features alone (rr_linear) need not read the beat */
-		for (int j = 1; j < a->n_nodes && i == 0; j++)
+		for (int j = 1; j < a->n_nodes; j++)
 			has_features |= a->nodes[j].op == NN_OP_FEATURES;
-		if (consumers[i] == 0 && !(i == 0 && has_features))
-			return bad_node(st, a, i, "output is never used");
+		/* a model of the features alone (rr_linear) need not read the beat */
+		for (int i = 0; i < a->n_nodes - 1; i++)
+			if (consumers[i] == 0 && !(i == 0 && has_features))
+				return bad_node(st, a, i, "output is never used");
 	}
 	if (length[a->n_nodes - 1] != 1 || channels[a->n_nodes - 1] < 2 ||
 		channels[a->n_nodes - 1] > NN_MAX_CLASSES)

@@ -385,6 +385,18 @@ test_validation_rejects_bad_graphs(void)
 	a = good;
 	a.nodes[0].size = 0;
 	expect_invalid(&a, "input length");
+	/* rr_linear: the beat input may go unread beside a features node, but
+	 * any other unread output is still refused */
+	{
+		nn_arch		lin;
+
+		CHECK(nn_arch_builtin("rr_linear", &lin, &st) == 0);
+		CHECK(nn_arch_validate(&lin, &st) == 0);
+		a = lin;
+		a.nodes[3] = a.nodes[2];			/* a second dense of the features ... */
+		a.n_nodes = 4;						/* ... and the first one's output unread */
+		expect_invalid(&a, "never used");
+	}
 	/* the features node and concat of cnn_rr (41 features, 44 concat) */
 	{
 		nn_arch		rr;
