@@ -1,6 +1,6 @@
--- A product of experts (issue 12): rr_linear, a linear model of the R-R
--- features, and ecg_model_combine, stored models as one model whose class
--- scores are the sums of theirs.
+-- ecgdl 0.4.0 (issue 12): rr_linear, a linear model of the R-R features;
+-- ecg_model_combine, stored models as one model whose class scores are the
+-- sums of theirs (a product of experts); the R-R window columns.
 \getenv fixtures ECGDL_FIXTURES
 SELECT set_config('regress.fixtures', :'fixtures', false) IS NOT NULL AS fixtures_set;
 SET client_min_messages = warning;
@@ -111,3 +111,47 @@ SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rh
 SELECT regress_error($$SELECT ecg_train('ex_x', 'ex_csv', 'rr_linear', epochs => 1)$$);
 -- nothing was stored by the failed calls
 SELECT count(*) AS stray_models FROM ecgdl.models WHERE name = 'ex_x';
+
+-- The window columns (0.4.0): rr_window, the mean R-R of the +-150 s around a
+-- beat (the fixtures' records are shorter, so it is the record's mean of
+-- its intervals, and the ratios are rr_pre and rr_post over it)
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE rr_window IS NULL OR rr_pre_window IS NULL AND rr_pre IS NOT NULL
+                        OR rr_post_window IS NULL AND rr_post IS NOT NULL) AS undefined,
+       max(abs(rr_window - rr_record)) < 1e-6 AS window_is_record_mean,
+       max(abs(rr_pre_window - rr_pre / rr_window)) < 1e-6 AS pre_ratio,
+       max(abs(rr_post_window - rr_post / rr_window)) < 1e-6 AS post_ratio
+FROM ex_beats;
+-- a model reads them like the other eight; its blob names them
+SELECT ecg_train('ex_win', 'ex_beats', 'rr_linear', epochs => 1, batch_size => 64, seed => 8,
+                 validation => 'ex_beats', class_weight => 'N=1, S=20, V=5, F=50, Q=0',
+                 features => ARRAY['rr_pre_window', 'rr_post_window', 'rr_pre_local']) > 0 AS trained;
+SELECT features FROM ecgdl.operating_points WHERE model = 'ex_win';
+SELECT ecg_model_import('ex_win_copy', ecg_model_export('ex_win')) > 0 AS imported;
+SELECT count(*) FILTER (WHERE a.probabilities <> b.probabilities) AS differ
+FROM ecg_classify_table('ex_win', 'ex_beats') a JOIN ecg_classify_table('ex_win_copy', 'ex_beats') b USING (id);
+SELECT count(*) FILTER (WHERE ecg_classify_beat('ex_win', t) <> c.predicted) AS beat_differs
+FROM ex_beats t JOIN ecg_classify_table('ex_win', 'ex_beats') c USING (id);
+-- A table made before 0.4.0 has the eight columns only: models of the eight
+-- train and classify on it, models of the window refuse it (42703), and the
+-- tables made from it have the window columns NULL, which such a model
+-- refuses row by row (22004)
+CREATE TABLE ex_old AS SELECT * FROM ex_beats;
+ALTER TABLE ex_old DROP COLUMN rr_window, DROP COLUMN rr_pre_window, DROP COLUMN rr_post_window;
+SELECT count(*) AS classified FROM ecg_classify_table('ex_rhythm', 'ex_old');
+SELECT count(*) FILTER (WHERE ecg_classify_beat('ex_rhythm', t) IS NULL) AS unclassified FROM ex_old t;
+SELECT ecg_train('ex_old_rhythm', 'ex_old', 'rr_linear', epochs => 1, batch_size => 64, seed => 9,
+                 validation => 'ex_old', features => ARRAY['rr_pre_local']) > 0 AS trained;
+SELECT regress_error($$SELECT count(*) FROM ecg_classify_table('ex_win', 'ex_old')$$);
+SELECT regress_error($$SELECT ecg_classify_beat('ex_win', t) FROM ex_old t LIMIT 1$$);
+SELECT regress_error($$SELECT ecg_train('ex_x', 'ex_old', 'rr_linear', epochs => 1, features => ARRAY['rr_window'])$$);
+SELECT ecg_subtract_record_median('ex_old', 'ex_old_rel') AS rows_written;
+SELECT count(*) AS rows, count(rr_window) AS window_values, count(rr_pre) AS pre_values FROM ex_old_rel;
+SELECT regress_error($$SELECT count(*) FROM ecg_classify_table('ex_win', 'ex_old_rel')$$);
+SELECT count(*) AS classified FROM ecg_classify_table('ex_rhythm', 'ex_old_rel');
+-- some of the window columns but not all: a model of the eight reads its
+-- eight, and a table made from it is refused as a layout (42809)
+CREATE TABLE ex_half AS SELECT * FROM ex_beats;
+ALTER TABLE ex_half DROP COLUMN rr_post_window;
+SELECT count(*) AS classified FROM ecg_classify_table('ex_rhythm', 'ex_half');
+SELECT regress_error($$SELECT ecg_subtract_record_median('ex_half', 'ex_x')$$);

@@ -294,6 +294,9 @@ static const struct
 	{"rr_post_local", FLOAT4OID, "float4", COLUMN_RR},
 	{"rr_pre_record", FLOAT4OID, "float4", COLUMN_RR},
 	{"rr_post_record", FLOAT4OID, "float4", COLUMN_RR},
+	{"rr_window", FLOAT4OID, "float4", COLUMN_RR},
+	{"rr_pre_window", FLOAT4OID, "float4", COLUMN_RR},
+	{"rr_post_window", FLOAT4OID, "float4", COLUMN_RR},
 };
 
 void
@@ -320,7 +323,9 @@ bool
 beat_table_has_rr(Oid relid, const char *role)
 {
 	const char *present = NULL,
-			   *missing = NULL;
+			   *missing = NULL,
+			   *missing_window = NULL;
+	int			n_window = 0;
 
 	for (int k = 0; k < RR_FEATURES; k++)
 	{
@@ -328,7 +333,12 @@ beat_table_has_rr(Oid relid, const char *role)
 
 		if (type == InvalidOid)
 		{
-			if (missing == NULL)
+			if (k >= RR_BASIC_FEATURES)
+			{
+				if (missing_window == NULL)
+					missing_window = rr_feature_names[k];
+			}
+			else if (missing == NULL)
 				missing = rr_feature_names[k];
 			continue;
 		}
@@ -342,14 +352,19 @@ beat_table_has_rr(Oid relid, const char *role)
 					 errhint("Rename or drop the column, or cast it in a view over the table.")));
 		if (present == NULL)
 			present = rr_feature_names[k];
+		n_window += k >= RR_BASIC_FEATURES;
 	}
+	/* the eight alone are a table made before 0.4.0; the three window
+	 * columns come with them or not at all */
+	if (missing == NULL && missing_window != NULL && n_window > 0)
+		missing = missing_window;
 	if (present != NULL && missing != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("%s \"%s\" has only some of the R-R feature columns", role,
 						ecgdl_relation_name(relid)),
 				 errdetail("It has column \"%s\" but not \"%s\".", present, missing),
-				 errhint("A beat table has all eight R-R feature columns (rr_pre ... rr_post_record) or none.")));
+				 errhint("A beat table has all eleven R-R feature columns (rr_pre ... rr_post_window), the eight of ecgdl 0.2.0 and 0.3.0 (rr_pre ... rr_post_record), or none.")));
 	return present != NULL;
 }
 
@@ -600,7 +615,7 @@ load_rr_block(SPITupleTable *tuptable, uint64 n, void *arg)
 		for (int k = 0; k < RR_FEATURES; k++)
 		{
 			bool		isnull;
-			Datum		d = SPI_getbinval(tuptable->vals[r], tuptable->tupdesc, k + 1, &isnull);
+			Datum		d = SPI_getbinval(tuptable->vals[r], tuptable->tupdesc, k + 2, &isnull);
 
 			ls->rr[ls->n * RR_FEATURES + k] = isnull ? NAN : DatumGetFloat4(d);
 		}
@@ -621,10 +636,9 @@ beat_table_load_rr(Oid relid, int64 n, const char *role)
 	ls.n = 0;
 	ls.expected = n;
 	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT ");
-	for (int k = 0; k < RR_FEATURES; k++)
-		appendStringInfo(&sql, "%s%s", k ? ", " : "", rr_feature_names[k]);
-	appendStringInfo(&sql, " FROM %s ORDER BY id", ecgdl_relation_name(relid));
+	/* NULL for the window columns of a table made before 0.4.0 */
+	appendStringInfo(&sql, "SELECT NULL%s FROM %s ORDER BY id", rr_columns_select_list(relid),
+					 ecgdl_relation_name(relid));
 	ecgdl_scan(sql.data, 5000, load_rr_block, &ls);
 	if (ls.n != n)
 		ereport(ERROR,

@@ -356,21 +356,21 @@ row_input(FunctionCallInfo fcinfo, CachedModel *entry, nn_input *in)
 	if (model->n_features > 0)
 	{
 		float		f[RR_FEATURES];
-		int			rc;
+		bool		window = false;
 
+		/* the window columns (0.4.0) only where the model reads them: a row
+		 * of a table made before has the eight */
+		for (int k = 0; k < model->n_features; k++)
+			window |= model->feature_ids[k] >= RR_BASIC_FEATURES;
 		for (int k = 0; k < RR_FEATURES; k++)
 		{
+			f[k] = NAN;
+			if (k >= RR_BASIC_FEATURES && !window)
+				continue;
 			d = heap_getattr(&tuple, row_column(desc, rr_feature_names[k], FLOAT4OID), desc, &isnull);
 			f[k] = isnull ? NAN : DatumGetFloat4(d);
 		}
-		rc = rr_features_impute(f);
-		if (rc != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s of the beat row is NULL and cannot be imputed", rr_feature_names[rc - 1]),
-					 errhint("A missing rr_pre is taken from rr_post and the reverse, rr_local from rr_record; fill at least one of each pair.")));
-		for (int k = 0; k < model->n_features; k++)
-			entry->row_features[k] = f[model->feature_ids[k]];
+		rr_features_for_model(f, model, "the beat row", entry->row_features);
 	}
 	ReleaseTupleDesc(desc);
 	in->values = entry->row_signal;
@@ -668,7 +668,7 @@ predict_relation_blocks(CachedModel *entry, Oid relid, bool with_labels, nn_pool
 	ps.features = NULL;
 	if (entry->model->n_features > 0)
 	{
-		rr_columns_check(relid, with_labels ? "test table" : "source table");
+		rr_columns_check(relid, with_labels ? "test table" : "source table", entry->model);
 		ps.features = palloc(sizeof(float) * (Size) block_rows * entry->model->n_features);
 	}
 	ps.consume = consume;
@@ -679,7 +679,7 @@ predict_relation_blocks(CachedModel *entry, Oid relid, bool with_labels, nn_pool
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT id, %s, signal%s FROM %s",
 					 with_labels ? "label" : "NULL::pg_catalog.int2",
-					 entry->model->n_features > 0 ? rr_columns_select_list() : "",
+					 entry->model->n_features > 0 ? rr_columns_select_list(relid) : "",
 					 ecgdl_relation_name(relid));
 	ecgdl_scan(sql.data, block_rows, predict_block, &ps);
 	nn_workspace_free(ps.ws);

@@ -439,15 +439,22 @@ text	   *plot_svg_text(struct svg_buf *b);
 
 /* rr_columns.c ----------------------------------------------------------- */
 
-/* Errors (42703, naming it) when relid lacks one of the eight R-R columns. */
-void		rr_columns_check(Oid relid, const char *role);
+/* Errors (42703, naming it) when relid lacks one of the eight R-R columns,
+ * or a window column (0.4.0) the model reads. */
+void		rr_columns_check(Oid relid, const char *role, const struct nn_model *model);
 
-/* ", rr_pre::pg_catalog.float4, ..., rr_post_record::pg_catalog.float4" */
-char	   *rr_columns_select_list(void);
+/* ", rr_pre::pg_catalog.float4, ..., rr_post_window::pg_catalog.float4",
+ * NULL in place of the window columns a table made before 0.4.0 lacks */
+char	   *rr_columns_select_list(Oid relid);
 
-/* The eight R-R columns at col .. col + 7 of a scanned row, imputed
- * (rr_features_impute), the model's features in its order into out; errors
- * (22004) naming the column when the imputation cannot fill it. */
+/* One row's R-R features f[RR_FEATURES] (NaN = NULL) imputed, the model's
+ * in its order into out; errors (22004) naming the column (and `where`, the
+ * row) when one cannot be imputed or a window column it reads is NULL. */
+void		rr_features_for_model(float *f, const struct nn_model *model, const char *where,
+								  float *out);
+
+/* The R-R columns at col .. col + RR_FEATURES - 1 of a scanned row
+ * (rr_columns_select_list), through rr_features_for_model into out. */
 void		rr_columns_read(HeapTuple tuple, TupleDesc desc, int col, const struct nn_model *model,
 							int64 id, const char *role, float *out);
 

@@ -289,7 +289,7 @@ model_for(const char *arch, ArrayType *features)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("unknown feature \"%s\"", name ? name : "NULL"),
-						 errhint("The R-R features are rr_pre, rr_post, rr_local, rr_record, rr_pre_local, rr_post_local, rr_pre_record and rr_post_record.")));
+						 errhint("The R-R features are rr_pre, rr_post, rr_local, rr_record, rr_pre_local, rr_post_local, rr_pre_record, rr_post_record, rr_window, rr_pre_window and rr_post_window.")));
 			ids[n++] = id;
 		}
 		if (nn_arch_set_feature_count(&a, n, &st) != 0)
@@ -483,9 +483,9 @@ parse_call(FunctionCallInfo fcinfo, TrainCall *call, const char *train_role,
 		check_table(val_relid, val_role);
 	if (model->n_features > 0)
 	{
-		rr_columns_check(train_relid, train_role);
+		rr_columns_check(train_relid, train_role, model);
 		if (OidIsValid(val_relid))
-			rr_columns_check(val_relid, val_role);
+			rr_columns_check(val_relid, val_role, model);
 	}
 
 	call->name = name;

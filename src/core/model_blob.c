@@ -509,7 +509,7 @@ read_v2_section(blob_reader *r, nn_model *model)
 				id = f;
 		if (id < 0)
 			return bad_blob(r->st, r->pos, "unknown feature name",
-							"features are named rr_pre, rr_post, rr_local, rr_record, rr_pre_local, rr_post_local, rr_pre_record, rr_post_record");
+							"features are named rr_pre, rr_post, rr_local, rr_record, rr_pre_local, rr_post_local, rr_pre_record, rr_post_record, rr_window, rr_pre_window, rr_post_window");
 		for (uint32_t j = 0; j < k; j++)
 			if (model->feature_ids[j] == id)
 				return bad_blob(r->st, r->pos, "feature named twice", "each feature appears once");

@@ -139,7 +139,7 @@ build_baseline_rr(nn_arch *a)
 
 	x = add_node(a, NN_OP_INPUT, -1, -1, NN_INPUT_CHANNELS, NN_INPUT_LENGTH, 0);
 	x = add_node(a, NN_OP_FLATTEN, x, -1, 0, 0, 0);
-	f = add_node(a, NN_OP_FEATURES, -1, -1, NN_MAX_FEATURES, 0, 0);
+	f = add_node(a, NN_OP_FEATURES, -1, -1, NN_DEFAULT_FEATURES, 0, 0);
 	x = add_node(a, NN_OP_CONCAT, x, f, 0, 0, 0);
 	x = add_node(a, NN_OP_DENSE, x, -1, 128, 0, 0);
 	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
@@ -176,7 +176,7 @@ build_cnn_rr(nn_arch *a)
 	build_residual_cnn(a, 16);
 	a->n_nodes--;				/* drop the final dense; re-added after the join */
 	x = a->n_nodes - 1;			/* the flatten */
-	f = add_node(a, NN_OP_FEATURES, -1, -1, NN_MAX_FEATURES, 0, 0);
+	f = add_node(a, NN_OP_FEATURES, -1, -1, NN_DEFAULT_FEATURES, 0, 0);
 	f = add_node(a, NN_OP_DENSE, f, -1, 16, 0, 0);
 	f = add_node(a, NN_OP_RELU, f, -1, 0, 0, 0);
 	x = add_node(a, NN_OP_CONCAT, x, f, 0, 0, 0);
@@ -212,7 +212,7 @@ build_rr_net(nn_arch *a)
 	x = add_node(a, NN_OP_DROPOUT, x, -1, 0, 0, 0.5f);
 	x = add_node(a, NN_OP_DENSE, x, -1, 16, 0, 0);
 	x = add_node(a, NN_OP_RELU, x, -1, 0, 0, 0);
-	f = add_node(a, NN_OP_FEATURES, -1, -1, NN_MAX_FEATURES, 0, 0);
+	f = add_node(a, NN_OP_FEATURES, -1, -1, NN_DEFAULT_FEATURES, 0, 0);
 	f = add_node(a, NN_OP_DENSE, f, -1, 16, 0, 0);
 	f = add_node(a, NN_OP_RELU, f, -1, 0, 0, 0);
 	x = add_node(a, NN_OP_CONCAT, x, f, 0, 0, 0);
@@ -235,7 +235,7 @@ build_rr_linear(nn_arch *a)
 	int			f;
 
 	add_node(a, NN_OP_INPUT, -1, -1, NN_INPUT_CHANNELS, NN_INPUT_LENGTH, 0);
-	f = add_node(a, NN_OP_FEATURES, -1, -1, NN_MAX_FEATURES, 0, 0);
+	f = add_node(a, NN_OP_FEATURES, -1, -1, NN_DEFAULT_FEATURES, 0, 0);
 	add_node(a, NN_OP_DENSE, f, -1, NN_N_CLASSES, 0, 0);
 }
 
@@ -330,7 +330,7 @@ check_node(const nn_arch *a, int i, int32_t *length, int32_t *channels, ecg_stat
 	if (nd->op == NN_OP_FEATURES)
 	{
 		if (nd->units < 1 || nd->units > NN_MAX_FEATURES || nd->size != 0)
-			return bad_node(st, a, i, "features: units 1..8 and size 0");
+			return bad_node(st, a, i, "features: units 1..11 and size 0");
 		length[i] = 1;
 		channels[i] = nd->units;
 		return 0;

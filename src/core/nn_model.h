@@ -80,8 +80,13 @@ typedef enum nn_op
 #define NN_OP_FIRST NN_OP_INPUT
 #define NN_OP_LAST NN_OP_CONCAT
 
-/* Most auxiliary features a model may take (the eight R-R features). */
-#define NN_MAX_FEATURES 8
+/* Most auxiliary features a model may take (the eleven R-R features of
+ * rr_features.h; eight before 0.4.0). */
+#define NN_MAX_FEATURES 11
+/* The width of the features node of a built-in architecture when no
+ * features are named: the eight R-R features of 0.2.0 (rr_pre ...
+ * rr_post_record), so such models stay what they were. */
+#define NN_DEFAULT_FEATURES 8
 
 /*
  * The operating point: how a model turns its class probabilities into a

@@ -404,8 +404,8 @@ test_validation_rejects_bad_graphs(void)
 		CHECK(nn_arch_builtin("cnn_rr", &rr, &st) == 0);
 		CHECK(nn_arch_validate(&rr, &st) == 0);
 		a = rr;
-		a.nodes[41].units = 9;
-		expect_invalid(&a, "features: units 1..8");
+		a.nodes[41].units = 12;
+		expect_invalid(&a, "features: units 1..11");
 		a = rr;
 		a.nodes[41].input[0] = 40;
 		expect_invalid(&a, "unused input slot");

@@ -44,6 +44,15 @@ else
 		           FROM mit m JOIN (SELECT sample, lag(sample) OVER (ORDER BY sample) AS prev
 		                            FROM mit_ann WHERE label IS NOT NULL) a USING (sample)
 		           WHERE m.record = '100'")"
+	# rr_window (0.4.0): every beat of record 100 is in the table, so its window
+	# is the mean rr_pre of the beats within +-150 s (54,000 samples) in SQL
+	# (a beat's own post-R-R is always within: no interval of 100 is 150 s)
+	check "rr: record 100's rr_window is the mean R-R of the beats within 150 s, beat for beat (SQL)" "2273|0" \
+		"$(run -c "SELECT count(*) || '|' || count(*) FILTER (WHERE abs(m.rr_window - w.mean) > 1e-5 * w.mean)
+		           FROM mit m JOIN LATERAL (SELECT avg(o.rr_pre::float8) AS mean FROM mit o
+		                                   WHERE o.record = '100' AND o.rr_pre IS NOT NULL
+		                                     AND abs(o.sample - m.sample) <= 54000) w ON true
+		           WHERE m.record = '100'")"
 	figure "rr: record 100's first beats (sample, rr_pre, rr_post, rr_local): $(run -c "SELECT string_agg(sample || ' ' || coalesce(rr_pre::text, 'NULL') || ' ' || rr_post || ' ' || rr_local, '; ' ORDER BY id) FROM (SELECT * FROM mit WHERE record = '100' ORDER BY id LIMIT 3) t")"
 	run -F ' ' -c "SELECT (ARRAY['N','S','V','F','Q'])[label + 1], count(*), round(avg(rr_pre_local)::numeric, 3),
 	                      round(avg(rr_post_local)::numeric, 3), round(avg(rr_pre_record)::numeric, 3)
