@@ -84,21 +84,27 @@ SET ecgdl.threads = 1;
 SELECT ecg_train('cnn_rel', 'ds1_train_rel', 'cnn', validation => 'ds1_val_rel', epochs => 40,
                  batch_size => 256, learning_rate => 1e-3, patience => 8, seed => 42,
                  operating_point => 'validation');
+-- the rhythm experts' feature sets (README "Third round"); rr6 and rr8 add
+-- absolute intervals
+CREATE TABLE feature_sets (name text PRIMARY KEY, features text[]);
+INSERT INTO feature_sets VALUES
+  ('rr2', ARRAY['rr_pre_local', 'rr_post_local']),
+  ('rr4', ARRAY['rr_pre_local', 'rr_post_local', 'rr_pre_record', 'rr_post_record']),
+  ('lw2', ARRAY['rr_pre_window', 'rr_post_window']),
+  ('lw4', ARRAY['rr_pre_local', 'rr_post_local', 'rr_pre_window', 'rr_post_window']),
+  ('rr4lw', ARRAY['rr_pre_local', 'rr_post_local', 'rr_pre_record', 'rr_post_record',
+                  'rr_pre_window', 'rr_post_window']);
 -- class weights N / n_c over ds1_train (N 37,334, S 686, V 3,363, F 407), Q left out
-SELECT ecg_train('rl_rr2', 'ds1_train', 'rr_linear', validation => 'ds1_val', epochs => 40,
+SELECT ecg_train('rl_' || name, 'ds1_train', 'rr_linear', validation => 'ds1_val', epochs => 40,
                  batch_size => 256, learning_rate => 1e-2, patience => 40, seed => 42,
-                 class_weight => 'N=1, S=54, V=11, F=92, Q=0',
-                 features => ARRAY['rr_pre_local', 'rr_post_local']);
-SELECT ecg_train('rl_rr4', 'ds1_train', 'rr_linear', validation => 'ds1_val', epochs => 40,
-                 batch_size => 256, learning_rate => 1e-2, patience => 40, seed => 42,
-                 class_weight => 'N=1, S=54, V=11, F=92, Q=0',
-                 features => ARRAY['rr_pre_local', 'rr_post_local', 'rr_pre_record', 'rr_post_record']);
-SELECT ecg_model_combine('pe_' || f || '_' || o, ARRAY['cnn_rel', 'rl_' || f],
+                 class_weight => 'N=1, S=54, V=11, F=92, Q=0', features => features)
+FROM feature_sets ORDER BY name;
+SELECT ecg_model_combine('pe_' || name || '_' || o, ARRAY['cnn_rel', 'rl_' || name],
                          validation => CASE o WHEN 'v' THEN 'ds1_val_rel'::regclass END,
                          operating_point => CASE o WHEN 'v' THEN 'validation' ELSE 'argmax' END)
-FROM unnest(ARRAY['rr2', 'rr4']) f, unnest(ARRAY['a', 'v']) o;
+FROM feature_sets, unnest(ARRAY['a', 'v']) o ORDER BY name, o;
 SQL
-for m in cnn_rel pe_rr2_a pe_rr2_v pe_rr4_a pe_rr4_v; do
+for m in cnn_rel $(q -At -c "SELECT string_agg('pe_' || name || '_a pe_' || name || '_v', ' ' ORDER BY name) FROM feature_sets"); do
 	echo "bench: $(summary "$m" ds1_val_rel)"
 	echo "bench: $(summary "$m" ip_ds2_rel)"
 done
@@ -119,18 +125,16 @@ SET ecgdl.threads = 1;
 SELECT ecg_train('x_dev_aug', 'mit_ml2_rel', 'cnn', epochs => 15, batch_size => 512, patience => 4,
                  seed => 42, validation_fraction => 0.1, augment => 'lead');
 -- class weights N / n_c over MIT-BIH (N 90,631, S 2,781, V 7,236, F 803), Q left out
-SELECT ecg_train('rl_all_' || f, 'mitbih', 'rr_linear', epochs => 40, batch_size => 256,
+SELECT ecg_train('rl_all_' || name, 'mitbih', 'rr_linear', epochs => 40, batch_size => 256,
                  learning_rate => 1e-2, patience => 40, seed => 42, validation_fraction => 0.1,
-                 class_weight => 'N=1, S=32.6, V=12.5, F=112.9, Q=0',
-                 features => CASE f WHEN 'rr2' THEN ARRAY['rr_pre_local', 'rr_post_local']
-                                    ELSE ARRAY['rr_pre_local', 'rr_post_local', 'rr_pre_record', 'rr_post_record'] END)
-FROM unnest(ARRAY['rr2', 'rr4']) f;
-SELECT ecg_model_combine('qx_' || f || '_' || o, ARRAY['x_dev_aug', 'rl_all_' || f],
+                 class_weight => 'N=1, S=32.6, V=12.5, F=112.9, Q=0', features => features)
+FROM feature_sets ORDER BY name;
+SELECT ecg_model_combine('qx_' || name || '_' || o, ARRAY['x_dev_aug', 'rl_all_' || name],
                          validation => CASE o WHEN 'v' THEN 'mit_v_rel'::regclass END,
                          operating_point => CASE o WHEN 'v' THEN 'validation' ELSE 'argmax' END)
-FROM unnest(ARRAY['rr2', 'rr4']) f, unnest(ARRAY['a', 'v']) o;
+FROM feature_sets, unnest(ARRAY['a', 'v']) o ORDER BY name, o;
 SQL
-for m in x_dev_aug qx_rr2_a qx_rr2_v qx_rr4_a qx_rr4_v; do
+for m in x_dev_aug $(q -At -c "SELECT string_agg('qx_' || name || '_a qx_' || name || '_v', ' ' ORDER BY name) FROM feature_sets"); do
 	echo "bench: $(summary "$m" mit_v_rel records)"
 	echo "bench: $(summary "$m" qt_rel records)"
 done
