@@ -54,6 +54,9 @@ include $(PGXS)
 # code), not the server's CFLAGS; no PostgreSQL headers on their path
 $(CORE_SRCS:.c=.o): override CFLAGS = $(CORE_CFLAGS) $(CFLAGS_SL)
 $(CORE_SRCS:.c=.o): override CPPFLAGS = -I$(srcdir)/src/core
+# PGXS tracks no header dependencies: every object of the library is rebuilt
+# when a header changes (a core header's constants reach the glue too)
+$(OBJS): $(wildcard src/*.h src/core/*.h)
 
 # ---------------------------------------------------------------------------
 # The pure C core, built on its own (no PostgreSQL headers on the path).
