@@ -636,7 +636,8 @@ beat_table_load_rr(Oid relid, int64 n, const char *role)
 	ls.n = 0;
 	ls.expected = n;
 	initStringInfo(&sql);
-	/* NULL for the window columns of a table made before 0.4.0 */
+	/* a placeholder first column (the list starts with a comma), then the
+	 * R-R columns, NULL for the window ones of a table made before 0.4.0 */
 	appendStringInfo(&sql, "SELECT NULL%s FROM %s ORDER BY id", rr_columns_select_list(relid),
 					 ecgdl_relation_name(relid));
 	ecgdl_scan(sql.data, 5000, load_rr_block, &ls);

@@ -41,7 +41,6 @@
 
 #include "ecgdl.h"
 #include "metrics.h"
-#include "model_blob.h"
 #include "nn_model.h"
 #include "nn_threads.h"
 #include "rr_features.h"
@@ -114,14 +113,7 @@ load_model(CachedModel *entry, bytea *blob)
 	nn_workspace *ws;
 	float	   *row_signal;
 
-	model = model_blob_decode((const uint8_t *) VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob), NULL, &st);
-	if (model == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("model \"%s\" is not a valid ecgdl model: %s", entry->name, st.message),
-				 st.detail[0] ? errdetail("%s", st.detail) : 0,
-				 errhint("Train it again, or import an intact blob with ecg_model_import(..., replace => true).")));
-	ecgdl_check_model_memory(model, entry->name);
+	model = model_store_decode(entry->name, blob);
 	ws = nn_workspace_create(model, 1, 0, &st);
 	if (ws == NULL)
 		ecgdl_report_status(&st, ERRCODE_OUT_OF_MEMORY, NULL);
@@ -370,7 +362,7 @@ row_input(FunctionCallInfo fcinfo, CachedModel *entry, nn_input *in)
 			d = heap_getattr(&tuple, row_column(desc, rr_feature_names[k], FLOAT4OID), desc, &isnull);
 			f[k] = isnull ? NAN : DatumGetFloat4(d);
 		}
-		rr_features_for_model(f, model, "the beat row", entry->row_features);
+		rr_features_for_model(f, model, 0, NULL, entry->row_features);
 	}
 	ReleaseTupleDesc(desc);
 	in->values = entry->row_signal;

@@ -414,6 +414,9 @@ bool		model_store_version(const char *name, ModelVersion *version);
 /* The weights blob of a model (copied into the current context) and its row
  * version (when version is not NULL); errors when there is no such model. */
 bytea	   *model_store_load(const char *name, ModelVersion *version);
+/* The model of a stored blob, decoded and checked against ecgdl.max_memory;
+ * errors XX001 naming the model when the blob is not a valid model. */
+struct nn_model *model_store_decode(const char *name, bytea *blob);
 /* Name of a stored model whose blob has this SHA-256, or NULL. */
 char	   *model_store_name_by_sha256(bytea *sha256);
 
@@ -448,10 +451,11 @@ void		rr_columns_check(Oid relid, const char *role, const struct nn_model *model
 char	   *rr_columns_select_list(Oid relid);
 
 /* One row's R-R features f[RR_FEATURES] (NaN = NULL) imputed, the model's
- * in its order into out; errors (22004) naming the column (and `where`, the
- * row) when one cannot be imputed or a window column it reads is NULL. */
-void		rr_features_for_model(float *f, const struct nn_model *model, const char *where,
-								  float *out);
+ * in its order into out; errors (22004) naming the column and the row (id of
+ * role; role NULL: the beat row) when one cannot be imputed or a window column
+ * the model reads is NULL. */
+void		rr_features_for_model(float *f, const struct nn_model *model, int64 id,
+								  const char *role, float *out);
 
 /* The R-R columns at col .. col + RR_FEATURES - 1 of a scanned row
  * (rr_columns_select_list), through rr_features_for_model into out. */

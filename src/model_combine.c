@@ -14,7 +14,6 @@
 #include "utils/lsyscache.h"
 
 #include "ecgdl.h"
-#include "model_blob.h"
 #include "nn_combine.h"
 #include "nn_decision.h"
 #include "nn_model.h"
@@ -59,28 +58,13 @@ member_names(ArrayType *models, char **names)
 	return n;
 }
 
-/* A stored model, decoded (palloc'd through the core's allocator). */
+/* A stored model, decoded; its architecture's name into *arch_out. */
 static nn_model *
 member_model(const char *name, char **arch_out)
 {
-	ModelVersion version;
-	bytea	   *blob;
-	nn_model   *model;
-	ecg_status	st;
+	/* errors 42704 when there is no such model, XX001 for a damaged blob */
+	nn_model   *model = model_store_decode(name, model_store_load(name, NULL));
 
-	if (!model_store_version(name, &version))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("model \"%s\" does not exist", name),
-				 errhint("Trained models are listed in ecgdl.models.")));
-	blob = model_store_load(name, &version);
-	model = model_blob_decode((const uint8_t *) VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob), NULL, &st);
-	if (model == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("model \"%s\" is not a valid ecgdl model: %s", name, st.message),
-				 st.detail[0] ? errdetail("%s", st.detail) : 0,
-				 errhint("Train it again, or import an intact blob with ecg_model_import(..., replace => true).")));
 	*arch_out = pstrdup(model->arch.name);
 	return model;
 }

@@ -361,6 +361,23 @@ model_store_name_by_sha256(bytea *sha256)
 	return name;
 }
 
+struct nn_model *
+model_store_decode(const char *name, bytea *blob)
+{
+	ecg_status	st;
+	nn_model   *model = model_blob_decode((const uint8_t *) VARDATA_ANY(blob),
+										  VARSIZE_ANY_EXHDR(blob), NULL, &st);
+
+	if (model == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("model \"%s\" is not a valid ecgdl model: %s", name, st.message),
+				 st.detail[0] ? errdetail("%s", st.detail) : 0,
+				 errhint("Train it again, or import an intact blob with ecg_model_import(..., replace => true).")));
+	ecgdl_check_model_memory(model, name);
+	return model;
+}
+
 bytea *
 model_store_load(const char *name, ModelVersion *version)
 {

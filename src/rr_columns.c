@@ -64,34 +64,43 @@ rr_columns_select_list(Oid relid)
 	return buf.data;
 }
 
+/* "row id 7 of test table \"t\"", or "the beat row" (role NULL); for errors only */
+static char *
+row_name(int64 id, const char *role)
+{
+	return role == NULL ? pstrdup("the beat row") : psprintf("row id %lld of %s", (long long) id, role);
+}
+
 /*
  * Imputes a row of the R-R features (f[RR_FEATURES], NaN for NULL) and
  * writes the model's features in its order into out.  Errors (22004) naming
  * the column when one of the eight cannot be imputed, or a window column the
- * model reads is NULL (a row made before 0.4.0); `where` names the row.
+ * model reads is NULL (a row made before 0.4.0); id and role name the row
+ * (role NULL: the beat row passed to a single-beat function).
  */
 void
-rr_features_for_model(float *f, const nn_model *model, const char *where, float *out)
+rr_features_for_model(float *f, const nn_model *model, int64 id, const char *role, float *out)
 {
 	int			rc = rr_features_impute(f);
 
 	if (rc != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s of %s is NULL and cannot be imputed", rr_feature_names[rc - 1], where),
+				 errmsg("%s of %s is NULL and cannot be imputed", rr_feature_names[rc - 1],
+						row_name(id, role)),
 				 errdetail("A missing rr_pre is taken from rr_post and the reverse, rr_local from rr_record, and the ratios are recomputed; this row has nothing to take it from (a record of a single beat, or NULLs put there)."),
 				 errhint("Delete the row, or fill the column, before using a model with R-R features.")));
 	for (int k = 0; k < model->n_features; k++)
 	{
-		int			id = model->feature_ids[k];
+		int			fid = model->feature_ids[k];
 
-		if (!isfinite(f[id]))
+		if (!isfinite(f[fid]))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s of %s is NULL", rr_feature_names[id], where),
+					 errmsg("%s of %s is NULL", rr_feature_names[fid], row_name(id, role)),
 					 errdetail("The window columns are computed by the imports of ecgdl 0.4.0 and later; this row was made before, or from a table made before."),
 					 errhint("Import the records again, or use a model without the window features.")));
-		out[k] = f[id];
+		out[k] = f[fid];
 	}
 }
 
@@ -113,7 +122,7 @@ rr_columns_read(HeapTuple tuple, TupleDesc desc, int col, const nn_model *model,
 
 		f[k] = isnull ? NAN : DatumGetFloat4(d);
 	}
-	rr_features_for_model(f, model, psprintf("row id %lld of %s", (long long) id, role), out);
+	rr_features_for_model(f, model, id, role, out);
 }
 
 typedef struct LoadFeatures
