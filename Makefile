@@ -9,7 +9,7 @@
 #   WERROR=1                  warnings are errors (CI)
 
 EXTENSION   = ecgdl
-EXTVERSION  = 0.4.0
+EXTVERSION  = 0.5.0
 MODULE_big  = ecgdl
 
 CORE_SRCS  := $(sort $(wildcard src/core/*.c))

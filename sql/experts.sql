@@ -1,6 +1,7 @@
 -- ecgdl 0.4.0 (issue 12): rr_linear, a linear model of the R-R features;
 -- ecg_model_combine, stored models as one model whose class scores are the
--- sums of theirs (a product of experts); the R-R window columns.
+-- sums of theirs (a product of experts); the R-R window columns.  0.5.0:
+-- the members' weights.
 \getenv fixtures ECGDL_FIXTURES
 SELECT set_config('regress.fixtures', :'fixtures', false) IS NOT NULL AS fixtures_set;
 SET client_min_messages = warning;
@@ -74,23 +75,68 @@ SELECT ecg_train('ex_shape2', 'ex_beats', 'baseline', epochs => 1, batch_size =>
 SELECT ecg_model_combine('ex_three', ARRAY['ex_both', 'ex_shape2']) > 0 AS combined;
 SELECT count(*) AS classified FROM ecg_classify_table('ex_three', 'ex_beats');
 
+-- 0.5.0: weighted members.  The probabilities are the normalised products of
+-- the members' raised to their weights (two networks weighted 1/2 each, as
+-- an ensemble, beside the rhythm model weighted 2)
+SELECT ecg_model_combine('ex_weighted', ARRAY['ex_shape', 'ex_shape2', 'ex_rhythm'],
+                         weights => ARRAY[0.5, 0.5, 2]) > 0 AS combined;
+SELECT hyperparameters -> 'models' AS models FROM ecgdl.models WHERE name = 'ex_weighted';
+WITH a AS (SELECT id, probabilities p FROM ecg_classify_table('ex_shape', 'ex_beats')),
+     b AS (SELECT id, probabilities p FROM ecg_classify_table('ex_shape2', 'ex_beats')),
+     c AS (SELECT id, probabilities p FROM ecg_classify_table('ex_rhythm', 'ex_beats')),
+     s AS (SELECT id, probabilities p FROM ecg_classify_table('ex_weighted', 'ex_beats')),
+     l AS (SELECT a.id, k, 0.5 * ln(greatest(a.p[k], 1e-30)) + 0.5 * ln(greatest(b.p[k], 1e-30))
+                           + 2 * ln(greatest(c.p[k], 1e-30)) AS l
+           FROM a JOIN b USING (id) JOIN c USING (id), generate_series(1, 5) k),
+     e AS (SELECT id, k, exp(l - max(l) OVER (PARTITION BY id)) AS e FROM l),
+     norm AS (SELECT id, k, e / sum(e) OVER (PARTITION BY id) AS q FROM e)
+SELECT count(DISTINCT s.id) AS rows,
+       max(abs(s.p[norm.k] - norm.q)) < 1e-4 AS weighted_products_match,
+       count(*) FILTER (WHERE abs(s.p[norm.k] - norm.q) > 0.01) AS far
+FROM s JOIN norm USING (id);
+-- weights all 1 are the unweighted sum
+SELECT ecg_model_combine('ex_both_w1', ARRAY['ex_shape', 'ex_rhythm'], weights => ARRAY[1, 1.0]) > 0 AS combined;
+SELECT count(*) FILTER (WHERE a.probabilities <> b.probabilities) AS differ
+FROM ecg_classify_table('ex_both', 'ex_beats') a JOIN ecg_classify_table('ex_both_w1', 'ex_beats') b USING (id);
+-- a weighted combination at a tuned operating point, by position too
+SELECT ecg_model_combine('ex_weighted_v', ARRAY['ex_shape', 'ex_rhythm'], 'ex_beats', 'validation', false,
+                         ARRAY[0.25, 1]) > 0 AS combined;
+SELECT operating_point, validation FROM ecgdl.operating_points WHERE model = 'ex_weighted_v';
+
 -- Bad input
 SELECT regress_error($$SELECT ecg_model_combine(NULL, ARRAY['ex_shape', 'ex_rhythm'])$$);
 SELECT regress_error($$SELECT ecg_model_combine('ex_x', NULL)$$);
 SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape'])$$);
-SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_shape2', 'ex_rhythm', 'ex_both', 'ex_both_v'])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_shape2', 'ex_rhythm', 'ex_both', 'ex_both_v', 'ex_three', 'ex_weighted', 'ex_both_w1', 'ex_weighted_v'])$$);
 SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_shape'])$$);
 SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', NULL])$$);
 SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY[['ex_shape', 'ex_rhythm']])$$);
 SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'no_such_model'])$$);
 -- two members that read the R-R features
 SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_both', 'ex_rhythm'])$$);
--- two cnns: more nodes than a model may have (a cnn and a small model fit)
+-- weights: one per model, each above 0 and at most 100
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], weights => ARRAY[1.0])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], weights => ARRAY[1, 1, 1.0])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], weights => ARRAY[[1, 1.0]])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], weights => ARRAY[1, NULL])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], weights => ARRAY[0, 1.0])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], weights => ARRAY[1, -0.5])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], weights => ARRAY[1, 101.0])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], weights => ARRAY[1, 'NaN'::float8])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], weights => ARRAY['Infinity'::float8, 1])$$);
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], weights => ARRAY[1e-300, 1])$$);
+SELECT count(*) AS none_stored FROM ecgdl.models WHERE name = 'ex_x';
+-- cnns: an ensemble of two fits (0.5.0: up to 256 nodes, a cnn has 42);
+-- beyond, more nodes than a model may have
 SELECT ecg_train('ex_cnn', 'ex_beats', 'cnn', epochs => 1, batch_size => 64, seed => 6,
                  validation => 'ex_beats') > 0 AS trained;
 SELECT ecg_train('ex_cnn2', 'ex_beats', 'cnn', epochs => 1, batch_size => 64, seed => 7,
                  validation => 'ex_beats') > 0 AS trained;
-SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_cnn', 'ex_cnn2'])$$);
+SELECT ecg_model_combine('ex_cnns', ARRAY['ex_cnn', 'ex_cnn2'], weights => ARRAY[0.5, 0.5]) > 0 AS combined;
+SELECT ecg_model_combine('ex_cnns_rhythm', ARRAY['ex_cnns', 'ex_rhythm']) > 0 AS combined;
+SELECT count(*) AS classified FROM ecg_classify_table('ex_cnns_rhythm', 'ex_beats');
+SELECT ecg_model_combine('ex_big', ARRAY['ex_cnns', 'ex_cnn', 'ex_cnn2']) > 0 AS combined;
+SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_big', 'ex_cnns', 'ex_cnn'])$$);
 SELECT ecg_model_combine('ex_cnn_rhythm', ARRAY['ex_cnn', 'ex_rhythm']) > 0 AS combined;
 SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], operating_point => 'prior')$$);
 SELECT regress_error($$SELECT ecg_model_combine('ex_x', ARRAY['ex_shape', 'ex_rhythm'], operating_point => 'best')$$);

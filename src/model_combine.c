@@ -58,6 +58,50 @@ member_names(ArrayType *models, char **names)
 	return n;
 }
 
+/*
+ * The members' weights from weights float8[] (n of them), checked; NULL for
+ * a NULL array (all 1).
+ */
+static float *
+member_weights(ArrayType *weights, int n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			count;
+	float	   *out;
+
+	if (ARR_NDIM(weights) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("weights must be a one-dimensional array")));
+	deconstruct_array(weights, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &count);
+	if (count != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("weights has %d elements for %d models", count, n),
+				 errhint("Give one weight per model, in the order of models, or leave weights NULL for all 1.")));
+	out = palloc(sizeof(float) * n);
+	for (int i = 0; i < n; i++)
+	{
+		double		w;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("weights must not contain NULL")));
+		w = DatumGetFloat8(elems[i]);
+		if (!(w > 0.0 && w <= NN_COMBINE_MAX_WEIGHT) || (float) w <= 0.0f)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the weight of model %d is %g; a weight is above 0 and at most %g",
+							i + 1, w, (double) NN_COMBINE_MAX_WEIGHT),
+					 errhint("For an ensemble of k networks of one kind, weight each 1/k.")));
+		out[i] = (float) w;
+	}
+	return out;
+}
+
 /* A stored model, decoded; its architecture's name into *arch_out. */
 static nn_model *
 member_model(const char *name, char **arch_out)
@@ -72,7 +116,8 @@ member_model(const char *name, char **arch_out)
 /*
  * ecg_model_combine(name text, models text[], validation regclass DEFAULT
  * NULL, operating_point text DEFAULT 'argmax', replace boolean DEFAULT
- * false) -> bigint
+ * false, weights float8[] DEFAULT NULL) -> bigint (weights since 0.5.0; the
+ * 0.4.0 declaration without it calls this too)
  */
 Datum
 ecg_model_combine(PG_FUNCTION_ARGS)
@@ -81,6 +126,7 @@ ecg_model_combine(PG_FUNCTION_ARGS)
 	char	   *names[NN_COMBINE_MAX_MODELS];
 	char	   *archs[NN_COMBINE_MAX_MODELS];
 	const nn_model *members[NN_COMBINE_MAX_MODELS];
+	float	   *weights = NULL;
 	int			n;
 	Oid			val_relid = InvalidOid;
 	char	   *mode_name;
@@ -106,6 +152,8 @@ ecg_model_combine(PG_FUNCTION_ARGS)
 		val_relid = PG_GETARG_OID(2);
 	mode_name = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	replace = PG_GETARG_BOOL(4);
+	if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
+		weights = member_weights(PG_GETARG_ARRAYTYPE_P(5), n);
 	mode = nn_decision_parse(mode_name);
 	if (mode < 0 || mode == NN_DECISION_PRIOR)
 		ereport(ERROR,
@@ -127,7 +175,7 @@ ecg_model_combine(PG_FUNCTION_ARGS)
 
 	for (int i = 0; i < n; i++)
 		members[i] = member_model(names[i], &archs[i]);
-	model = nn_model_sum(members, n, COMBINED_ARCH, &st);
+	model = nn_model_sum(members, weights, n, COMBINED_ARCH, &st);
 	if (model == NULL)
 		ecgdl_report_status(&st, st.kind == ECG_ERR_LIMIT ? ERRCODE_PROGRAM_LIMIT_EXCEEDED
 							: ERRCODE_INVALID_PARAMETER_VALUE, NULL);
@@ -152,7 +200,7 @@ ecg_model_combine(PG_FUNCTION_ARGS)
 		escape_json(&hyper, names[i]);
 		appendStringInfoString(&hyper, ", \"architecture\": ");
 		escape_json(&hyper, archs[i]);
-		appendStringInfoChar(&hyper, '}');
+		appendStringInfo(&hyper, ", \"weight\": %.9g}", weights != NULL ? (double) weights[i] : 1.0);
 	}
 	appendStringInfoString(&hyper, "], \"validation\": ");
 	if (OidIsValid(val_relid))

@@ -45,6 +45,54 @@ fold_offsets(nn_model *out, const nn_model *member, const int *map, ecg_status *
 	return 0;
 }
 
+/*
+ * Multiplies the dense layers that end a member's scores (through its sums)
+ * by w, in the member's image in `out`: node `node` of the member and the
+ * nodes it adds.  Each dense layer once, however it is reached.
+ */
+static int
+scale_scores(nn_model *out, const nn_model *member, const int *map, int node, float w,
+			 unsigned char *done, ecg_status *st)
+{
+	const nn_node *x = &member->arch.nodes[node];
+
+	if (done[node])
+		return 0;
+	done[node] = 1;
+	if (x->op == NN_OP_ADD)
+	{
+		if (scale_scores(out, member, map, x->input[0], w, done, st) != 0)
+			return -1;
+		return scale_scores(out, member, map, x->input[1], w, done, st);
+	}
+	if (x->op != NN_OP_DENSE || out->node_tensor[map[node]] < 0)
+	{
+		ecg_fail(st, ECG_ERR_ARGUMENT,
+				 "a member's scores cannot be weighted: they come from a %s node, not a dense layer",
+				 nn_op_name(x->op));
+		return ecg_fail_detail(st, "a weight multiplies the dense layers that end a member, or the sums of them");
+	}
+	for (int k = 0; k < 2; k++)
+	{
+		nn_tensor  *t = &out->tensors[out->node_tensor[map[node]] + k];
+
+		for (size_t i = 0; i < t->count; i++)
+			t->data[i] *= w;
+	}
+	return 0;
+}
+
+static int
+check_weights(const float *weights, int n, ecg_status *st)
+{
+	for (int m = 0; weights != NULL && m < n; m++)
+		if (!(weights[m] > 0.0f && weights[m] <= NN_COMBINE_MAX_WEIGHT))
+			return ecg_fail(st, ECG_ERR_ARGUMENT,
+							"the weight of model %d is %g; a weight is above 0 and at most %g", m + 1,
+							(double) weights[m], (double) NN_COMBINE_MAX_WEIGHT);
+	return 0;
+}
+
 static int
 check_models(const nn_model *const *models, int n, int *with_features, ecg_status *st)
 {
@@ -86,7 +134,8 @@ check_models(const nn_model *const *models, int n, int *with_features, ecg_statu
 }
 
 nn_model *
-nn_model_sum(const nn_model *const *models, int n, const char *name, ecg_status *st)
+nn_model_sum(const nn_model *const *models, const float *weights, int n, const char *name,
+			 ecg_status *st)
 {
 	nn_arch		a;
 	int			map[NN_COMBINE_MAX_MODELS][NN_MAX_NODES];
@@ -95,7 +144,7 @@ nn_model_sum(const nn_model *const *models, int n, const char *name, ecg_status 
 	int			sum;
 	nn_model   *out;
 
-	if (check_models(models, n, &with_features, st) != 0)
+	if (check_models(models, n, &with_features, st) != 0 || check_weights(weights, n, st) != 0)
 		return NULL;
 	memset(&a, 0, sizeof(a));
 	snprintf(a.name, sizeof(a.name), "%s", name);
@@ -155,11 +204,18 @@ nn_model_sum(const nn_model *const *models, int n, const char *name, ecg_status 
 		}
 	}
 	for (int m = 0; m < n; m++)
-		if (fold_offsets(out, models[m], map[m], st) != 0)
+	{
+		unsigned char done[NN_MAX_NODES] = {0};
+
+		if (fold_offsets(out, models[m], map[m], st) != 0 ||
+			(weights != NULL && weights[m] != 1.0f &&
+			 scale_scores(out, models[m], map[m], models[m]->arch.n_nodes - 1, weights[m], done,
+						  st) != 0))
 		{
 			nn_model_free(out);
 			return NULL;
 		}
+	}
 	if (with_features >= 0)
 	{
 		const nn_model *f = models[with_features];

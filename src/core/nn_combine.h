@@ -27,7 +27,9 @@
 #include "ecg_core.h"
 #include "nn_model.h"
 
-#define NN_COMBINE_MAX_MODELS 4
+#define NN_COMBINE_MAX_MODELS 8
+/* Bound on a member's weight (weights are > 0). */
+#define NN_COMBINE_MAX_WEIGHT 100.0f
 
 /*
  * The sum of models[0..n-1] (2 <= n <= NN_COMBINE_MAX_MODELS), named `name`
@@ -36,8 +38,18 @@
  * them may take features (a graph has one features node).  ECG_ERR_ARGUMENT
  * with the reason otherwise, and ECG_ERR_LIMIT when the graph would exceed
  * NN_MAX_NODES.  The result's operating point is arg-max (offsets 0).
+ *
+ * weights (NULL: all 1) scales each member's logits, offsets included: the
+ * sum is sum_m w_m (logit_m + offset_m), p proportional to the product of
+ * p_m^w_m - with weights 1/k on k networks of one kind, the geometric mean of
+ * an ensemble (their average logit) counts as one expert.  The weight is
+ * multiplied into the dense layers that end the member (every dense layer a
+ * chain of sums ends in, for a member that is itself a sum); a weight other
+ * than 1 on a member whose scores end otherwise is refused
+ * (ECG_ERR_ARGUMENT), as is a weight that is not finite and in
+ * (0, NN_COMBINE_MAX_WEIGHT].
  */
-nn_model   *nn_model_sum(const nn_model *const *models, int n, const char *name,
-						 ecg_status *st);
+nn_model   *nn_model_sum(const nn_model *const *models, const float *weights, int n,
+						 const char *name, ecg_status *st);
 
 #endif

@@ -53,7 +53,9 @@
 /* Rows the batch inference paths (nn_model_predict without a workspace, the
  * server's table functions) run through the network at once. */
 #define NN_INFERENCE_BATCH 128
-#define NN_MAX_NODES 64
+/* Nodes of a graph: a cnn has 42, so a combination (nn_combine.h) holds up
+ * to six of them. */
+#define NN_MAX_NODES 256
 #define NN_ARCH_NAME_MAX 32		/* including the terminating NUL */
 #define NN_TENSOR_NAME_MAX 48	/* including the terminating NUL */
 #define NN_MAX_TENSORS (4 * NN_MAX_NODES)

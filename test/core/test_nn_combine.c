@@ -3,8 +3,10 @@
  * model's logits are the members' logits at their operating points added,
  * row by row;
  * its parameters, batch-norm statistics and feature standardisation are the
- * members'; what cannot be summed is refused with the reason.
+ * members'; weights scale each member's logits (offsets included, through
+ * nested sums); what cannot be summed or weighted is refused with the reason.
  */
+#include <math.h>
 #include <string.h>
 
 #include "unit.h"
@@ -41,6 +43,24 @@ logits_of(nn_model *m, const float *beats, const float *features, float *logits)
 	nn_workspace_free(ws);
 }
 
+/* deterministic pseudo-random beats in [0, 1) and features in [0.4, 1.6) */
+static void
+fill_inputs(float *beats, size_t n_beats, float *features, size_t n_features)
+{
+	uint64_t	x = 12345;
+
+	for (size_t i = 0; i < n_beats; i++)
+	{
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		beats[i] = (float) ((x >> 40) & 0xffff) / 65536.0f;
+	}
+	for (size_t i = 0; i < n_features; i++)
+	{
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		features[i] = 0.4f + 1.2f * (float) ((x >> 40) & 0xffff) / 65536.0f;
+	}
+}
+
 static void
 test_sum_adds_logits(void)
 {
@@ -52,21 +72,11 @@ test_sum_adds_logits(void)
 				a[ROWS * 5],
 				b[ROWS * 5],
 				s[ROWS * 5];
-	uint64_t	x = 12345;
 
 	CHECK(cnn != NULL && rr != NULL);
 	if (cnn == NULL || rr == NULL)
 		return;
-	for (size_t i = 0; i < sizeof(beats) / sizeof(beats[0]); i++)
-	{
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		beats[i] = (float) ((x >> 40) & 0xffff) / 65536.0f;
-	}
-	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++)
-	{
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		features[i] = 0.4f + 1.2f * (float) ((x >> 40) & 0xffff) / 65536.0f;
-	}
+	fill_inputs(beats, ROWS * NN_BEAT_LENGTH, features, ROWS * 8);
 	/* non-trivial batch-norm statistics and feature scaling, to be copied */
 	for (int t = 0; t < cnn->n_tensors; t++)
 		if (!cnn->tensors[t].trainable)
@@ -82,7 +92,7 @@ test_sum_adds_logits(void)
 	logits_of(rr, beats, features, b);
 	{
 		const nn_model *members[2] = {cnn, rr};
-		nn_model   *sum = nn_model_sum(members, 2, "logit_sum", &st);
+		nn_model   *sum = nn_model_sum(members, NULL, 2, "logit_sum", &st);
 
 		CHECK_MSG(sum != NULL, "%s", st.message);
 		if (sum == NULL)
@@ -107,7 +117,7 @@ test_sum_adds_logits(void)
 		/* the order of the members does not change the logits */
 		{
 			const nn_model *swapped[2] = {rr, cnn};
-			nn_model   *sum2 = nn_model_sum(swapped, 2, "logit_sum", &st);
+			nn_model   *sum2 = nn_model_sum(swapped, NULL, 2, "logit_sum", &st);
 			float		s2[ROWS * 5];
 
 			CHECK(sum2 != NULL);
@@ -125,40 +135,166 @@ test_sum_adds_logits(void)
 	nn_model_free(rr);
 }
 
+/*
+ * Weights scale each member's logits, offsets included: an ensemble of two
+ * cnns weighted 1/2 each beside rr_linear, and a weighted sum of which one
+ * member is itself a sum (every dense layer its sums end in is scaled once).
+ */
+static void
+test_weighted_sum(void)
+{
+	ecg_status	st;
+	nn_model   *cnn = made("cnn", 11),
+			   *cnn2 = made("cnn", 12),
+			   *rr = made("rr_linear", 13),
+			   *base = made("baseline", 14);
+	float		beats[ROWS * NN_BEAT_LENGTH],
+				features[ROWS * 8],
+				a[ROWS * 5],
+				a2[ROWS * 5],
+				b[ROWS * 5],
+				z[ROWS * 5],
+				s[ROWS * 5];
+
+	CHECK(cnn != NULL && cnn2 != NULL && rr != NULL && base != NULL);
+	if (cnn == NULL || cnn2 == NULL || rr == NULL || base == NULL)
+		return;
+	fill_inputs(beats, ROWS * NN_BEAT_LENGTH, features, ROWS * 8);
+	nn_model_fit_feature_scaling(rr, features, ROWS);
+	cnn2->decision = NN_DECISION_VALIDATION;
+	cnn2->class_offset[1] = 2.0f;
+	cnn2->class_offset[4] = -1.0f;
+	logits_of(cnn, beats, features, a);
+	logits_of(cnn2, beats, features, a2);
+	logits_of(rr, beats, features, b);
+	logits_of(base, beats, features, z);
+	{
+		const nn_model *members[3] = {cnn, cnn2, rr};
+		const float w[3] = {0.5f, 0.5f, 1.0f};
+		nn_model   *sum = nn_model_sum(members, w, 3, "logit_sum", &st);
+
+		CHECK_MSG(sum != NULL, "%s", st.message);
+		if (sum == NULL)
+			return;
+		CHECK(sum->arch.n_nodes == 1 + 2 * 41 + 2 + 2);
+		CHECK(sum->n_params == cnn->n_params + cnn2->n_params + rr->n_params);
+		logits_of(sum, beats, features, s);
+		for (int i = 0; i < ROWS * 5; i++)
+			CHECK_CLOSE(s[i], 0.5f * a[i] + 0.5f * (a2[i] + cnn2->class_offset[i % 5]) + b[i], 1e-4);
+		/* the sum weighted 2 beside a baseline weighted 0.25 */
+		{
+			const nn_model *outer[2] = {sum, base};
+			const float w2[2] = {2.0f, 0.25f};
+			nn_model   *nested = nn_model_sum(outer, w2, 2, "logit_sum", &st);
+
+			CHECK_MSG(nested != NULL, "%s", st.message);
+			if (nested != NULL)
+			{
+				float		t[ROWS * 5];
+
+				logits_of(nested, beats, features, t);
+				for (int i = 0; i < ROWS * 5; i++)
+					CHECK_CLOSE(t[i], 2.0f * s[i] + 0.25f * z[i], 1e-4);
+				nn_model_free(nested);
+			}
+		}
+		/* the members themselves are not changed */
+		{
+			float		again[ROWS * 5];
+
+			logits_of(cnn, beats, features, again);
+			for (int i = 0; i < ROWS * 5; i++)
+				CHECK(again[i] == a[i]);
+		}
+		nn_model_free(sum);
+	}
+	nn_model_free(cnn);
+	nn_model_free(cnn2);
+	nn_model_free(rr);
+	nn_model_free(base);
+}
+
 static void
 test_sum_refuses_what_cannot_be_summed(void)
 {
 	ecg_status	st;
 	nn_model   *cnn = made("cnn", 1),
-			   *cnn2 = made("cnn", 2),
 			   *rr = made("rr_linear", 3),
 			   *rr2 = made("cnn_rr", 4),
 			   *base = made("baseline", 5);
 	const nn_model *one[1] = {cnn};
 	const nn_model *two_features[2] = {rr, rr2};
-	const nn_model *too_big[2] = {cnn, cnn2};
-	const nn_model *five[5] = {base, base, base, base, base};
+	const nn_model *too_big[7] = {cnn, cnn, cnn, cnn, cnn, cnn, cnn};
+	const nn_model *nine[9] = {base, base, base, base, base, base, base, base, base};
+	const nn_model *pair[2] = {base, rr};
+	nn_arch		relu_last;
+	nn_model   *relu_model;
 
-	CHECK(nn_model_sum(one, 1, "s", &st) == NULL && st.kind == ECG_ERR_ARGUMENT);
-	CHECK(nn_model_sum(five, 5, "s", &st) == NULL && st.kind == ECG_ERR_ARGUMENT);
-	CHECK(nn_model_sum(two_features, 2, "s", &st) == NULL && st.kind == ECG_ERR_ARGUMENT);
+	CHECK(nn_model_sum(one, NULL, 1, "s", &st) == NULL && st.kind == ECG_ERR_ARGUMENT);
+	CHECK(nn_model_sum(nine, NULL, 9, "s", &st) == NULL && st.kind == ECG_ERR_ARGUMENT);
+	CHECK(nn_model_sum(two_features, NULL, 2, "s", &st) == NULL && st.kind == ECG_ERR_ARGUMENT);
 	CHECK_MSG(strstr(st.message, "both take R-R features") != NULL, "%s", st.message);
-	CHECK(nn_model_sum(too_big, 2, "s", &st) == NULL && st.kind == ECG_ERR_LIMIT);
-	CHECK_MSG(strstr(st.message, "nodes") != NULL, "%s", st.message);
-	/* four small members fit and give their sum */
+	/* seven cnns: 1 + 7 x 41 + 6 nodes */
+	CHECK(nn_model_sum(too_big, NULL, 7, "s", &st) == NULL && st.kind == ECG_ERR_LIMIT);
+	CHECK_MSG(strstr(st.message, "294 nodes") != NULL, "%s", st.message);
+	/* six fit */
 	{
-		const nn_model *four[4] = {base, base, rr, base};
-		nn_model   *s = nn_model_sum(four, 4, "s", &st);
+		nn_model   *s = nn_model_sum(too_big, NULL, 6, "s", &st);
+
+		CHECK_MSG(s != NULL, "%s", st.message);
+		if (s != NULL)
+		{
+			CHECK(s->arch.n_nodes == 1 + 6 * 41 + 5);
+			nn_model_free(s);
+		}
+	}
+	/* weights: above 0, at most NN_COMBINE_MAX_WEIGHT, finite */
+	{
+		const float bad[][2] = {{0.0f, 1.0f}, {1.0f, -0.5f}, {1.0f, 101.0f},
+		{1.0f, NAN}, {INFINITY, 1.0f}};
+
+		for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+		{
+			CHECK(nn_model_sum(pair, bad[k], 2, "s", &st) == NULL && st.kind == ECG_ERR_ARGUMENT);
+			CHECK_MSG(strstr(st.message, "weight of model") != NULL, "%s", st.message);
+		}
+	}
+	/* a member whose scores end in a relu takes weight 1, no other */
+	memset(&relu_last, 0, sizeof(relu_last));
+	strcpy(relu_last.name, "relu_last");
+	relu_last.n_nodes = 4;
+	relu_last.nodes[0] = (nn_node) {NN_OP_INPUT, {-1, -1}, 1, base->input_length, 0.0f};
+	relu_last.nodes[1] = (nn_node) {NN_OP_FLATTEN, {0, -1}, 0, 0, 0.0f};
+	relu_last.nodes[2] = (nn_node) {NN_OP_DENSE, {1, -1}, 5, 0, 0.0f};
+	relu_last.nodes[3] = (nn_node) {NN_OP_RELU, {2, -1}, 0, 0, 0.0f};
+	relu_model = nn_model_create_from_arch(&relu_last, &st);
+	CHECK_MSG(relu_model != NULL, "%s", st.message);
+	if (relu_model != NULL)
+	{
+		const nn_model *with_relu[2] = {relu_model, base};
+		const float ones[2] = {1.0f, 1.0f},
+					two[2] = {2.0f, 1.0f};
+		nn_model   *s = nn_model_sum(with_relu, ones, 2, "s", &st);
+
+		CHECK_MSG(s != NULL, "%s", st.message);
+		nn_model_free(s);
+		CHECK(nn_model_sum(with_relu, two, 2, "s", &st) == NULL && st.kind == ECG_ERR_ARGUMENT);
+		CHECK_MSG(strstr(st.message, "relu") != NULL, "%s", st.message);
+		nn_model_free(relu_model);
+	}
+	/* eight small members fit and give their sum */
+	{
+		const nn_model *eight[8] = {base, base, rr, base, base, base, base, base};
+		nn_model   *s = nn_model_sum(eight, NULL, 8, "s", &st);
 
 		CHECK(s != NULL);
 		if (s != NULL)
 		{
-			CHECK(s->n_params == 3 * base->n_params + rr->n_params);
+			CHECK(s->n_params == 7 * base->n_params + rr->n_params);
 			nn_model_free(s);
 		}
 	}
 	nn_model_free(cnn);
-	nn_model_free(cnn2);
 	nn_model_free(rr);
 	nn_model_free(rr2);
 	nn_model_free(base);
@@ -168,6 +304,7 @@ int
 main(void)
 {
 	RUN_TEST(test_sum_adds_logits);
+	RUN_TEST(test_weighted_sum);
 	RUN_TEST(test_sum_refuses_what_cannot_be_summed);
 	UNIT_EXIT();
 }

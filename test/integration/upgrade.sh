@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The upgrade path 0.1.0 -> 0.2.0 -> the default version (0.3.0, 0.4.0) (issue 16, point 2): ecgdl 0.1.0 as it
+# The upgrade path 0.1.0 -> 0.2.0 -> the default version (0.3.0, 0.4.0, 0.5.0) (issue 16, point 2): ecgdl 0.1.0 as it
 # shipped, models and evaluations made by a superuser and by ordinary roles
 # (one with a name that needs quoting, one dropped before the update), then
 # ALTER EXTENSION ecgdl UPDATE TO '0.2.0': the version is 0.2.0, the owners are roles
@@ -101,7 +101,7 @@ check "0.2.0: the quoted role may not drop the superuser's model, but her own" "
 check "0.2.0: no direct DELETE on the models table" "ERROR:  permission denied for table models" \
 	"$(psql -X -U "$eve" -d "$db" -c "DELETE FROM ecgdl.models WHERE name = 'up_su'" 2>&1)"
 
-# 0.2.0 -> the default version (through 0.3.0 and 0.4.0): the update keeps every model and
+# 0.2.0 -> the default version (through 0.3.0, 0.4.0 and 0.5.0): the update keeps every model and
 # evaluation and classifies as before
 evaluations_020=$(run -c "SELECT string_agg(concat_ws(':', id, model_id, accuracy, per_class), '|' ORDER BY id) FROM ecgdl.evaluations")
 run -c "ALTER EXTENSION ecgdl UPDATE" >"$tmp/update3.out" 2>&1
@@ -118,3 +118,10 @@ check "model up_su classifies exactly as under 0.1.0 after the update to the def
 # the product of their probabilities, beat by beat
 check "models made under 0.1.0 combine under the default version (ecg_model_combine)" "t|0" \
 	"$(run -c "SELECT ecg_model_combine('up_combo', ARRAY['up_su', 'up_gone']) > 0")|$(run -c "SELECT count(*) FILTER (WHERE ecg_classify('up_combo', signal) <> (SELECT k - 1 FROM unnest(ecg_predict_proba('up_su', signal), ecg_predict_proba('up_gone', signal)) WITH ORDINALITY u(a, b, k) ORDER BY a::float8 * b DESC LIMIT 1)) FROM beats")"
+# 0.5.0 declares ecg_model_combine with weights last (0.4.0's declaration
+# dropped): one function, and weighted members - the class is the arg-max of
+# a^0.5 b^2
+check "one ecg_model_combine after the update, with weights last" "1|weights" \
+	"$(run -c "SELECT count(*) FROM pg_proc WHERE proname = 'ecg_model_combine'")|$(run -c "SELECT proargnames[6] FROM pg_proc WHERE proname = 'ecg_model_combine'")"
+check "models made under 0.1.0 combine with weights under the default version" "t|0" \
+	"$(run -c "SELECT ecg_model_combine('up_combo_w', ARRAY['up_su', 'up_gone'], weights => ARRAY[0.5, 2]) > 0")|$(run -c "SELECT count(*) FILTER (WHERE ecg_classify('up_combo_w', signal) <> (SELECT k - 1 FROM unnest(ecg_predict_proba('up_su', signal), ecg_predict_proba('up_gone', signal)) WITH ORDINALITY u(a, b, k) ORDER BY 0.5 * ln(greatest(a, 1e-30)) + 2 * ln(greatest(b, 1e-30)) DESC LIMIT 1)) FROM beats")"
