@@ -17,8 +17,13 @@
 #      scored on the QT Database (gross figures and the records with
 #      N Se >= 0.97).
 #
-# Deterministic: one thread, fixed seeds; the figures are README's.  About 10
-# minutes on the 2-core machine of README (5 without the QT Database).  Needs
+#   3. (0.5.0) the same with ensembles of three shape experts (cnn seeds,
+#      weighted 1/3 each by ecg_model_combine's weights): inter-patient seeds
+#      42, 1, 2; cross-database seeds 42, 1, 2 and, to see whether the
+#      choice holds for other seeds, 3, 4, 5.
+#
+# Deterministic: one thread, fixed seeds; the figures are README's.  About 35
+# minutes on the 2-core machine of README (7 without the QT Database).  Needs
 # the MIT-BIH records ($ECGDL_MITDB or ../shared/data/mitdb); the QT Database
 # is read from $ECGDL_QTDB or ../shared/data/qtdb.
 set -euo pipefail
@@ -109,6 +114,25 @@ for m in cnn_rel $(q -At -c "SELECT string_agg('pe_' || name || '_a pe_' || name
 	echo "bench: $(summary "$m" ip_ds2_rel)"
 done
 
+log "inter-patient: an ensemble of three shape experts (cnn seeds 42, 1, 2 weighted 1/3) times each rhythm expert (0.5.0, about 2 minutes)"
+q <<'SQL'
+SET client_min_messages = warning;
+SET ecgdl.threads = 1;
+SELECT ecg_train('cnn_rel_s' || s, 'ds1_train_rel', 'cnn', validation => 'ds1_val_rel', epochs => 40,
+                 batch_size => 256, learning_rate => 1e-3, patience => 8, seed => s,
+                 operating_point => 'validation') FROM unnest(ARRAY[1, 2]) s;
+SELECT ecg_model_combine('cnn_ens3', ARRAY['cnn_rel', 'cnn_rel_s1', 'cnn_rel_s2'],
+                         weights => ARRAY[1/3.0, 1/3.0, 1/3.0]);
+SELECT ecg_model_combine('pe3_' || name || '_' || o, ARRAY['cnn_ens3', 'rl_' || name],
+                         validation => CASE o WHEN 'v' THEN 'ds1_val_rel'::regclass END,
+                         operating_point => CASE o WHEN 'v' THEN 'validation' ELSE 'argmax' END)
+FROM feature_sets, unnest(ARRAY['a', 'v']) o ORDER BY name, o;
+SQL
+for m in cnn_rel_s1 cnn_rel_s2 cnn_ens3 $(q -At -c "SELECT string_agg('pe3_' || name || '_a pe3_' || name || '_v', ' ' ORDER BY name) FROM feature_sets"); do
+	echo "bench: $(summary "$m" ds1_val_rel)"
+	echo "bench: $(summary "$m" ip_ds2_rel)"
+done
+
 if [ -z "$qtdb" ]; then
 	log "cross-database part skipped: QT Database not found (set ECGDL_QTDB or place it in ../shared/data/qtdb)"
 	exit 0
@@ -135,6 +159,25 @@ SELECT ecg_model_combine('qx_' || name || '_' || o, ARRAY['x_dev_aug', 'rl_all_'
 FROM feature_sets, unnest(ARRAY['a', 'v']) o ORDER BY name, o;
 SQL
 for m in x_dev_aug $(q -At -c "SELECT string_agg('qx_' || name || '_a qx_' || name || '_v', ' ' ORDER BY name) FROM feature_sets"); do
+	echo "bench: $(summary "$m" mit_v_rel records)"
+	echo "bench: $(summary "$m" qt_rel records)"
+done
+
+log "cross-database: two ensembles of three shape experts (x_dev_aug seeds 42, 1, 2 and 3, 4, 5, weighted 1/3) times each rhythm expert (0.5.0, about 18 minutes)"
+q <<'SQL'
+SET client_min_messages = warning;
+SET ecgdl.threads = 1;
+SELECT ecg_train('x_dev_aug_s' || s, 'mit_ml2_rel', 'cnn', epochs => 15, batch_size => 512, patience => 4,
+                 seed => s, validation_fraction => 0.1, augment => 'lead') FROM generate_series(1, 5) s;
+SELECT ecg_model_combine('x_ens_' || t, m, weights => ARRAY[1/3.0, 1/3.0, 1/3.0])
+FROM (VALUES ('a', ARRAY['x_dev_aug', 'x_dev_aug_s1', 'x_dev_aug_s2']),
+             ('b', ARRAY['x_dev_aug_s3', 'x_dev_aug_s4', 'x_dev_aug_s5'])) v(t, m);
+SELECT ecg_model_combine('qx3' || t || '_' || name || '_' || o, ARRAY['x_ens_' || t, 'rl_all_' || name],
+                         validation => CASE o WHEN 'v' THEN 'mit_v_rel'::regclass END,
+                         operating_point => CASE o WHEN 'v' THEN 'validation' ELSE 'argmax' END)
+FROM feature_sets, unnest(ARRAY['a', 'v']) o, unnest(ARRAY['a', 'b']) t ORDER BY t, name, o;
+SQL
+for m in x_ens_a x_ens_b $(q -At -c "SELECT string_agg('qx3' || t || '_' || name || '_a qx3' || t || '_' || name || '_v', ' ' ORDER BY t, name) FROM feature_sets, unnest(ARRAY['a', 'b']) t"); do
 	echo "bench: $(summary "$m" mit_v_rel records)"
 	echo "bench: $(summary "$m" qt_rel records)"
 done
