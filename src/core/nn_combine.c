@@ -48,7 +48,8 @@ fold_offsets(nn_model *out, const nn_model *member, const int *map, ecg_status *
 /*
  * Multiplies the dense layers that end a member's scores (through its sums)
  * by w, in the member's image in `out`: node `node` of the member and the
- * nodes it adds.  Each dense layer once, however it is reached.
+ * nodes it adds, each read by nothing else (scaling a layer another layer
+ * reads would change that one too).
  */
 static int
 scale_scores(nn_model *out, const nn_model *member, const int *map, int node, float w,
@@ -59,6 +60,13 @@ scale_scores(nn_model *out, const nn_model *member, const int *map, int node, fl
 	if (done[node])
 		return 0;
 	done[node] = 1;
+	if (node != member->arch.n_nodes - 1 && member->n_consumers[node] != 1)
+	{
+		ecg_fail(st, ECG_ERR_ARGUMENT,
+				 "a member's scores cannot be weighted: node %d, which they add, is read by %d layers",
+				 node, (int) member->n_consumers[node]);
+		return ecg_fail_detail(st, "a weight multiplies layers whose output only the sum reads");
+	}
 	if (x->op == NN_OP_ADD)
 	{
 		if (scale_scores(out, member, map, x->input[0], w, done, st) != 0)

@@ -282,6 +282,21 @@ test_sum_refuses_what_cannot_be_summed(void)
 		CHECK_MSG(strstr(st.message, "relu") != NULL, "%s", st.message);
 		nn_model_free(relu_model);
 	}
+	/* nor one whose summed dense layer is read by another layer too */
+	relu_last.n_nodes = 5;
+	relu_last.nodes[3] = (nn_node) {NN_OP_DENSE, {2, -1}, 5, 0, 0.0f};
+	relu_last.nodes[4] = (nn_node) {NN_OP_ADD, {2, 3}, 0, 0, 0.0f};
+	relu_model = nn_model_create_from_arch(&relu_last, &st);
+	CHECK_MSG(relu_model != NULL, "%s", st.message);
+	if (relu_model != NULL)
+	{
+		const nn_model *shared[2] = {relu_model, base};
+		const float two[2] = {2.0f, 1.0f};
+
+		CHECK(nn_model_sum(shared, two, 2, "s", &st) == NULL && st.kind == ECG_ERR_ARGUMENT);
+		CHECK_MSG(strstr(st.message, "read by 2 layers") != NULL, "%s", st.message);
+		nn_model_free(relu_model);
+	}
 	/* eight small members fit and give their sum */
 	{
 		const nn_model *eight[8] = {base, base, rr, base, base, base, base, base};
