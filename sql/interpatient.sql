@@ -1,5 +1,6 @@
 -- Patients never seen (issue 12, inter-patient part): ecg_subtract_record_median
--- (each beat minus the median beat of its record) and the rr_net architecture.
+-- (each beat minus the median beat of its record; 0.5.0: also of beats cut at
+-- detections, unlabelled) and the rr_net architecture.
 \getenv fixtures ECGDL_FIXTURES
 SELECT set_config('regress.fixtures', :'fixtures', false) IS NOT NULL AS fixtures_set;
 SET client_min_messages = warning;
@@ -45,6 +46,34 @@ SELECT count(*) AS samples,
        count(*) FILTER (WHERE b.signal[med.k] <> a.signal[med.k] - med.m) AS differ
 FROM ip_imp a JOIN ip_imp_rel b USING (id) JOIN med ON med.record = a.record;
 
+-- Beats cut from signals at detected positions (0.5.0: a new patient's raw
+-- ECG, no annotations): their labels are NULL and copied as they are, the
+-- median beat is taken all the same, and the new table keeps the layout of
+-- ecg_beats_from_signals (a nullable label, fs)
+SELECT ecg_import_wfdb_signals(:'fixtures', 'ip_sig', ARRAY['syn1', 'syn16']) > 0 AS imported;
+SELECT ecg_detect_beats('ip_sig', 'ip_det') > 0 AS detected;
+SELECT ecg_beats_from_signals('ip_sig', 'ip_det', 'ip_det_beats') > 0 AS cut;
+SELECT ecg_subtract_record_median('ip_det_beats', 'ip_det_rel') = (SELECT count(*) FROM ip_det_beats)
+       AS all_written;
+SELECT count(*) > 100 AS many, count(b.label) AS labelled, count(DISTINCT b.record) AS records,
+       count(*) FILTER (WHERE (a.record, a.sample, a.fs, a.rr_pre, a.rr_pre_window) IS DISTINCT FROM
+                              (b.record, b.sample, b.fs, b.rr_pre, b.rr_pre_window)) AS other_columns_differ
+FROM ip_det_beats a JOIN ip_det_rel b USING (id);
+SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull
+FROM pg_attribute a WHERE a.attrelid = 'ip_det_rel'::regclass AND a.attname IN ('label', 'signal', 'fs')
+ORDER BY a.attnum;
+WITH med AS (
+    SELECT t.record, k, percentile_cont(0.5) WITHIN GROUP (ORDER BY t.signal[k])::real AS m
+    FROM ip_det_beats t, generate_series(1, 187) k GROUP BY 1, 2)
+SELECT count(*) > 0 AS some, count(*) FILTER (WHERE b.signal[med.k] <> a.signal[med.k] - med.m) AS differ
+FROM ip_det_beats a JOIN ip_det_rel b USING (id) JOIN med ON med.record = a.record;
+-- a table cut at the reference annotations (labelled) keeps its labels
+SELECT ecg_import_annotations(:'fixtures', 'ip_ann', ARRAY['syn1', 'syn16']) > 0 AS annotations;
+SELECT ecg_beats_from_signals('ip_sig', 'ip_ann', 'ip_ann_beats') > 0 AS cut;
+SELECT ecg_subtract_record_median('ip_ann_beats', 'ip_ann_rel') > 0 AS written;
+SELECT count(*) FILTER (WHERE a.label IS DISTINCT FROM b.label) AS labels_differ, count(b.label) > 0 AS labelled
+FROM ip_ann_beats a JOIN ip_ann_rel b USING (id);
+
 -- rr_net: trains on the R-R features and the (record-relative) beat, and is
 -- listed among the architectures
 SELECT ecg_train('ip_rr_net', 'ip_imp_rel', 'rr_net', validation => 'ip_imp_rel', epochs => 1,
@@ -55,6 +84,9 @@ SELECT model, architecture, operating_point, features FROM ecgdl.operating_point
 WHERE model = 'ip_rr_net';
 SELECT count(*) AS classified FROM ecg_classify_table('ip_rr_net', 'ip_imp_rel');
 SELECT get_byte(ecg_model_export('ip_rr_net'), 8) AS blob_version;
+-- and classifies the centred beats of the detections
+SELECT count(*) = (SELECT count(*) FROM ip_det_rel) AS all_classified
+FROM ecg_classify_table('ip_rr_net', 'ip_det_rel');
 
 -- Bad input
 SELECT regress_error($$SELECT ecg_subtract_record_median(NULL, 'ip_x')$$);
@@ -97,5 +129,6 @@ SELECT regress_error($$SELECT ecg_train('ip_x', 'ip_imp', 'cnn', epochs => 1, fe
 SELECT regress_error($$SELECT ecg_train('ip_x', 'ip_imp', 'RR_NET', epochs => 1)$$);
 
 SELECT ecg_model_drop('ip_rr_net');
+DROP TABLE ip_sig, ip_det, ip_det_beats, ip_det_rel, ip_ann, ip_ann_beats, ip_ann_rel;
 DROP TABLE ip_beats, ip_rel, ip_imp, ip_imp_rel, ip_norec, ip_nullrec, ip_dup, ip_empty, ip_short, ip_nan,
            ip_nolabel, ip_intrec;

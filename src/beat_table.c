@@ -374,6 +374,12 @@ beat_table_kind_of(Oid relid)
 	return column_type(relid, "synthetic") != InvalidOid ? BEAT_TABLE_OVERSAMPLED : BEAT_TABLE_PLAIN;
 }
 
+bool
+beat_table_has_fs(Oid relid)
+{
+	return column_type(relid, "fs") == FLOAT8OID;
+}
+
 /* The column list of a kind; with a source, its values read from there. */
 static char *
 column_list(BeatTableKind kind, bool with_rr, Oid source, const char *alias)
@@ -495,6 +501,7 @@ typedef struct LoadState
 	int64		capacity;
 	bool		with_signals;
 	bool		with_records;
+	bool		null_labels;	/* a NULL label is read as -1 */
 	const char *role;
 	MemoryContext context;		/* where rows live */
 } LoadState;
@@ -532,9 +539,15 @@ load_block(SPITupleTable *tuptable, uint64 n, void *arg)
 	{
 		int64		i = rows->n;
 
+		bool		no_label = false;
+
+		if (ls->null_labels)
+			(void) SPI_getbinval(tuptable->vals[r], tuptable->tupdesc, 2, &no_label);
 		beat_row_read(tuptable->vals[r], tuptable->tupdesc, 1, ls->role, &rows->ids[i],
-					  &rows->labels[i],
+					  no_label ? NULL : &rows->labels[i],
 					  ls->with_signals ? rows->signals + (Size) i * BEAT_SIGNAL_LENGTH : NULL);
+		if (no_label)
+			rows->labels[i] = -1;
 		if (ls->with_records)
 		{
 			bool		isnull;
@@ -547,8 +560,8 @@ load_block(SPITupleTable *tuptable, uint64 n, void *arg)
 	}
 }
 
-BeatRows *
-beat_rows_load(Oid relid, const char *role, bool with_signals, bool with_records)
+static BeatRows *
+load_rows(Oid relid, const char *role, bool with_signals, bool with_records, bool null_labels)
 {
 	BeatRows   *rows = palloc0(sizeof(BeatRows));
 	StringInfoData sql;
@@ -560,6 +573,7 @@ beat_rows_load(Oid relid, const char *role, bool with_signals, bool with_records
 	ls.capacity = 1024;
 	ls.with_signals = with_signals;
 	ls.with_records = with_records;
+	ls.null_labels = null_labels;
 	ls.role = psprintf("%s \"%s\"", role, ecgdl_relation_name(relid));
 	ls.context = CurrentMemoryContext;
 	rows->signal_length = BEAT_SIGNAL_LENGTH;
@@ -581,6 +595,18 @@ beat_rows_load(Oid relid, const char *role, bool with_signals, bool with_records
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("%s is empty", ls.role)));
 	return rows;
+}
+
+BeatRows *
+beat_rows_load(Oid relid, const char *role, bool with_signals, bool with_records)
+{
+	return load_rows(relid, role, with_signals, with_records, false);
+}
+
+BeatRows *
+beat_rows_load_unlabelled(Oid relid, const char *role, bool with_signals, bool with_records)
+{
+	return load_rows(relid, role, with_signals, with_records, true);
 }
 
 void

@@ -293,6 +293,9 @@ float	   *beat_table_load_rr(Oid relid, int64 n, const char *role);
 
 /* BEAT_TABLE_OVERSAMPLED when relid has a "synthetic" column. */
 BeatTableKind beat_table_kind_of(Oid relid);
+/* Whether relid has fs float8: a table cut from signals (ecg_beats_from_signals,
+ * BEAT_TABLE_SIGNALS), whose labels may be NULL. */
+bool		beat_table_has_fs(Oid relid);
 
 /* The columns of ecgdl's beat tables of a kind, in their order, comma
  * separated ("id, record, sample, symbol, label, signal[, synthetic, ...]
@@ -330,6 +333,10 @@ typedef struct BeatRows
 /* Loads every row of a beat table ordered by id.  Errors on NULLs, labels
  * outside 0..4, wrong signal lengths, NaN/Inf samples, and an empty table. */
 BeatRows   *beat_rows_load(Oid relid, const char *role, bool with_signals, bool with_records);
+/* The same, where a NULL label is allowed (labels[i] = -1): for what does
+ * not read labels, such as the record medians of beats cut at detections. */
+BeatRows   *beat_rows_load_unlabelled(Oid relid, const char *role, bool with_signals,
+									  bool with_records);
 
 /* Errors (23505) when two loaded rows share an id, before any table is
  * written. */

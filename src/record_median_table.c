@@ -61,15 +61,17 @@ group_by_record(const BeatRows *rows, char ***names, int32 *group)
 
 /*
  * Copies every source row into `target` (created with ecgdl's beat-table
- * definition of the source's kind, as ecg_split does), the signal replaced
+ * definition of the source's kind, as ecg_split does; a table cut from
+ * signals keeps its fs and NULL labels), the signal replaced
  * by signal minus the median beat of its record: records[g] has the median
  * beat medians[g * BEAT_SIGNAL_LENGTH ..].  Float4 subtraction in SQL is the
  * same IEEE operation as in C.
  */
 static int64
-write_target(Oid source, const char *target, char **records, int n_records, const float *medians)
+write_target(Oid source, const char *target, bool from_signals, char **records, int n_records,
+			 const float *medians)
 {
-	BeatTableKind kind = beat_table_kind_of(source);
+	BeatTableKind kind = from_signals ? BEAT_TABLE_SIGNALS : beat_table_kind_of(source);
 	bool		with_rr = beat_table_has_rr(source, "source table");
 	char	   *select_list = beat_table_select_list(source, kind, with_rr, "s.");
 	char	   *item;
@@ -110,6 +112,8 @@ write_target(Oid source, const char *target, char **records, int n_records, cons
 		else
 			appendStringInfoString(&items, item);
 	}
+	if (from_signals)
+		appendStringInfoString(&items, ", s.fs");
 
 	writer = beat_table_create(target, kind, with_rr);
 	target_name = ecgdl_relation_name(beat_table_relid(writer));
@@ -119,7 +123,8 @@ write_target(Oid source, const char *target, char **records, int n_records, cons
 					 "JOIN pg_catalog.unnest($1) WITH ORDINALITY AS r(record, g) "
 					 "ON s.record::pg_catalog.text OPERATOR(pg_catalog.=) r.record "
 					 "ORDER BY s.id",
-					 target_name, beat_table_column_list(kind, with_rr), items.data,
+					 target_name, psprintf("%s%s", beat_table_column_list(kind, with_rr),
+										   from_signals ? ", fs" : ""), items.data,
 					 ecgdl_relation_name(source));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -142,6 +147,7 @@ ecg_subtract_record_median(PG_FUNCTION_ARGS)
 	int			n_records;
 	float	   *medians;
 	int64		written;
+	bool		from_signals;
 	ecg_status	st;
 
 	ecgdl_require_args(fcinfo, 2, "ecg_subtract_record_median");
@@ -157,7 +163,14 @@ ecg_subtract_record_median(PG_FUNCTION_ARGS)
 				 errdetail("Each beat is compared with the median beat of its own record (patient)."),
 				 errhint("Tables of ecg_import_wfdb and ecg_beats_from_signals have it; a CSV import has not.")));
 
-	rows = beat_rows_load(source, "source table", true, true);
+	/* labels are copied, not read: beats cut from signals (a table of
+	 * ecg_beats_from_signals, label NULL at detections) are centred like any
+	 * others, into a table of the same kind */
+	from_signals = beat_table_kind_of(source) == BEAT_TABLE_PLAIN && beat_table_has_fs(source);
+	if (from_signals)
+		rows = beat_rows_load_unlabelled(source, "source table", true, true);
+	else
+		rows = beat_rows_load(source, "source table", true, true);
 	beat_rows_check_unique_ids(rows);
 	group = palloc_extended(sizeof(int32) * rows->n, MCXT_ALLOC_HUGE);
 	n_records = group_by_record(rows, &records, group);
@@ -166,7 +179,7 @@ ecg_subtract_record_median(PG_FUNCTION_ARGS)
 									(size_t) n_records, medians, &st) != 0)
 		ecgdl_report_status(&st, ERRCODE_DATA_EXCEPTION, NULL);
 
-	written = write_target(source, target, records, n_records, medians);
+	written = write_target(source, target, from_signals, records, n_records, medians);
 	if (written != rows->n)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
