@@ -538,7 +538,6 @@ load_block(SPITupleTable *tuptable, uint64 n, void *arg)
 	for (uint64 r = 0; r < n; r++)
 	{
 		int64		i = rows->n;
-
 		bool		no_label = false;
 
 		if (ls->null_labels)
