@@ -71,6 +71,33 @@ SELECT format('%s on %s: macro F1 %s | %s | ', :'model', :'tab',
 SQL
 }
 
+# with_rhythm PREFIX SHAPE RHYTHM VALIDATION: the shape expert SHAPE times
+# each rhythm expert RHYTHM<set> of feature_sets, at arg-max (PREFIX_<set>_a)
+# and at offsets tuned on VALIDATION (PREFIX_<set>_v); prints their names in
+# set order
+with_rhythm() {
+	q -v prefix="$1" -v shape="$2" -v rhythm="$3" -v val="$4" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+SELECT ecg_model_combine(:'prefix' || '_' || name || '_' || o, ARRAY[:'shape', :'rhythm' || name],
+                         validation => CASE o WHEN 'v' THEN :'val'::regclass END,
+                         operating_point => CASE o WHEN 'v' THEN 'validation' ELSE 'argmax' END)
+FROM feature_sets, unnest(ARRAY['a', 'v']) o ORDER BY name, o;
+SQL
+	q -At -v prefix="$1" <<'SQL'
+SELECT string_agg(format('%1$s_%2$s_a %1$s_%2$s_v', :'prefix', name), ' ' ORDER BY name) FROM feature_sets;
+SQL
+}
+
+# rows TABLE_1 TABLE_2 WHAT MODEL...: each model's summary on both tables
+rows() {
+	local first=$1 second=$2 what=$3
+	shift 3
+	for m in "$@"; do
+		echo "bench: $(summary "$m" "$first" "$what")"
+		echo "bench: $(summary "$m" "$second" "$what")"
+	done
+}
+
 log "inter-patient: import, split, validation records, record-centred copies"
 q -v mitdb="$mitdb" <<'SQL'
 CREATE EXTENSION ecgdl;
@@ -108,15 +135,9 @@ SELECT ecg_train('rl_' || name, 'ds1_train', 'rr_linear', validation => 'ds1_val
                  batch_size => 256, learning_rate => 1e-2, patience => 40, seed => 42,
                  class_weight => 'N=1, S=54, V=11, F=92, Q=0', features => features)
 FROM feature_sets ORDER BY name;
-SELECT ecg_model_combine('pe_' || name || '_' || o, ARRAY['cnn_rel', 'rl_' || name],
-                         validation => CASE o WHEN 'v' THEN 'ds1_val_rel'::regclass END,
-                         operating_point => CASE o WHEN 'v' THEN 'validation' ELSE 'argmax' END)
-FROM feature_sets, unnest(ARRAY['a', 'v']) o ORDER BY name, o;
 SQL
-for m in cnn_rel $(q -At -c "SELECT string_agg('pe_' || name || '_a pe_' || name || '_v', ' ' ORDER BY name) FROM feature_sets"); do
-	echo "bench: $(summary "$m" ds1_val_rel)"
-	echo "bench: $(summary "$m" ip_ds2_rel)"
-done
+pe=$(with_rhythm pe cnn_rel rl_ ds1_val_rel)
+rows ds1_val_rel ip_ds2_rel inter-patient cnn_rel $pe
 
 log "inter-patient: an ensemble of three shape experts (cnn seeds 42, 1, 2 weighted 1/3) times each rhythm expert (0.5.0, about 2 minutes)"
 q <<'SQL'
@@ -127,15 +148,9 @@ SELECT ecg_train('cnn_rel_s' || s, 'ds1_train_rel', 'cnn', validation => 'ds1_va
                  operating_point => 'validation') FROM unnest(ARRAY[1, 2]) s;
 SELECT ecg_model_combine('cnn_ens3', ARRAY['cnn_rel', 'cnn_rel_s1', 'cnn_rel_s2'],
                          weights => ARRAY[1/3.0, 1/3.0, 1/3.0]);
-SELECT ecg_model_combine('pe3_' || name || '_' || o, ARRAY['cnn_ens3', 'rl_' || name],
-                         validation => CASE o WHEN 'v' THEN 'ds1_val_rel'::regclass END,
-                         operating_point => CASE o WHEN 'v' THEN 'validation' ELSE 'argmax' END)
-FROM feature_sets, unnest(ARRAY['a', 'v']) o ORDER BY name, o;
 SQL
-for m in cnn_rel_s1 cnn_rel_s2 cnn_ens3 $(q -At -c "SELECT string_agg('pe3_' || name || '_a pe3_' || name || '_v', ' ' ORDER BY name) FROM feature_sets"); do
-	echo "bench: $(summary "$m" ds1_val_rel)"
-	echo "bench: $(summary "$m" ip_ds2_rel)"
-done
+pe3=$(with_rhythm pe3 cnn_ens3 rl_ ds1_val_rel)
+rows ds1_val_rel ip_ds2_rel inter-patient cnn_rel_s1 cnn_rel_s2 cnn_ens3 $pe3
 
 log "inter-patient from raw signals: DS2's records as if unannotated - detected, cut, centred, classified by the two DS1 choices (0.5.0)"
 q -v mitdb="$mitdb" <<'SQL'
@@ -208,15 +223,9 @@ SELECT ecg_train('rl_all_' || name, 'mitbih', 'rr_linear', epochs => 40, batch_s
                  learning_rate => 1e-2, patience => 40, seed => 42, validation_fraction => 0.1,
                  class_weight => 'N=1, S=32.6, V=12.5, F=112.9, Q=0', features => features)
 FROM feature_sets ORDER BY name;
-SELECT ecg_model_combine('qx_' || name || '_' || o, ARRAY['x_dev_aug', 'rl_all_' || name],
-                         validation => CASE o WHEN 'v' THEN 'mit_v_rel'::regclass END,
-                         operating_point => CASE o WHEN 'v' THEN 'validation' ELSE 'argmax' END)
-FROM feature_sets, unnest(ARRAY['a', 'v']) o ORDER BY name, o;
 SQL
-for m in x_dev_aug $(q -At -c "SELECT string_agg('qx_' || name || '_a qx_' || name || '_v', ' ' ORDER BY name) FROM feature_sets"); do
-	echo "bench: $(summary "$m" mit_v_rel records)"
-	echo "bench: $(summary "$m" qt_rel records)"
-done
+qx=$(with_rhythm qx x_dev_aug rl_all_ mit_v_rel)
+rows mit_v_rel qt_rel records x_dev_aug $qx
 
 log "cross-database: two ensembles of three shape experts (x_dev_aug seeds 42, 1, 2 and 3, 4, 5, weighted 1/3) times each rhythm expert (0.5.0, about 18 minutes)"
 q <<'SQL'
@@ -227,12 +236,7 @@ SELECT ecg_train('x_dev_aug_s' || s, 'mit_ml2_rel', 'cnn', epochs => 15, batch_s
 SELECT ecg_model_combine('x_ens_' || t, m, weights => ARRAY[1/3.0, 1/3.0, 1/3.0])
 FROM (VALUES ('a', ARRAY['x_dev_aug', 'x_dev_aug_s1', 'x_dev_aug_s2']),
              ('b', ARRAY['x_dev_aug_s3', 'x_dev_aug_s4', 'x_dev_aug_s5'])) v(t, m);
-SELECT ecg_model_combine('qx3' || t || '_' || name || '_' || o, ARRAY['x_ens_' || t, 'rl_all_' || name],
-                         validation => CASE o WHEN 'v' THEN 'mit_v_rel'::regclass END,
-                         operating_point => CASE o WHEN 'v' THEN 'validation' ELSE 'argmax' END)
-FROM feature_sets, unnest(ARRAY['a', 'v']) o, unnest(ARRAY['a', 'b']) t ORDER BY t, name, o;
 SQL
-for m in x_ens_a x_ens_b $(q -At -c "SELECT string_agg('qx3' || t || '_' || name || '_a qx3' || t || '_' || name || '_v', ' ' ORDER BY t, name) FROM feature_sets, unnest(ARRAY['a', 'b']) t"); do
-	echo "bench: $(summary "$m" mit_v_rel records)"
-	echo "bench: $(summary "$m" qt_rel records)"
-done
+qx3a=$(with_rhythm qx3a x_ens_a rl_all_ mit_v_rel)
+qx3b=$(with_rhythm qx3b x_ens_b rl_all_ mit_v_rel)
+rows mit_v_rel qt_rel records x_ens_a x_ens_b $qx3a $qx3b
