@@ -348,12 +348,11 @@ row_input(FunctionCallInfo fcinfo, CachedModel *entry, nn_input *in)
 	if (model->n_features > 0)
 	{
 		float		f[RR_FEATURES];
-		bool		window = false;
 
 		/* the window columns (0.4.0) only where the model reads them: a row
 		 * of a table made before has the eight */
-		for (int k = 0; k < model->n_features; k++)
-			window |= model->feature_ids[k] >= RR_BASIC_FEATURES;
+		bool		window = rr_features_read_window(model->feature_ids, model->n_features);
+
 		for (int k = 0; k < RR_FEATURES; k++)
 		{
 			f[k] = NAN;

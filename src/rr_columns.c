@@ -24,11 +24,9 @@
 void
 rr_columns_check(Oid relid, const char *role, const nn_model *model)
 {
-	int			needed = RR_BASIC_FEATURES;
+	int			needed = rr_features_read_window(model->feature_ids, model->n_features) ?
+		RR_FEATURES : RR_BASIC_FEATURES;
 
-	for (int k = 0; k < model->n_features; k++)
-		if (model->feature_ids[k] >= RR_BASIC_FEATURES)
-			needed = RR_FEATURES;
 	for (int k = 0; k < needed; k++)
 		if (get_attnum(relid, rr_feature_names[k]) == InvalidAttrNumber)
 			ereport(ERROR,

@@ -134,3 +134,12 @@ rr_features_impute(float f[RR_FEATURES])
 			return k + 1;
 	return 0;
 }
+
+int
+rr_features_read_window(const int32_t *ids, int n)
+{
+	for (int k = 0; k < n; k++)
+		if (ids[k] >= RR_BASIC_FEATURES)
+			return 1;
+	return 0;
+}

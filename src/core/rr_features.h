@@ -97,4 +97,8 @@ void		rr_features_compute(const int64_t *samples, size_t n, double fs,
  */
 int			rr_features_impute(float f[RR_FEATURES]);
 
+/* Whether any of the n feature indices (into rr_feature_names) is a window
+ * column (0.4.0), which tables made before do not have. */
+int			rr_features_read_window(const int32_t *ids, int n);
+
 #endif
