@@ -175,14 +175,34 @@ check "after a new import both shards classify again" "$confusion_single" \
 # no transaction spans the shards: each runs its part of a call in a
 # transaction of its own.  An import shard2 refuses (it holds another model
 # under the name, overwrite false: 42710) fails, but shard1 keeps the model -
-# the documented difference from postgres_fdw (README "Scale-out")
+# the documented difference from postgres_fdw (README "Scale-out").  Shard2's
+# part waits for a lock on its models table until shard1's part has
+# committed (PL/Proxy runs the parts at once, and cancels the others when one
+# fails: without the wait, whether shard1 got to commit first is a race).
 on shard2 -c "SET client_min_messages = warning" \
 	-c "SELECT ecg_train('px_taken', 'beats', 'baseline', epochs => 1, batch_size => 64, seed => 6)" >/dev/null
 on coord -c "SET client_min_messages = warning" \
 	-c "SELECT ecg_train('px_taken', 'beats_all', 'baseline', epochs => 1, batch_size => 64, seed => 5)" >/dev/null
-out=$(on coord -c "SELECT * FROM shard_model_import('px_taken', ecg_model_export('px_taken'), false)" 2>&1)
-check "an import shard2 refuses fails with shard2's error" "1" "$(grep -c 'model "px_taken" already exists' <<<"$out")"
-check "... and shard1 has committed its import (no transaction across the shards)" "1" \
+on shard2 -c "BEGIN; LOCK TABLE ecgdl.models IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT" >/dev/null 2>&1 &
+locker=$!
+for _ in $(seq 100); do
+	[ "$(on shard2 -c "SELECT count(*) FROM pg_locks WHERE relation = 'ecgdl.models'::regclass AND mode = 'AccessExclusiveLock' AND granted")" = 1 ] && break
+	sleep 0.1
+done
+on coord -c "SELECT * FROM shard_model_import('px_taken', ecg_model_export('px_taken'), false)" >"$top/import.out" 2>&1 &
+query=$!
+committed=0
+for _ in $(seq 300); do
+	committed=$(on shard1 -c "SELECT count(*) FROM ecgdl.models WHERE name = 'px_taken'")
+	[ "$committed" = 1 ] && break
+	sleep 0.1
+done
+check "shard1 commits its import while shard2's part still waits (no transaction across the shards)" "1" "$committed"
+on shard2 -c "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE relation = 'ecgdl.models'::regclass AND mode = 'AccessExclusiveLock' AND granted" >/dev/null
+wait $locker 2>/dev/null
+wait $query
+check "an import shard2 refuses fails with shard2's error" "1" "$(grep -c 'model "px_taken" already exists' "$top/import.out")"
+check "... and shard1 keeps the model it committed" "1" \
 	"$(on shard1 -c "SELECT count(*) FROM ecgdl.models WHERE name = 'px_taken'")"
 
 # a shard stopped mid-query: the call waits on shard2 for a lock another
